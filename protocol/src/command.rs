@@ -1,0 +1,217 @@
+//! Commands the phone writes to the control characteristic, and test-service injections.
+//!
+//! Command layout: version byte, opcode byte, then the opcode's fields (little-endian):
+//!
+//! | opcode | command | fields |
+//! |---|---|---|
+//! | 0x01 | `Ack` | seq: u32 — the phone durably recorded event `seq` |
+//! | 0x02 | `SetTime` | utc_ms: u64 — set the button's clock |
+//! | 0x03 | `Vibrate` | pattern: u8 ([`VibrationPattern`]) |
+//! | 0x04 | `Bond` | key: 16 bytes — only accepted while the button is unbonded |
+//!
+//! Test injection layout (test service only): version, opcode, fields:
+//! `0x81 Edge{down: u8}`, `0x82 Accel{x,y,z: i16 milli-g}`, `0x83 Battery{mv: u16}`.
+
+use crate::auth::BondKey;
+use crate::{ProtocolError, Reader, PROTOCOL_VERSION};
+
+/// A vibration pattern the phone asks the button to play.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VibrationPattern {
+    /// The alert went out.
+    Sent,
+    /// The alert could not go out.
+    Failed,
+    /// A fall countdown is running.
+    Countdown,
+}
+
+impl VibrationPattern {
+    /// The wire byte.
+    pub fn code(self) -> u8 {
+        match self {
+            VibrationPattern::Sent => 1,
+            VibrationPattern::Failed => 2,
+            VibrationPattern::Countdown => 3,
+        }
+    }
+    /// Decode the wire byte.
+    pub fn from_code(b: u8) -> Result<Self, ProtocolError> {
+        match b {
+            1 => Ok(VibrationPattern::Sent),
+            2 => Ok(VibrationPattern::Failed),
+            3 => Ok(VibrationPattern::Countdown),
+            o => Err(ProtocolError::UnknownPattern(o)),
+        }
+    }
+    /// Name used in steps and timelines (`"sent"`, `"failed"`, `"countdown"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            VibrationPattern::Sent => "sent",
+            VibrationPattern::Failed => "failed",
+            VibrationPattern::Countdown => "countdown",
+        }
+    }
+    /// Parse a name as used in steps.
+    pub fn from_name(s: &str) -> Option<Self> {
+        [Self::Sent, Self::Failed, Self::Countdown].into_iter().find(|p| p.name() == s)
+    }
+}
+
+/// A command written by the phone to the control characteristic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// The phone durably recorded event `seq`; the button may drop it from its queue.
+    Ack {
+        /// Sequence number acknowledged.
+        seq: u32,
+    },
+    /// Set the button's clock to UTC milliseconds.
+    SetTime {
+        /// UTC milliseconds since the Unix epoch.
+        utc_ms: u64,
+    },
+    /// Play a vibration pattern.
+    Vibrate(VibrationPattern),
+    /// Store the bond key (pairing).
+    Bond(BondKey),
+}
+
+impl Command {
+    /// Encode.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![PROTOCOL_VERSION];
+        match self {
+            Command::Ack { seq } => {
+                out.push(0x01);
+                out.extend_from_slice(&seq.to_le_bytes());
+            }
+            Command::SetTime { utc_ms } => {
+                out.push(0x02);
+                out.extend_from_slice(&utc_ms.to_le_bytes());
+            }
+            Command::Vibrate(p) => {
+                out.push(0x03);
+                out.push(p.code());
+            }
+            Command::Bond(k) => {
+                out.push(0x04);
+                out.extend_from_slice(&k.0);
+            }
+        }
+        out
+    }
+
+    /// Decode untrusted bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtocolError> {
+        let mut r = Reader::new(bytes);
+        r.version()?;
+        let cmd = match r.u8()? {
+            0x01 => Command::Ack { seq: r.u32()? },
+            0x02 => Command::SetTime { utc_ms: r.u64()? },
+            0x03 => Command::Vibrate(VibrationPattern::from_code(r.u8()?)?),
+            0x04 => Command::Bond(BondKey(r.array()?)),
+            op => return Err(ProtocolError::UnknownOpcode(op)),
+        };
+        r.finish()?;
+        Ok(cmd)
+    }
+}
+
+/// An injection written to the test service (test firmware only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TestInjection {
+    /// A raw button edge.
+    Edge {
+        /// Pressed (`true`) or released.
+        down: bool,
+    },
+    /// One accelerometer sample in milli-g.
+    Accel {
+        /// X, Y, Z in milli-g.
+        mg: [i16; 3],
+    },
+    /// A battery voltage reading in millivolts.
+    Battery {
+        /// Millivolts.
+        mv: u16,
+    },
+}
+
+impl TestInjection {
+    /// Encode.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![PROTOCOL_VERSION];
+        match self {
+            TestInjection::Edge { down } => out.extend_from_slice(&[0x81, u8::from(*down)]),
+            TestInjection::Accel { mg } => {
+                out.push(0x82);
+                for v in mg {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+            TestInjection::Battery { mv } => {
+                out.push(0x83);
+                out.extend_from_slice(&mv.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Decode untrusted bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtocolError> {
+        let mut r = Reader::new(bytes);
+        r.version()?;
+        let inj = match r.u8()? {
+            0x81 => TestInjection::Edge { down: r.u8()? != 0 },
+            0x82 => {
+                let mut mg = [0i16; 3];
+                for v in &mut mg {
+                    *v = i16::from_le_bytes(r.array()?);
+                }
+                TestInjection::Accel { mg }
+            }
+            0x83 => TestInjection::Battery { mv: u16::from_le_bytes(r.array()?) },
+            op => return Err(ProtocolError::UnknownOpcode(op)),
+        };
+        r.finish()?;
+        Ok(inj)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn commands_round_trip() {
+        for c in [
+            Command::Ack { seq: 7 },
+            Command::SetTime { utc_ms: 1_750_000_000_000 },
+            Command::Vibrate(VibrationPattern::Failed),
+            Command::Bond(BondKey([5; 16])),
+        ] {
+            assert_eq!(Command::decode(&c.encode()), Ok(c));
+        }
+        for t in [
+            TestInjection::Edge { down: true },
+            TestInjection::Accel { mg: [-1000, 0, 16000] },
+            TestInjection::Battery { mv: 2900 },
+        ] {
+            assert_eq!(TestInjection::decode(&t.encode()), Ok(t));
+        }
+        assert_eq!(Command::decode(&[1, 0x55]), Err(ProtocolError::UnknownOpcode(0x55)));
+        assert!(matches!(Command::decode(&[1, 1, 0]), Err(ProtocolError::Truncated { .. })));
+        assert!(matches!(Command::decode(&[]), Err(ProtocolError::Truncated { .. })));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn decoders_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let _ = Command::decode(&bytes);
+            let _ = TestInjection::decode(&bytes);
+        }
+    }
+}

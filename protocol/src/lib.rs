@@ -1,0 +1,108 @@
+//! The button↔phone contract: GATT layout, event and command encodings, authentication.
+//!
+//! Both `device-model` and `phone` depend on this crate; nothing else in the tree
+//! redefines a UUID or a byte layout. It does no I/O, reads no clock and draws no
+//! random numbers: every decoder takes untrusted bytes and returns a [`ProtocolError`]
+//! instead of panicking.
+
+pub mod auth;
+pub mod command;
+pub mod event;
+pub mod gatt;
+
+pub use auth::{BondKey, Tag, TAG_LEN};
+pub use command::{Command, VibrationPattern};
+pub use event::{EventFrame, EventKind};
+pub use gatt::Uuid;
+
+/// Version byte carried first in every frame of this protocol.
+pub const PROTOCOL_VERSION: u8 = 1;
+
+/// Every way a frame can be refused by a decoder.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    /// The frame is shorter than its layout needs.
+    #[error("frame truncated: need {needed} bytes, got {got}")]
+    Truncated {
+        /// Bytes the layout needs.
+        needed: usize,
+        /// Bytes received.
+        got: usize,
+    },
+    /// The frame carries bytes past its declared end.
+    #[error("frame has {extra} unexpected trailing bytes")]
+    TrailingBytes {
+        /// Number of extra bytes.
+        extra: usize,
+    },
+    /// The version byte is not one this build speaks.
+    #[error("unsupported protocol version {0}")]
+    UnsupportedVersion(u8),
+    /// The event kind byte is unknown.
+    #[error("unknown event kind 0x{0:02x}")]
+    UnknownEventKind(u8),
+    /// The command opcode is unknown.
+    #[error("unknown command opcode 0x{0:02x}")]
+    UnknownOpcode(u8),
+    /// The vibration pattern byte is unknown.
+    #[error("unknown vibration pattern 0x{0:02x}")]
+    UnknownPattern(u8),
+    /// The payload is longer than a frame can carry.
+    #[error("payload of {0} bytes exceeds the 64-byte maximum")]
+    PayloadTooLong(usize),
+    /// A UUID string is malformed.
+    #[error("malformed UUID {0:?}")]
+    BadUuid(String),
+}
+
+/// Little-endian reader over untrusted bytes: every read is bounds-checked.
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        Self { buf, pos: 0 }
+    }
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], ProtocolError> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or(
+            ProtocolError::Truncated {
+                needed: self.pos.saturating_add(n),
+                got: self.buf.len(),
+            },
+        )?;
+        let s = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], ProtocolError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+    pub(crate) fn u8(&mut self) -> Result<u8, ProtocolError> {
+        Ok(self.array::<1>()?[0])
+    }
+    pub(crate) fn u32(&mut self) -> Result<u32, ProtocolError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+    pub(crate) fn u64(&mut self) -> Result<u64, ProtocolError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+    pub(crate) fn finish(&self) -> Result<(), ProtocolError> {
+        match self.buf.len() - self.pos {
+            0 => Ok(()),
+            extra => Err(ProtocolError::TrailingBytes { extra }),
+        }
+    }
+    pub(crate) fn version(&mut self) -> Result<(), ProtocolError> {
+        match self.u8()? {
+            PROTOCOL_VERSION => Ok(()),
+            v => Err(ProtocolError::UnsupportedVersion(v)),
+        }
+    }
+}
