@@ -1,1 +1,51 @@
-//! placeholder
+//! The alarm button's firmware behaviour as a sans-IO state machine.
+//!
+//! Inputs carry their own timestamps (microseconds on whatever clock the host keeps);
+//! outputs are actions the host performs. No clock, no randomness, no I/O here: the
+//! simulator drives it under virtual time, a hardware rig could drive it for real.
+//!
+//! - [`gesture`]: debounce and the single/double/triple/long classifier;
+//! - [`button`]: the firmware: persistent event queue, sequence numbers, bonding, clock,
+//!   advertising and delivery;
+//! - [`profile`]: every timing and threshold, loaded from JSON and validated.
+
+pub mod button;
+pub mod gesture;
+pub mod profile;
+
+pub use button::{Action, Button, DeviceEvent, Flash, Input, QueuedEvent};
+pub use gesture::{Gesture, GestureConfig};
+pub use profile::DeviceProfile;
+
+/// Errors of the device model (profile loading and validation).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeviceError {
+    /// A profile file could not be read.
+    #[error("{file}: {message}")]
+    Io {
+        /// File.
+        file: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A profile is not valid JSON of the expected shape.
+    #[error("{file}:{line}:{column}: {message}")]
+    Parse {
+        /// File.
+        file: String,
+        /// Line (1-based).
+        line: usize,
+        /// Column (1-based).
+        column: usize,
+        /// What was expected.
+        message: String,
+    },
+    /// A profile value is out of range.
+    #[error("invalid profile field `{field}`: {message}")]
+    Invalid {
+        /// Field path.
+        field: String,
+        /// What was expected.
+        message: String,
+    },
+}

@@ -1,0 +1,145 @@
+//! The device profile: every timing and threshold of the firmware, loaded from JSON
+//! (`scenarios/profiles/*.json`) and validated with errors that name the file, line and
+//! column, or the field, and what was expected.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::gesture::GestureConfig;
+use crate::DeviceError;
+
+/// Radio timings of the button's link layer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinkTiming {
+    /// Advertising interval right after a disconnection (ms).
+    pub adv_fast_interval_ms: u32,
+    /// How long fast advertising lasts (s).
+    pub adv_fast_duration_s: u32,
+    /// Advertising interval afterwards, forever (ms).
+    pub adv_slow_interval_ms: u32,
+    /// An event indicated but not acknowledged by the phone is sent again after this (ms).
+    pub ack_timeout_ms: u32,
+}
+
+impl Default for LinkTiming {
+    fn default() -> Self {
+        Self {
+            adv_fast_interval_ms: 100,
+            adv_fast_duration_s: 30,
+            adv_slow_interval_ms: 1_000,
+            ack_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// Everything configurable about the button.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeviceProfile {
+    /// Free-form name of the profile.
+    pub name: String,
+    /// Debounce and gesture timings.
+    pub gesture: GestureConfig,
+    /// Advertising and delivery timings.
+    pub link: LinkTiming,
+    /// Capacity of the persistent queue of unacknowledged events (at least 64).
+    pub queue_capacity: u32,
+    /// Whether the firmware exposes the test service (test builds only).
+    pub test_service: bool,
+}
+
+impl Default for DeviceProfile {
+    fn default() -> Self {
+        Self {
+            name: "default".into(),
+            gesture: GestureConfig::default(),
+            link: LinkTiming::default(),
+            queue_capacity: 128,
+            test_service: true,
+        }
+    }
+}
+
+impl DeviceProfile {
+    /// Check every section; the error names the field.
+    pub fn validate(&self) -> Result<(), DeviceError> {
+        let field = |f: &str, m: String| DeviceError::Invalid {
+            field: f.to_string(),
+            message: m,
+        };
+        self.gesture.validate().map_err(|m| field("gesture", m))?;
+        if self.queue_capacity < 64 || self.queue_capacity > 4096 {
+            return Err(field(
+                "queue_capacity",
+                format!("expected 64..=4096, got {}", self.queue_capacity),
+            ));
+        }
+        let l = &self.link;
+        if l.adv_fast_interval_ms < 20 || l.adv_slow_interval_ms < l.adv_fast_interval_ms {
+            return Err(field(
+                "link",
+                "expected 20 ms <= adv_fast_interval_ms <= adv_slow_interval_ms".into(),
+            ));
+        }
+        if l.adv_slow_interval_ms > 10_240 {
+            return Err(field(
+                "link.adv_slow_interval_ms",
+                "BLE caps advertising at 10240 ms".into(),
+            ));
+        }
+        if l.ack_timeout_ms < 100 {
+            return Err(field(
+                "link.ack_timeout_ms",
+                "expected at least 100 ms".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Parse JSON text; `origin` names the source in errors.
+    pub fn from_json(origin: &str, text: &str) -> Result<Self, DeviceError> {
+        let p: DeviceProfile = serde_json::from_str(text).map_err(|e| DeviceError::Parse {
+            file: origin.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Load and validate a profile file.
+    pub fn load(path: &Path) -> Result<Self, DeviceError> {
+        let text = std::fs::read_to_string(path).map_err(|e| DeviceError::Io {
+            file: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::from_json(&path.display().to_string(), &text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_round_trip() {
+        let p = DeviceProfile::default();
+        p.validate().unwrap();
+        let j = serde_json::to_string(&p).unwrap();
+        assert_eq!(DeviceProfile::from_json("x", &j).unwrap(), p);
+    }
+
+    #[test]
+    fn errors_name_place_and_field() {
+        let e = DeviceProfile::from_json("p.json", "{\n  \"gesture\": {\"noise_ms\": \"x\"}\n}")
+            .unwrap_err();
+        assert!(matches!(e, DeviceError::Parse { line: 2, .. }), "{e}");
+        let e = DeviceProfile::from_json("p.json", "{\"bogus\": 1}").unwrap_err();
+        assert!(e.to_string().contains("bogus"), "{e}");
+        let e = DeviceProfile::from_json("p.json", "{\"queue_capacity\": 3}").unwrap_err();
+        assert!(e.to_string().contains("queue_capacity"), "{e}");
+    }
+}
