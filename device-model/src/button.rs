@@ -475,9 +475,10 @@ impl Button {
         // An event dated before the clock was ever set is on the same (battery-backed)
         // RTC, so it can be put in UTC as soon as the offset is known.
         let (flags, time_ms) = match self.flash.rtc.utc_offset_ms {
-            Some(off) if ev.flags & FLAG_CLOCK_SYNCED == 0 => {
-                (ev.flags | FLAG_CLOCK_SYNCED, (off + ev.time_ms as i64).max(0) as u64)
-            }
+            Some(off) if ev.flags & FLAG_CLOCK_SYNCED == 0 => (
+                ev.flags | FLAG_CLOCK_SYNCED,
+                (off + ev.time_ms as i64).max(0) as u64,
+            ),
             _ => (ev.flags, ev.time_ms),
         };
         let frame = EventFrame {

@@ -54,7 +54,9 @@ impl VibrationPattern {
     }
     /// Parse a name as used in steps.
     pub fn from_name(s: &str) -> Option<Self> {
-        [Self::Sent, Self::Failed, Self::Countdown].into_iter().find(|p| p.name() == s)
+        [Self::Sent, Self::Failed, Self::Countdown]
+            .into_iter()
+            .find(|p| p.name() == s)
     }
 }
 
@@ -171,7 +173,9 @@ impl TestInjection {
                 }
                 TestInjection::Accel { mg }
             }
-            0x83 => TestInjection::Battery { mv: u16::from_le_bytes(r.array()?) },
+            0x83 => TestInjection::Battery {
+                mv: u16::from_le_bytes(r.array()?),
+            },
             op => return Err(ProtocolError::UnknownOpcode(op)),
         };
         r.finish()?;
@@ -188,7 +192,9 @@ mod tests {
     fn commands_round_trip() {
         for c in [
             Command::Ack { seq: 7 },
-            Command::SetTime { utc_ms: 1_750_000_000_000 },
+            Command::SetTime {
+                utc_ms: 1_750_000_000_000,
+            },
             Command::Vibrate(VibrationPattern::Failed),
             Command::Bond(BondKey([5; 16])),
         ] {
@@ -196,14 +202,25 @@ mod tests {
         }
         for t in [
             TestInjection::Edge { down: true },
-            TestInjection::Accel { mg: [-1000, 0, 16000] },
+            TestInjection::Accel {
+                mg: [-1000, 0, 16000],
+            },
             TestInjection::Battery { mv: 2900 },
         ] {
             assert_eq!(TestInjection::decode(&t.encode()), Ok(t));
         }
-        assert_eq!(Command::decode(&[1, 0x55]), Err(ProtocolError::UnknownOpcode(0x55)));
-        assert!(matches!(Command::decode(&[1, 1, 0]), Err(ProtocolError::Truncated { .. })));
-        assert!(matches!(Command::decode(&[]), Err(ProtocolError::Truncated { .. })));
+        assert_eq!(
+            Command::decode(&[1, 0x55]),
+            Err(ProtocolError::UnknownOpcode(0x55))
+        );
+        assert!(matches!(
+            Command::decode(&[1, 1, 0]),
+            Err(ProtocolError::Truncated { .. })
+        ));
+        assert!(matches!(
+            Command::decode(&[]),
+            Err(ProtocolError::Truncated { .. })
+        ));
     }
 
     proptest! {

@@ -134,7 +134,17 @@ impl EventFrame {
         let body_len = r.pos();
         let tag = r.take(TAG_LEN)?;
         r.finish()?;
-        Ok((EventFrame { kind, flags, seq, time_ms, payload }, &bytes[..body_len], tag))
+        Ok((
+            EventFrame {
+                kind,
+                flags,
+                seq,
+                time_ms,
+                payload,
+            },
+            &bytes[..body_len],
+            tag,
+        ))
     }
 
     /// Decode and verify under `key`: `Ok(None)` when the frame parses but its tag is wrong.
@@ -191,7 +201,10 @@ mod tests {
         );
         let mut v = bytes.clone();
         v[0] = 9;
-        assert_eq!(EventFrame::decode(&v).map(|_| ()), Err(ProtocolError::UnsupportedVersion(9)));
+        assert_eq!(
+            EventFrame::decode(&v).map(|_| ()),
+            Err(ProtocolError::UnsupportedVersion(9))
+        );
         let mut kind = bytes;
         kind[1] = 0x77;
         assert_eq!(

@@ -129,10 +129,30 @@ pub struct ServiceDef {
     pub chars: &'static [CharDef],
 }
 
-const R: Props = Props { read: true, write: false, notify: false, indicate: false };
-const W: Props = Props { read: false, write: true, notify: false, indicate: false };
-const RN: Props = Props { read: true, write: false, notify: true, indicate: false };
-const I: Props = Props { read: false, write: false, notify: false, indicate: true };
+const R: Props = Props {
+    read: true,
+    write: false,
+    notify: false,
+    indicate: false,
+};
+const W: Props = Props {
+    read: false,
+    write: true,
+    notify: false,
+    indicate: false,
+};
+const RN: Props = Props {
+    read: true,
+    write: false,
+    notify: true,
+    indicate: false,
+};
+const I: Props = Props {
+    read: false,
+    write: false,
+    notify: false,
+    indicate: true,
+};
 
 /// The button's full attribute table.
 pub const GATT_TABLE: &[ServiceDef] = &[
@@ -140,41 +160,75 @@ pub const GATT_TABLE: &[ServiceDef] = &[
         uuid: ALERT_SERVICE,
         test_only: false,
         chars: &[
-            CharDef { uuid: EVENT_CHAR, value_handle: 0x0012, props: I },
-            CharDef { uuid: CONTROL_CHAR, value_handle: 0x0015, props: W },
+            CharDef {
+                uuid: EVENT_CHAR,
+                value_handle: 0x0012,
+                props: I,
+            },
+            CharDef {
+                uuid: CONTROL_CHAR,
+                value_handle: 0x0015,
+                props: W,
+            },
         ],
     },
     ServiceDef {
         uuid: BATTERY_SERVICE,
         test_only: false,
-        chars: &[CharDef { uuid: BATTERY_LEVEL_CHAR, value_handle: 0x0022, props: RN }],
+        chars: &[CharDef {
+            uuid: BATTERY_LEVEL_CHAR,
+            value_handle: 0x0022,
+            props: RN,
+        }],
     },
     ServiceDef {
         uuid: DEVICE_INFO_SERVICE,
         test_only: false,
         chars: &[
-            CharDef { uuid: MANUFACTURER_CHAR, value_handle: 0x0032, props: R },
-            CharDef { uuid: FIRMWARE_REV_CHAR, value_handle: 0x0034, props: R },
+            CharDef {
+                uuid: MANUFACTURER_CHAR,
+                value_handle: 0x0032,
+                props: R,
+            },
+            CharDef {
+                uuid: FIRMWARE_REV_CHAR,
+                value_handle: 0x0034,
+                props: R,
+            },
         ],
     },
     ServiceDef {
         uuid: TEST_SERVICE,
         test_only: true,
         chars: &[
-            CharDef { uuid: TEST_INJECT_CHAR, value_handle: 0x0042, props: W },
-            CharDef { uuid: TEST_STATE_CHAR, value_handle: 0x0045, props: R },
+            CharDef {
+                uuid: TEST_INJECT_CHAR,
+                value_handle: 0x0042,
+                props: W,
+            },
+            CharDef {
+                uuid: TEST_STATE_CHAR,
+                value_handle: 0x0045,
+                props: R,
+            },
         ],
     },
 ];
 
 /// The definition of the characteristic `uuid`, if the table has it.
 pub fn characteristic(uuid: Uuid) -> Option<&'static CharDef> {
-    GATT_TABLE.iter().flat_map(|s| s.chars.iter()).find(|c| c.uuid == uuid)
+    GATT_TABLE
+        .iter()
+        .flat_map(|s| s.chars.iter())
+        .find(|c| c.uuid == uuid)
 }
 
 /// The characteristic whose value handle is `handle`.
 pub fn characteristic_by_handle(handle: u16) -> Option<&'static CharDef> {
-    GATT_TABLE.iter().flat_map(|s| s.chars.iter()).find(|c| c.value_handle == handle)
+    GATT_TABLE
+        .iter()
+        .flat_map(|s| s.chars.iter())
+        .find(|c| c.value_handle == handle)
 }
 
 #[cfg(test)]
@@ -183,7 +237,10 @@ mod tests {
 
     #[test]
     fn sig_uuids_round_trip() {
-        assert_eq!(BATTERY_SERVICE.to_string(), "0000180f-0000-1000-8000-00805f9b34fb");
+        assert_eq!(
+            BATTERY_SERVICE.to_string(),
+            "0000180f-0000-1000-8000-00805f9b34fb"
+        );
         assert_eq!(BATTERY_LEVEL_CHAR.as_u16(), Some(0x2A19));
         assert_eq!(ALERT_SERVICE.as_u16(), None);
         assert_eq!(Uuid::parse(&EVENT_CHAR.to_string()), Ok(EVENT_CHAR));
@@ -193,13 +250,22 @@ mod tests {
 
     #[test]
     fn handles_are_unique() {
-        let mut hs: Vec<u16> =
-            GATT_TABLE.iter().flat_map(|s| s.chars.iter()).map(|c| c.value_handle).collect();
+        let mut hs: Vec<u16> = GATT_TABLE
+            .iter()
+            .flat_map(|s| s.chars.iter())
+            .map(|c| c.value_handle)
+            .collect();
         let n = hs.len();
         hs.sort();
         hs.dedup();
         assert_eq!(hs.len(), n);
-        assert_eq!(characteristic(EVENT_CHAR).map(|c| c.value_handle), Some(0x0012));
-        assert_eq!(characteristic_by_handle(0x0015).map(|c| c.uuid), Some(CONTROL_CHAR));
+        assert_eq!(
+            characteristic(EVENT_CHAR).map(|c| c.value_handle),
+            Some(0x0012)
+        );
+        assert_eq!(
+            characteristic_by_handle(0x0015).map(|c| c.uuid),
+            Some(CONTROL_CHAR)
+        );
     }
 }

@@ -69,12 +69,14 @@ impl<'a> Reader<'a> {
         self.pos
     }
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], ProtocolError> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or(
-            ProtocolError::Truncated {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or(ProtocolError::Truncated {
                 needed: self.pos.saturating_add(n),
                 got: self.buf.len(),
-            },
-        )?;
+            })?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)

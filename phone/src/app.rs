@@ -1,0 +1,1017 @@
+//! The phone app's state machine.
+//!
+//! Contract with the host: call [`PhoneApp::handle`] for each input and
+//! [`PhoneApp::handle_timeout`] when [`PhoneApp::poll_timeout`] is due, passing the
+//! phone's UTC time in microseconds; then drain [`PhoneApp::poll_command`] and execute the
+//! commands **in order**. A [`Command::Persist`] must be durable before the next command
+//! is executed (it is the app's fsync): that is how "acknowledge only after recording"
+//! holds — the `Ack` write always follows the `Persist` that recorded the event.
+//!
+//! Exactly once: an event is acted on when first recorded; a copy of a recorded event
+//! whose acknowledgement the button never confirmed is a retransmission (acknowledged
+//! again, not acted on); a copy whose acknowledgement the button confirmed can only be a
+//! replay, and is rejected like a frame with a bad tag or from an unbonded device.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use protocol::gatt::{BATTERY_LEVEL_CHAR, CONTROL_CHAR, EVENT_CHAR};
+use protocol::{BondKey, Command as DeviceCommand, EventFrame, EventKind, VibrationPattern};
+use sha2::{Digest, Sha256};
+
+use crate::config::AppConfig;
+use crate::gatt::{DeviceId, GattCommand, GattEvent};
+use crate::store::{
+    ActiveRecording, Alert, AlertKind, CallTask, Countdown, Durable, EventRecord, OutSms, Recording,
+};
+use crate::text::{age, map_link, utc, Fix};
+
+const S: u64 = 1_000_000;
+
+/// Progress of a call placed through the telephony service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallUpdate {
+    /// The callee's phone rings.
+    Ringing,
+    /// The callee answered (the spoken message plays).
+    Answered,
+    /// The callee's line is busy (the call ended).
+    Busy,
+    /// The call ended.
+    Ended,
+    /// The call could not be placed (no network).
+    Failed,
+}
+
+/// What the wearer is warned about on the phone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Warning {
+    /// The button's battery is at or below this percentage.
+    BatteryLow(u8),
+    /// The button has been disconnected for longer than the warning delay.
+    ButtonDisconnected,
+}
+
+/// An input to the app.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// From the GATT client.
+    Gatt(GattEvent),
+    /// A position fix from the location service.
+    Location(Fix),
+    /// The SMS service accepted (`ok`) or refused an SMS.
+    SmsResult {
+        /// SMS id.
+        id: u64,
+        /// Accepted.
+        ok: bool,
+    },
+    /// A call's progress.
+    Call {
+        /// Call id.
+        id: u64,
+        /// What happened.
+        update: CallUpdate,
+    },
+    /// Cellular network available or not.
+    Network {
+        /// Available.
+        available: bool,
+    },
+    /// The recorder stopped and hands over its content.
+    RecordingStopped {
+        /// Recorder id.
+        id: u64,
+        /// Recorded bytes.
+        content: Vec<u8>,
+    },
+    /// The wearer pressed "cancel" on the phone.
+    UserCancel,
+}
+
+/// A command to a platform port.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// To the GATT client.
+    Gatt(GattCommand),
+    /// Send an SMS; the answer comes as [`Input::SmsResult`].
+    SendSms {
+        /// SMS id.
+        id: u64,
+        /// Recipient (E.164).
+        to: String,
+        /// Text.
+        text: String,
+    },
+    /// Place an alert call that speaks `message`.
+    Dial {
+        /// Call id.
+        id: u64,
+        /// Number.
+        to: String,
+        /// Spoken message.
+        message: String,
+    },
+    /// Hang up a call.
+    HangUp {
+        /// Call id.
+        id: u64,
+    },
+    /// The wearer's phone joins a conference room.
+    JoinConference {
+        /// Room.
+        url: String,
+        /// Microphone on.
+        mic_on: bool,
+        /// Speaker muted.
+        speaker_muted: bool,
+    },
+    /// Ask the location service for a fix; it answers with [`Input::Location`].
+    RequestLocation,
+    /// Siren.
+    Siren {
+        /// On or off.
+        on: bool,
+        /// Volume (percent).
+        volume_pct: u8,
+        /// Sound even in silent mode.
+        override_silent: bool,
+    },
+    /// Start recording audio.
+    StartRecording {
+        /// Recorder id.
+        id: u64,
+        /// Also take the button's microphone stream when the link allows.
+        button_mic: bool,
+    },
+    /// Stop recording; the recorder answers with [`Input::RecordingStopped`].
+    StopRecording {
+        /// Recorder id.
+        id: u64,
+    },
+    /// Show (or stop) the fall countdown alarm on the phone.
+    CountdownAlarm {
+        /// On or off.
+        on: bool,
+        /// Seconds to go.
+        seconds: u32,
+    },
+    /// Warn the wearer (notification on the phone only).
+    Warn(Warning),
+    /// Write the durable state; durable before the next command runs.
+    Persist(Vec<u8>),
+    /// A line for the log.
+    Log(String),
+}
+
+/// The app.
+#[derive(Debug)]
+pub struct PhoneApp {
+    cfg: AppConfig,
+    d: Durable,
+    out: VecDeque<Command>,
+    connected: Option<DeviceId>,
+    connecting: bool,
+    bt_on: bool,
+    network: bool,
+    disconnected_since: Option<u64>,
+    disconnect_warned: bool,
+    writes: BTreeMap<u64, Option<u32>>,
+    sms_inflight: BTreeSet<u64>,
+    sms_retry_at: Option<u64>,
+    dirty: bool,
+}
+
+impl PhoneApp {
+    /// Start the app at `now` (UTC µs) with what durable storage holds.
+    pub fn start(cfg: AppConfig, durable: Durable, now: u64) -> Self {
+        let mut app = PhoneApp {
+            cfg,
+            d: durable,
+            out: VecDeque::new(),
+            connected: None,
+            connecting: false,
+            bt_on: true,
+            network: true,
+            disconnected_since: Some(now),
+            disconnect_warned: false,
+            writes: BTreeMap::new(),
+            sms_inflight: BTreeSet::new(),
+            sms_retry_at: None,
+            dirty: false,
+        };
+        if app.d.next_id == 0 {
+            app.d.next_id = 1;
+        }
+        app.log("app started".into());
+        if app.d.bond.is_some() {
+            app.out.push_back(Command::Gatt(GattCommand::StartScan));
+        }
+        // Work left by the previous run: alerts waiting for a fix, unsent SMS.
+        if app
+            .d
+            .alerts
+            .values()
+            .any(|a| a.fix_deadline_us.is_some() || a.followup)
+        {
+            app.out.push_back(Command::RequestLocation);
+        }
+        app.retry_outbox(now);
+        app
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AppConfig {
+        &self.cfg
+    }
+
+    /// The durable state (what a restart keeps).
+    pub fn durable(&self) -> &Durable {
+        &self.d
+    }
+
+    /// Whether the bonded button is connected.
+    pub fn is_connected(&self) -> bool {
+        self.connected.is_some()
+    }
+
+    fn log(&mut self, s: String) {
+        self.out.push_back(Command::Log(s));
+    }
+
+    fn persist(&mut self) {
+        self.out.push_back(Command::Persist(self.d.to_bytes()));
+        self.dirty = false;
+    }
+
+    /// Next command to execute.
+    pub fn poll_command(&mut self) -> Option<Command> {
+        if self.dirty {
+            self.persist();
+        }
+        self.out.pop_front()
+    }
+
+    /// Handle an input at `now` (UTC µs).
+    pub fn handle(&mut self, now: u64, input: Input) {
+        self.handle_timeout(now);
+        match input {
+            Input::Gatt(ev) => self.on_gatt(now, ev),
+            Input::Location(fix) => self.on_fix(now, fix),
+            Input::SmsResult { id, ok } => self.on_sms_result(now, id, ok),
+            Input::Call { id, update } => self.on_call(now, id, update),
+            Input::Network { available } => {
+                self.network = available;
+                if available {
+                    self.log("cellular network back".into());
+                    self.retry_outbox(now);
+                }
+            }
+            Input::RecordingStopped { id, content } => self.on_recording(now, id, &content),
+            Input::UserCancel => self.cancel_countdown("the wearer on the phone"),
+        }
+    }
+
+    // ---- GATT -------------------------------------------------------------------------
+
+    fn bonded_device(&self) -> Option<&DeviceId> {
+        self.d.bond.as_ref().map(|b| &b.device)
+    }
+
+    fn on_gatt(&mut self, now: u64, ev: GattEvent) {
+        match ev {
+            GattEvent::Power(on) => {
+                self.bt_on = on;
+                if on {
+                    self.out.push_back(Command::Gatt(GattCommand::StartScan));
+                } else {
+                    self.connecting = false;
+                    if let Some(d) = self.connected.take() {
+                        self.on_disconnected(now, d);
+                    }
+                }
+            }
+            GattEvent::Discovered { device, .. } => {
+                if self.bt_on
+                    && self.connected.is_none()
+                    && !self.connecting
+                    && self.bonded_device() == Some(&device)
+                {
+                    self.connecting = true;
+                    self.out
+                        .push_back(Command::Gatt(GattCommand::Connect(device)));
+                }
+            }
+            GattEvent::Connected(device) => {
+                self.connecting = false;
+                if self.bonded_device() != Some(&device) {
+                    self.out
+                        .push_back(Command::Gatt(GattCommand::Disconnect(device)));
+                    return;
+                }
+                self.connected = Some(device.clone());
+                self.disconnected_since = None;
+                self.disconnect_warned = false;
+                self.log(format!("connected to {device}"));
+                for char in [EVENT_CHAR, BATTERY_LEVEL_CHAR] {
+                    self.out.push_back(Command::Gatt(GattCommand::Subscribe {
+                        device: device.clone(),
+                        char,
+                    }));
+                }
+                self.write(DeviceCommand::SetTime { utc_ms: now / 1000 }, None);
+            }
+            GattEvent::Disconnected(device) => {
+                self.connecting = false;
+                if self.connected.as_ref() == Some(&device) {
+                    self.connected = None;
+                    self.on_disconnected(now, device);
+                }
+            }
+            GattEvent::WriteDone { id, ok } => {
+                if let Some(Some(seq)) = self.writes.remove(&id) {
+                    if ok {
+                        if let Some(r) = self.d.events.get_mut(&seq) {
+                            r.ack_confirmed = true;
+                            self.dirty = true;
+                        }
+                    }
+                }
+            }
+            GattEvent::Value {
+                device,
+                char,
+                value,
+            } => {
+                if char == BATTERY_LEVEL_CHAR && self.bonded_device() == Some(&device) {
+                    if let Some(&pct) = value.first() {
+                        self.on_battery(pct);
+                    }
+                } else if char == EVENT_CHAR {
+                    self.on_event_frame(now, &device, &value);
+                }
+            }
+        }
+    }
+
+    fn on_disconnected(&mut self, now: u64, device: DeviceId) {
+        self.disconnected_since = Some(now);
+        self.writes.clear();
+        self.log(format!("disconnected from {device}"));
+    }
+
+    fn write(&mut self, cmd: DeviceCommand, acking: Option<u32>) {
+        let Some(device) = self.connected.clone() else {
+            return;
+        };
+        let id = self.d.id();
+        self.writes.insert(id, acking);
+        self.out.push_back(Command::Gatt(GattCommand::Write {
+            device,
+            char: CONTROL_CHAR,
+            value: cmd.encode(),
+            id,
+        }));
+    }
+
+    fn vibrate(&mut self, p: VibrationPattern) {
+        if self.connected.is_some() {
+            self.write(DeviceCommand::Vibrate(p), None);
+        } else {
+            self.log(format!("button not connected: cannot vibrate {}", p.name()));
+        }
+    }
+
+    fn reject(&mut self, why: String) {
+        self.d.rejected += 1;
+        self.dirty = true;
+        self.log(format!("rejected event: {why}"));
+    }
+
+    fn on_event_frame(&mut self, now: u64, device: &DeviceId, value: &[u8]) {
+        let Some(bond) = self.d.bond.clone().filter(|b| &b.device == device) else {
+            return self.reject(format!("from unbonded device {device}"));
+        };
+        let frame = match EventFrame::open(value, &BondKey(bond.key)) {
+            Err(e) => return self.reject(format!("malformed: {e}")),
+            Ok(None) => {
+                return self.reject("authentication tag does not match (tampered or forged)".into())
+            }
+            Ok(Some(f)) => f,
+        };
+        if let Some(rec) = self.d.events.get(&frame.seq) {
+            if rec.ack_confirmed {
+                return self.reject(format!(
+                    "replay of event #{} already acknowledged",
+                    frame.seq
+                ));
+            }
+            self.log(format!(
+                "event #{} again (ack not confirmed): acknowledged again",
+                frame.seq
+            ));
+            self.persist();
+            return self.write(DeviceCommand::Ack { seq: frame.seq }, Some(frame.seq));
+        }
+        if frame.seq <= self.d.pruned_through {
+            return self.reject(format!("replay of old event #{}", frame.seq));
+        }
+        let now_ms = now / 1000;
+        let event_ms = if frame.clock_synced() {
+            frame.time_ms.min(now_ms)
+        } else {
+            now_ms
+        };
+        let late =
+            now_ms.saturating_sub(event_ms) > u64::from(self.cfg.timings.late_after_s) * 1000;
+        self.d.events.insert(
+            frame.seq,
+            EventRecord {
+                kind: frame.kind.name().into(),
+                event_ms,
+                ack_confirmed: false,
+            },
+        );
+        while self.d.events.len() > 512 {
+            if let Some((&s, _)) = self.d.events.iter().next() {
+                self.d.events.remove(&s);
+                self.d.pruned_through = s;
+            }
+        }
+        self.log(format!(
+            "event #{} {} received{}",
+            frame.seq,
+            frame.kind.name(),
+            if late {
+                format!(" late (happened {})", utc(event_ms))
+            } else {
+                String::new()
+            }
+        ));
+        self.act(now, frame.kind, &frame.payload, event_ms, late);
+        // Recorded and acted on in one durable write, then acknowledged.
+        self.persist();
+        self.write(DeviceCommand::Ack { seq: frame.seq }, Some(frame.seq));
+    }
+
+    // ---- what each event does --------------------------------------------------------
+
+    fn act(&mut self, now: u64, kind: EventKind, payload: &[u8], event_ms: u64, late: bool) {
+        match kind {
+            EventKind::Single => {
+                if self.d.countdown.is_some() {
+                    self.cancel_countdown("a press on the button");
+                } else {
+                    self.new_alert(now, AlertKind::Help, event_ms, late, self.all_contacts());
+                }
+            }
+            EventKind::Double => {
+                let room = self.d.id();
+                let url = format!("{}{room}", self.cfg.conference_base_url);
+                self.new_alert(
+                    now,
+                    AlertKind::Conference { url: url.clone() },
+                    event_ms,
+                    late,
+                    self.all_contacts(),
+                );
+                for to in self.all_contacts() {
+                    let task = self.d.id();
+                    self.d.calls.insert(
+                        task,
+                        CallTask {
+                            to,
+                            attempts: 0,
+                            dial_at_us: Some(now),
+                            call_id: None,
+                            ringing_since_us: None,
+                            done: false,
+                        },
+                    );
+                }
+                self.out.push_back(Command::JoinConference {
+                    url,
+                    mic_on: true,
+                    speaker_muted: true,
+                });
+                self.dial_due(now);
+            }
+            EventKind::Long => {
+                if self.d.siren_on || self.d.recording.is_some() {
+                    self.stop_siren_and_recording();
+                } else {
+                    self.d.siren_on = true;
+                    self.out.push_back(Command::Siren {
+                        on: true,
+                        volume_pct: 100,
+                        override_silent: true,
+                    });
+                    let id = self.d.id();
+                    self.d.recording = Some(ActiveRecording {
+                        id,
+                        start_ms: now / 1000,
+                        position: self.d.last_fix,
+                    });
+                    self.out.push_back(Command::StartRecording {
+                        id,
+                        button_mic: true,
+                    });
+                    self.vibrate(VibrationPattern::Sent);
+                }
+            }
+            EventKind::Triple => {
+                self.stop_siren_and_recording();
+                self.cancel_countdown("\"I am safe\"");
+                let window_ms = u64::from(self.cfg.timings.safe_window_s) * 1000;
+                let since = (now / 1000).saturating_sub(window_ms);
+                let mut to: Vec<String> = self
+                    .d
+                    .alerted
+                    .iter()
+                    .filter(|(_, t)| *t >= since)
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                to.sort();
+                to.dedup();
+                if to.is_empty() {
+                    self.log("\"I am safe\": nobody was alerted in the window, no SMS".into());
+                } else {
+                    self.new_alert(now, AlertKind::Safe, event_ms, late, to);
+                }
+            }
+            EventKind::Fall => {
+                let refractory = u64::from(self.cfg.timings.fall_refractory_s) * 1000;
+                if self
+                    .d
+                    .last_fall_ms
+                    .is_some_and(|t| event_ms < t + refractory)
+                {
+                    self.log("fall within the refractory period: not raised again".into());
+                    return;
+                }
+                self.d.last_fall_ms = Some(event_ms);
+                let secs = self.cfg.timings.fall_countdown_s;
+                self.d.countdown = Some(Countdown {
+                    ends_at_us: now + u64::from(secs) * S,
+                    event_ms,
+                    late,
+                });
+                self.out.push_back(Command::CountdownAlarm {
+                    on: true,
+                    seconds: secs,
+                });
+                self.vibrate(VibrationPattern::Countdown);
+                self.log(format!("fall countdown started ({secs} s)"));
+            }
+            EventKind::LowBattery => {
+                if let Some(&pct) = payload.first() {
+                    self.on_battery(pct);
+                }
+            }
+        }
+        self.dirty = true;
+    }
+
+    fn all_contacts(&self) -> Vec<String> {
+        self.cfg.contacts.iter().map(|c| c.phone.clone()).collect()
+    }
+
+    fn on_battery(&mut self, pct: u8) {
+        let levels = self.cfg.battery_warn_levels.clone();
+        for level in levels {
+            if pct <= level && !self.d.battery_warned.contains(&level) {
+                self.d.battery_warned.push(level);
+                self.dirty = true;
+                self.out.push_back(Command::Warn(Warning::BatteryLow(pct)));
+                self.log(format!("button battery at {pct} %"));
+                break;
+            }
+        }
+        // Recharged or replaced: warn again next time.
+        if pct > 30 && !self.d.battery_warned.is_empty() {
+            self.d.battery_warned.clear();
+            self.dirty = true;
+        }
+    }
+
+    fn stop_siren_and_recording(&mut self) {
+        if self.d.siren_on {
+            self.d.siren_on = false;
+            self.out.push_back(Command::Siren {
+                on: false,
+                volume_pct: 0,
+                override_silent: false,
+            });
+        }
+        if let Some(r) = &self.d.recording {
+            self.out.push_back(Command::StopRecording { id: r.id });
+        }
+        self.dirty = true;
+    }
+
+    fn on_recording(&mut self, now: u64, id: u64, content: &[u8]) {
+        let Some(r) = self.d.recording.take().filter(|r| r.id == id) else {
+            return;
+        };
+        let digest = Sha256::digest(content);
+        let sha256 = digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+        self.log(format!(
+            "recording stored: {} bytes, sha256 {sha256}",
+            content.len()
+        ));
+        self.d.recordings.push(Recording {
+            start_ms: r.start_ms,
+            end_ms: now / 1000,
+            position: r.position,
+            sha256,
+            bytes: content.len() as u64,
+        });
+        self.dirty = true;
+    }
+
+    fn cancel_countdown(&mut self, by: &str) {
+        if self.d.countdown.take().is_some() {
+            self.out.push_back(Command::CountdownAlarm {
+                on: false,
+                seconds: 0,
+            });
+            self.log(format!("fall countdown cancelled by {by}"));
+            self.dirty = true;
+        }
+    }
+
+    // ---- SMS alerts ------------------------------------------------------------------
+
+    fn new_alert(
+        &mut self,
+        now: u64,
+        kind: AlertKind,
+        event_ms: u64,
+        late: bool,
+        recipients: Vec<String>,
+    ) {
+        let id = self.d.id();
+        let deadline = now + u64::from(self.cfg.timings.fix_wait_s) * S;
+        self.d.alerts.insert(
+            id,
+            Alert {
+                kind,
+                recipients,
+                event_ms,
+                late,
+                fix_deadline_us: Some(deadline),
+                followup: false,
+                unsent: 0,
+                feedback: None,
+            },
+        );
+        self.dirty = true;
+        self.out.push_back(Command::RequestLocation);
+    }
+
+    fn on_fix(&mut self, now: u64, fix: Fix) {
+        self.d.last_fix = Some(fix);
+        self.dirty = true;
+        let waiting: Vec<u64> = self
+            .d
+            .alerts
+            .iter()
+            .filter(|(_, a)| a.fix_deadline_us.is_some())
+            .map(|(&id, _)| id)
+            .collect();
+        for id in waiting {
+            self.compose(now, id, Some(fix), true);
+        }
+        let followups: Vec<u64> = self
+            .d
+            .alerts
+            .iter()
+            .filter(|(_, a)| a.followup)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in followups {
+            let Some(a) = self.d.alerts.get_mut(&id) else {
+                continue;
+            };
+            a.followup = false;
+            let to = a.recipients.clone();
+            let text = format!(
+                "{} {} (±{:.0} m, {})",
+                self.cfg.texts.position_update,
+                map_link(fix.lat, fix.lon),
+                fix.accuracy_m,
+                utc(fix.utc_ms)
+            );
+            for r in to {
+                self.queue_sms(now, id, r, text.clone());
+            }
+        }
+    }
+
+    fn position_text(&self, now: u64, fix: Option<Fix>, current: bool) -> String {
+        let t = &self.cfg.texts;
+        match fix {
+            Some(f) if current => format!(
+                "{} {} (±{:.0} m, {})",
+                t.position,
+                map_link(f.lat, f.lon),
+                f.accuracy_m,
+                utc(f.utc_ms)
+            ),
+            Some(f) => format!(
+                "{} {} (±{:.0} m, {} old)",
+                t.last_known_position,
+                map_link(f.lat, f.lon),
+                f.accuracy_m,
+                age((now / 1000).saturating_sub(f.utc_ms))
+            ),
+            None => t.position_unknown.clone(),
+        }
+    }
+
+    fn compose(&mut self, now: u64, id: u64, fix: Option<Fix>, current: bool) {
+        let position = self.position_text(now, fix, current);
+        let Some(a) = self.d.alerts.get_mut(&id) else {
+            return;
+        };
+        a.fix_deadline_us = None;
+        a.followup = !current;
+        let t = &self.cfg.texts;
+        let opening = match &a.kind {
+            AlertKind::Help => t.alert_message.clone(),
+            AlertKind::Fall => t.fall.clone(),
+            AlertKind::Conference { url } => format!("{} {url}", t.join_conference),
+            AlertKind::Safe => t.safe.clone(),
+        };
+        let late = if a.late {
+            format!(" ({} {})", t.sent_late, utc(a.event_ms))
+        } else {
+            String::new()
+        };
+        let text = format!("{opening}{late} {position}");
+        let recipients = a.recipients.clone();
+        let records_alert = a.kind != AlertKind::Safe;
+        for to in recipients {
+            if records_alert {
+                self.d.alerted.push((to.clone(), now / 1000));
+            }
+            self.queue_sms(now, id, to, text.clone());
+        }
+        // Keep the "alerted" list to the safe window.
+        let keep_from =
+            (now / 1000).saturating_sub(u64::from(self.cfg.timings.safe_window_s) * 1000);
+        self.d.alerted.retain(|(_, t)| *t >= keep_from);
+    }
+
+    fn queue_sms(&mut self, now: u64, alert: u64, to: String, text: String) {
+        let id = self.d.id();
+        self.d.outbox.insert(
+            id,
+            OutSms {
+                to,
+                text,
+                alert,
+                attempts: 0,
+            },
+        );
+        if let Some(a) = self.d.alerts.get_mut(&alert) {
+            a.unsent += 1;
+        }
+        self.dirty = true;
+        self.send_sms(now, id);
+    }
+
+    fn send_sms(&mut self, _now: u64, id: u64) {
+        let Some(sms) = self.d.outbox.get_mut(&id) else {
+            return;
+        };
+        sms.attempts += 1;
+        let cmd = Command::SendSms {
+            id,
+            to: sms.to.clone(),
+            text: sms.text.clone(),
+        };
+        self.sms_inflight.insert(id);
+        // The outbox entry is durable before the SMS leaves.
+        self.persist();
+        self.out.push_back(cmd);
+    }
+
+    fn retry_outbox(&mut self, now: u64) {
+        self.sms_retry_at = None;
+        let ids: Vec<u64> = self
+            .d
+            .outbox
+            .keys()
+            .copied()
+            .filter(|id| !self.sms_inflight.contains(id))
+            .collect();
+        for id in ids {
+            self.send_sms(now, id);
+        }
+    }
+
+    fn on_sms_result(&mut self, now: u64, id: u64, ok: bool) {
+        self.sms_inflight.remove(&id);
+        let Some(sms) = self.d.outbox.get(&id) else {
+            return;
+        };
+        let alert = sms.alert;
+        if ok {
+            self.d.outbox.remove(&id);
+            self.dirty = true;
+            let done = match self.d.alerts.get_mut(&alert) {
+                Some(a) => {
+                    a.unsent = a.unsent.saturating_sub(1);
+                    a.unsent == 0 && a.fix_deadline_us.is_none()
+                }
+                None => false,
+            };
+            if done {
+                self.feedback(alert, VibrationPattern::Sent);
+                if let Some(a) = self.d.alerts.get(&alert) {
+                    if !a.followup {
+                        self.d.alerts.remove(&alert);
+                    }
+                }
+            }
+        } else {
+            self.log(format!("SMS {id} not sent: kept for retry"));
+            self.feedback(alert, VibrationPattern::Failed);
+            let retry = now + u64::from(self.cfg.timings.sms_retry_s) * S;
+            self.sms_retry_at = Some(self.sms_retry_at.map_or(retry, |r| r.min(retry)));
+        }
+    }
+
+    fn feedback(&mut self, alert: u64, p: VibrationPattern) {
+        let Some(a) = self.d.alerts.get_mut(&alert) else {
+            return;
+        };
+        if a.feedback.as_deref() == Some(p.name()) {
+            return;
+        }
+        // A failure is reported once; success is reported once it is all out.
+        a.feedback = Some(p.name().to_string());
+        self.dirty = true;
+        self.vibrate(p);
+    }
+
+    // ---- calls -----------------------------------------------------------------------
+
+    fn dial_due(&mut self, now: u64) {
+        let due: Vec<u64> = self
+            .d
+            .calls
+            .iter()
+            .filter(|(_, c)| {
+                !c.done && c.call_id.is_none() && c.dial_at_us.is_some_and(|t| t <= now)
+            })
+            .map(|(&id, _)| id)
+            .collect();
+        for task in due {
+            let call_id = self.d.id();
+            let message = self.cfg.texts.call_message.clone();
+            let Some(c) = self.d.calls.get_mut(&task) else {
+                continue;
+            };
+            c.attempts += 1;
+            c.call_id = Some(call_id);
+            c.dial_at_us = None;
+            c.ringing_since_us = None;
+            let to = c.to.clone();
+            self.out.push_back(Command::Dial {
+                id: call_id,
+                to,
+                message,
+            });
+            self.dirty = true;
+        }
+    }
+
+    fn on_call(&mut self, now: u64, id: u64, update: CallUpdate) {
+        let max_attempts = 1 + self.cfg.timings.max_redials;
+        let redial = u64::from(self.cfg.timings.redial_after_s) * S;
+        let Some(c) = self.d.calls.values_mut().find(|c| c.call_id == Some(id)) else {
+            return;
+        };
+        match update {
+            CallUpdate::Ringing => c.ringing_since_us = Some(now),
+            CallUpdate::Answered => {
+                c.done = true;
+                c.ringing_since_us = None;
+            }
+            CallUpdate::Busy | CallUpdate::Failed | CallUpdate::Ended => {
+                c.call_id = None;
+                c.ringing_since_us = None;
+                if !c.done {
+                    if c.attempts < max_attempts {
+                        c.dial_at_us = Some(now + redial);
+                    } else {
+                        c.done = true;
+                    }
+                }
+            }
+        }
+        let to = c.to.clone();
+        self.dirty = true;
+        self.log(format!("call to {to}: {update:?}"));
+    }
+
+    // ---- time ------------------------------------------------------------------------
+
+    /// Next instant at which [`PhoneApp::handle_timeout`] must be called.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let ring = u64::from(self.cfg.timings.ring_timeout_s) * S;
+        let warn = u64::from(self.cfg.timings.disconnect_warning_s) * S;
+        let alerts = self.d.alerts.values().filter_map(|a| a.fix_deadline_us);
+        let calls = self
+            .d
+            .calls
+            .values()
+            .filter(|c| !c.done)
+            .filter_map(|c| c.dial_at_us.or(c.ringing_since_us.map(|t| t + ring)));
+        let countdown = self.d.countdown.as_ref().map(|c| c.ends_at_us);
+        let disconnect = self
+            .disconnected_since
+            .filter(|_| !self.disconnect_warned && self.d.bond.is_some())
+            .map(|t| t + warn);
+        let retry = self.sms_retry_at.filter(|_| !self.d.outbox.is_empty());
+        alerts
+            .chain(calls)
+            .chain(countdown)
+            .chain(disconnect)
+            .chain(retry)
+            .min()
+    }
+
+    /// Process what is due at `now`.
+    pub fn handle_timeout(&mut self, now: u64) {
+        // Fixes not come in time.
+        let expired: Vec<u64> = self
+            .d
+            .alerts
+            .iter()
+            .filter(|(_, a)| a.fix_deadline_us.is_some_and(|t| t <= now))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in expired {
+            let last = self.d.last_fix;
+            self.compose(now, id, last, false);
+        }
+        // Calls ringing too long.
+        let ring = u64::from(self.cfg.timings.ring_timeout_s) * S;
+        let hangups: Vec<u64> = self
+            .d
+            .calls
+            .values()
+            .filter(|c| !c.done && c.ringing_since_us.is_some_and(|t| t + ring <= now))
+            .filter_map(|c| c.call_id)
+            .collect();
+        for id in hangups {
+            self.out.push_back(Command::HangUp { id });
+            if let Some(c) = self.d.calls.values_mut().find(|c| c.call_id == Some(id)) {
+                c.ringing_since_us = None;
+            }
+            self.log(format!("call {id} unanswered: hung up"));
+            self.on_call(now, id, CallUpdate::Ended);
+        }
+        self.dial_due(now);
+        // Fall countdown over.
+        if self
+            .d
+            .countdown
+            .as_ref()
+            .is_some_and(|c| c.ends_at_us <= now)
+        {
+            if let Some(c) = self.d.countdown.take() {
+                self.out.push_back(Command::CountdownAlarm {
+                    on: false,
+                    seconds: 0,
+                });
+                self.log("fall countdown over: alerting contacts".into());
+                self.new_alert(
+                    now,
+                    AlertKind::Fall,
+                    c.event_ms,
+                    c.late,
+                    self.all_contacts(),
+                );
+            }
+        }
+        // Disconnected too long.
+        let warn = u64::from(self.cfg.timings.disconnect_warning_s) * S;
+        if !self.disconnect_warned
+            && self.d.bond.is_some()
+            && self.disconnected_since.is_some_and(|t| t + warn <= now)
+        {
+            self.disconnect_warned = true;
+            self.out
+                .push_back(Command::Warn(Warning::ButtonDisconnected));
+        }
+        if self.sms_retry_at.is_some_and(|t| t <= now) {
+            self.retry_outbox(now);
+        }
+    }
+}
