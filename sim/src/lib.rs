@@ -1,1 +1,40 @@
-//! placeholder
+//! The harness: a deterministic discrete-event simulation of the alarm button, the
+//! virtual BLE link and the phone app on a simulated platform, plus the cucumber World,
+//! the step catalogue, the runner and reports behind the `sim` binary.
+//!
+//! - [`sched`]: virtual clock and event queue; [`rng`]: seeded streams;
+//! - [`link`]: the virtual BLE link; [`platform`]: SMS network, telephony, GPS, storage;
+//! - [`hand`]: the model of the wearer's hand;
+//! - [`simulation`]: ties button, link, phone and platform together;
+//! - [`timeline`]: what happened, rendered for humans, snapshots and determinism checks;
+//! - [`steps`]: the Gherkin vocabulary and the World; [`runner`]: running feature files.
+
+pub mod hand;
+pub mod link;
+pub mod platform;
+pub mod rng;
+pub mod sched;
+pub mod simulation;
+pub mod timeline;
+
+/// Errors of the harness.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// A device profile problem.
+    #[error(transparent)]
+    Device(#[from] device_model::DeviceError),
+    /// A phone configuration problem.
+    #[error(transparent)]
+    Phone(#[from] phone::PhoneError),
+    /// A scenario set-up problem.
+    #[error("{0}")]
+    Setup(String),
+    /// A file could not be read or written.
+    #[error("{path}: {message}")]
+    Io {
+        /// File.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
