@@ -9,12 +9,15 @@
 //! - [`timeline`]: what happened, rendered for humans, snapshots and determinism checks;
 //! - [`steps`]: the Gherkin vocabulary and the World; [`runner`]: running feature files.
 
+pub mod capture;
 pub mod hand;
 pub mod link;
 pub mod platform;
 pub mod rng;
+pub mod runner;
 pub mod sched;
 pub mod simulation;
+pub mod steps;
 pub mod timeline;
 
 /// Errors of the harness.

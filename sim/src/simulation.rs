@@ -1027,6 +1027,11 @@ impl Simulation {
         }
     }
 
+    /// Sixteen random bytes from the platform stream (keys of strangers).
+    pub fn random_key(&mut self) -> [u8; 16] {
+        self.platform_rng.bytes()
+    }
+
     /// Raw event frame of the last alert the button sent, as an attacker recorded it.
     pub fn captured_event(&self) -> Option<&[u8]> {
         self.last_air_event.as_deref()

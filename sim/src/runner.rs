@@ -1,0 +1,480 @@
+//! Running feature files: the one runner behind `sim run` and `cargo test`.
+//!
+//! Before running, every feature is parsed and every step checked against the catalogue
+//! (an undefined or ambiguous step is reported with its file, line and the closest known
+//! steps). Scenarios then run through cucumber, with the steps of [`crate::steps`]
+//! registered as data, console output, JUnit XML and Cucumber JSON. Each scenario's seed
+//! derives from the run's seed, the feature's and scenario's names and the example row;
+//! a failing scenario prints its seed and a one-line replay command.
+//! `check_determinism` runs everything a second time and compares each scenario's
+//! timeline byte for byte.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use cucumber::gherkin::{self, GherkinEnv, StepType};
+use cucumber::tag::Ext as _;
+use cucumber::writer::{self, Coloring, Verbosity};
+use cucumber::{event, World as _, WriterExt as _};
+use futures::future::LocalBoxFuture;
+use futures::FutureExt as _;
+
+use crate::rng::derive_seed;
+use crate::steps::world::ScenarioMeta;
+use crate::steps::{self, AlarmWorld, Kind};
+use crate::SimError;
+
+/// What to run and how.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Feature files or folders; `FILE:LINE` selects one scenario.
+    pub paths: Vec<String>,
+    /// Tag expression (`@smoke and not @slow`).
+    pub tags: Option<String>,
+    /// Only scenarios whose name matches this regex.
+    pub name: Option<String>,
+    /// The run's seed.
+    pub seed: u64,
+    /// JUnit XML output.
+    pub junit: Option<PathBuf>,
+    /// Cucumber JSON output.
+    pub json: Option<PathBuf>,
+    /// Run shard `k` of `n` (1-based).
+    pub shard: Option<(u64, u64)>,
+    /// Run every scenario twice and compare timelines.
+    pub check_determinism: bool,
+    /// Write each scenario's BLE traffic as btsnoop here.
+    pub capture: Option<PathBuf>,
+    /// No console output from cucumber.
+    pub quiet: bool,
+}
+
+/// How one scenario ended.
+#[derive(Clone, Debug)]
+pub struct ScenarioOutcome {
+    /// Where it comes from.
+    pub meta: ScenarioMeta,
+    /// Its seed.
+    pub seed: u64,
+    /// Passed.
+    pub passed: bool,
+    /// Why it failed.
+    pub message: Option<String>,
+    /// Its rendered timeline.
+    pub timeline: String,
+}
+
+impl ScenarioOutcome {
+    /// The one-line command that replays this scenario.
+    pub fn replay_command(&self) -> String {
+        format!("sim run {}:{} --seed {}", self.meta.file, self.meta.line, self.meta.run_seed)
+    }
+}
+
+/// The result of a run.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    /// Each scenario run, in order of completion.
+    pub scenarios: Vec<ScenarioOutcome>,
+    /// Undefined or ambiguous steps and parse errors found before running.
+    pub problems: Vec<String>,
+    /// Scenarios whose two runs differed.
+    pub nondeterministic: Vec<String>,
+}
+
+impl RunSummary {
+    /// Number of failed scenarios.
+    pub fn failed(&self) -> usize {
+        self.scenarios.iter().filter(|s| !s.passed).count()
+    }
+
+    /// Whether everything passed.
+    pub fn ok(&self) -> bool {
+        self.failed() == 0 && self.problems.is_empty() && self.nondeterministic.is_empty()
+    }
+
+    /// Closing lines: counts, failures with their replay commands.
+    pub fn report(&self) -> String {
+        let mut s = String::new();
+        for p in &self.problems {
+            s.push_str(&format!("error: {p}\n"));
+        }
+        for f in self.scenarios.iter().filter(|s| !s.passed) {
+            s.push_str(&format!(
+                "FAILED {}:{} {:?} (seed {})\n  {}\n  replay: {}\n",
+                f.meta.file,
+                f.meta.line,
+                f.meta.scenario,
+                f.seed,
+                f.message.as_deref().unwrap_or("failed").replace('\n', "\n  "),
+                f.replay_command()
+            ));
+        }
+        for n in &self.nondeterministic {
+            s.push_str(&format!("NONDETERMINISTIC {n}\n"));
+        }
+        let passed = self.scenarios.len() - self.failed();
+        s.push_str(&format!("scenarios: {} passed, {} failed\n", passed, self.failed()));
+        s
+    }
+}
+
+/// A feature file and, optionally, the one line to run.
+fn split_path(p: &str) -> (PathBuf, Option<usize>) {
+    if let Some((file, line)) = p.rsplit_once(':') {
+        if let Ok(n) = line.parse::<usize>() {
+            return (PathBuf::from(file), Some(n));
+        }
+    }
+    (PathBuf::from(p), None)
+}
+
+/// All `.feature` files under the given paths, sorted, with their line selections.
+pub fn collect_features(paths: &[String]) -> Result<Vec<(PathBuf, Option<usize>)>, SimError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let (path, line) = split_path(p);
+        if path.is_dir() {
+            let mut found = Vec::new();
+            walk(&path, &mut found)?;
+            found.sort();
+            out.extend(found.into_iter().map(|f| (f, None)));
+        } else if path.is_file() {
+            out.push((path, line));
+        } else {
+            return Err(SimError::Io { path: path.display().to_string(), message: "no such file or folder".into() });
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SimError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| SimError::Io { path: dir.display().to_string(), message: e.to_string() })?;
+    for entry in rd.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "feature") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn kind_of(t: StepType) -> Kind {
+    match t {
+        StepType::Given => Kind::Given,
+        StepType::When => Kind::When,
+        StepType::Then => Kind::Then,
+    }
+}
+
+/// Parse a feature and check each of its steps against the catalogue.
+pub fn validate_feature(path: &Path) -> Vec<String> {
+    let feature = match gherkin::Feature::parse_path(path, GherkinEnv::default()) {
+        Ok(f) => f,
+        Err(e) => return vec![format!("{}: cannot parse: {e}", path.display())],
+    };
+    let mut problems = Vec::new();
+    let scenarios = feature.scenarios.iter().chain(feature.rules.iter().flat_map(|r| r.scenarios.iter()));
+    let backgrounds = feature.background.iter().chain(feature.rules.iter().filter_map(|r| r.background.as_ref()));
+    let mut all_steps: Vec<(String, &gherkin::Step)> = Vec::new();
+    for b in backgrounds {
+        all_steps.extend(b.steps.iter().map(|s| (s.value.clone(), s)));
+    }
+    for sc in scenarios {
+        for st in &sc.steps {
+            if sc.examples.is_empty() || !st.value.contains('<') {
+                all_steps.push((st.value.clone(), st));
+                continue;
+            }
+            for ex in &sc.examples {
+                let Some(t) = &ex.table else { continue };
+                let Some((header, rows)) = t.rows.split_first() else { continue };
+                for row in rows {
+                    let mut v = st.value.clone();
+                    for (k, x) in header.iter().zip(row) {
+                        v = v.replace(&format!("<{k}>"), x);
+                    }
+                    all_steps.push((v, st));
+                }
+            }
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (text, st) in all_steps {
+        let kind = kind_of(st.ty);
+        if !seen.insert((st.position.line, text.clone())) {
+            continue;
+        }
+        let found = steps::find(kind, &text);
+        let here = format!("{}:{}:{}", path.display(), st.position.line, st.position.col);
+        match found.len() {
+            1 => {}
+            0 => {
+                let near = steps::closest(Some(kind), &text, 3);
+                problems.push(format!(
+                    "{here}: undefined step `{} {text}`; closest known steps:\n    {}",
+                    kind.name(),
+                    near.join("\n    ")
+                ));
+            }
+            _ => problems.push(format!(
+                "{here}: ambiguous step `{} {text}` matches {:?}",
+                kind.name(),
+                found.iter().map(|f| f.0.pattern).collect::<Vec<_>>()
+            )),
+        }
+    }
+    problems
+}
+
+fn dispatch(kind: Kind) -> cucumber::Step<AlarmWorld> {
+    fn run(kind: Kind, w: &mut AlarmWorld, ctx: cucumber::step::Context) {
+        let mut found = steps::find(kind, &ctx.step.value);
+        let Some((def, mut args)) = found.pop() else {
+            panic!("undefined step `{}`", ctx.step.value);
+        };
+        args.table = ctx.step.table.as_ref().map(|t| t.rows.clone());
+        if let Err(e) = (def.run)(w, &args) {
+            panic!("{e}");
+        }
+    }
+    fn given<'a>(w: &'a mut AlarmWorld, ctx: cucumber::step::Context) -> LocalBoxFuture<'a, ()> {
+        async move { run(Kind::Given, w, ctx) }.boxed_local()
+    }
+    fn when<'a>(w: &'a mut AlarmWorld, ctx: cucumber::step::Context) -> LocalBoxFuture<'a, ()> {
+        async move { run(Kind::When, w, ctx) }.boxed_local()
+    }
+    fn then<'a>(w: &'a mut AlarmWorld, ctx: cucumber::step::Context) -> LocalBoxFuture<'a, ()> {
+        async move { run(Kind::Then, w, ctx) }.boxed_local()
+    }
+    match kind {
+        Kind::Given => given,
+        Kind::When => when,
+        Kind::Then => then,
+    }
+}
+
+/// The example row of an expanded outline scenario (cells joined by `|`), or "".
+fn example_row(sc: &gherkin::Scenario) -> String {
+    for ex in &sc.examples {
+        let Some(t) = &ex.table else { continue };
+        let id = sc.position.line.checked_sub(ex.position.line + 2);
+        if let Some(row) = id.and_then(|i| t.rows.get(i + 1)) {
+            return row.join("|");
+        }
+    }
+    String::new()
+}
+
+/// Whether an (unexpanded) scenario covers `line` (its own, or one of its example rows).
+fn covers_line(sc: &gherkin::Scenario, line: usize) -> bool {
+    sc.position.line == line
+        || sc.examples.iter().any(|ex| {
+            ex.table.as_ref().is_some_and(|t| (1..t.rows.len()).any(|i| ex.position.line + 1 + i == line))
+        })
+}
+
+fn shard_of(feature: &str, scenario: &str, n: u64) -> u64 {
+    derive_seed(0, feature, scenario, "shard") % n
+}
+
+type Outcomes = Arc<Mutex<Vec<ScenarioOutcome>>>;
+
+fn run_once(opts: &RunOptions, files: &[(PathBuf, Option<usize>)], quiet: bool, outcomes: Outcomes) -> Result<(), SimError> {
+    let out = |p: &Option<PathBuf>| -> Result<Box<dyn Write>, SimError> {
+        match p {
+            Some(p) if !quiet => std::fs::File::create(p)
+                .map(|f| Box::new(io::BufWriter::new(f)) as Box<dyn Write>)
+                .map_err(|e| SimError::Io { path: p.display().to_string(), message: e.to_string() }),
+            _ => Ok(Box::new(io::sink())),
+        }
+    };
+    let console: Box<dyn Write> = if quiet || opts.quiet { Box::new(io::sink()) } else { Box::new(io::stdout()) };
+    let writer = writer::Basic::raw(console, Coloring::Never, Verbosity::Default)
+        .summarized()
+        .tee::<AlarmWorld, _>(writer::JUnit::for_tee(out(&opts.junit)?, Verbosity::Default))
+        .tee::<AlarmWorld, _>(writer::Json::for_tee(out(&opts.json)?))
+        .normalized::<AlarmWorld>();
+
+    let tags = match &opts.tags {
+        Some(t) => Some(
+            gherkin::tagexpr::TagOperation::from_str(t)
+                .map_err(|e| SimError::Setup(format!("bad tag expression {t:?}: {e}")))?,
+        ),
+        None => None,
+    };
+    let name = match &opts.name {
+        Some(n) => Some(regex::Regex::new(n).map_err(|e| SimError::Setup(format!("bad --name regex: {e}")))?),
+        None => None,
+    };
+    let lines: BTreeMap<PathBuf, usize> =
+        files.iter().filter_map(|(p, l)| l.map(|l| (p.canonicalize().unwrap_or(p.clone()), l))).collect();
+    let selected: std::collections::BTreeSet<PathBuf> =
+        files.iter().map(|(p, _)| p.canonicalize().unwrap_or(p.clone())).collect();
+    let shard = opts.shard;
+    let run_seed = opts.seed;
+    let capture = opts.capture.clone();
+
+    let mut cuke = AlarmWorld::cucumber()
+        .with_writer(writer)
+        .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
+        .max_concurrent_scenarios(1)
+        .fail_on_skipped();
+    for (def, re) in steps::catalogue() {
+        let re = re.clone();
+        cuke = match def.kind {
+            Kind::Given => cuke.given(re, dispatch(Kind::Given)),
+            Kind::When => cuke.when(re, dispatch(Kind::When)),
+            Kind::Then => cuke.then(re, dispatch(Kind::Then)),
+        };
+    }
+    let cap = capture.clone();
+    let cuke = cuke
+        .before(move |feature, _rule, sc, w| {
+            let cap = cap.clone();
+            async move {
+                w.meta = ScenarioMeta {
+                    feature: feature.name.clone(),
+                    scenario: sc.name.clone(),
+                    example_row: example_row(sc),
+                    file: feature.path.as_ref().map(|p| rel(p)).unwrap_or_default(),
+                    line: sc.position.line,
+                    run_seed,
+                };
+                w.setup.capture = cap.is_some();
+            }
+            .boxed_local()
+        })
+        .after(move |_feature, _rule, _sc, ev, w| {
+            let outcomes = outcomes.clone();
+            let capture = capture.clone();
+            async move {
+                let Some(w) = w else { return };
+                let (passed, message) = match ev {
+                    event::ScenarioFinished::StepPassed => (true, None),
+                    event::ScenarioFinished::StepSkipped => (false, Some("a step is undefined or was skipped".into())),
+                    event::ScenarioFinished::StepFailed(_, _, e) => (false, Some(e.to_string())),
+                    event::ScenarioFinished::BeforeHookFailed(_) => (false, Some("before hook failed".into())),
+                };
+                let seed = w.sim.as_ref().map_or_else(|| w.seed(), |s| s.seed());
+                let timeline = w.sim.as_ref().map(|s| s.timeline.render()).unwrap_or_default();
+                if let (Some(dir), Some(sim)) = (&capture, &w.sim) {
+                    let file = dir.join(format!("{}.btsnoop", slug(&w.meta)));
+                    if let Err(e) = crate::capture::write_btsnoop(&file, sim) {
+                        eprintln!("capture: {e}");
+                    }
+                }
+                if let Ok(mut o) = outcomes.lock() {
+                    o.push(ScenarioOutcome { meta: w.meta.clone(), seed, passed, message, timeline });
+                }
+            }
+            .boxed_local()
+        });
+
+    let filter = move |feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, sc: &gherkin::Scenario| {
+        if let Some(t) = &tags {
+            let all = feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(sc.tags.iter());
+            if !t.eval(all) {
+                return false;
+            }
+        }
+        if let Some(re) = &name {
+            if !re.is_match(&sc.name) {
+                return false;
+            }
+        }
+        if let Some((k, n)) = shard {
+            if shard_of(&feature.name, &sc.name, n) != k - 1 {
+                return false;
+            }
+        }
+        let Some(path) = &feature.path else { return false };
+        let key = path.canonicalize().unwrap_or(path.clone());
+        if !selected.contains(&key) {
+            return false;
+        }
+        match lines.get(&key) {
+            Some(&line) => covers_line(sc, line),
+            None => true,
+        }
+    };
+
+    let prev_hook = std::panic::take_hook();
+    // Step failures are reported by the writers; keep stderr free of panic noise.
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = futures::executor::block_on(cuke.filter_run(files_root(files), filter));
+    std::panic::set_hook(prev_hook);
+    drop(result);
+    Ok(())
+}
+
+/// The input cucumber reads: the single file, or the deepest folder holding them all.
+fn files_root(files: &[(PathBuf, Option<usize>)]) -> PathBuf {
+    let abs: Vec<PathBuf> = files.iter().map(|(p, _)| p.canonicalize().unwrap_or(p.clone())).collect();
+    match abs.as_slice() {
+        [one] => one.clone(),
+        [first, rest @ ..] => {
+            let mut root = first.parent().map(Path::to_path_buf).unwrap_or_default();
+            while !rest.iter().all(|p| p.starts_with(&root)) {
+                match root.parent() {
+                    Some(p) => root = p.to_path_buf(),
+                    None => break,
+                }
+            }
+            root
+        }
+        [] => PathBuf::from("features"),
+    }
+}
+
+fn rel(p: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let shown = cwd.as_ref().and_then(|c| p.strip_prefix(c).ok()).unwrap_or(p);
+    shown.display().to_string()
+}
+
+fn slug(m: &ScenarioMeta) -> String {
+    let base = Path::new(&m.file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name: String = m.scenario.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    format!("{base}-{}-{name}", m.line)
+}
+
+/// Run the features.
+pub fn run(opts: &RunOptions) -> Result<RunSummary, SimError> {
+    let paths = if opts.paths.is_empty() { vec!["features".to_string()] } else { opts.paths.clone() };
+    let files = collect_features(&paths)?;
+    let mut summary = RunSummary::default();
+    for (f, _) in &files {
+        summary.problems.extend(validate_feature(f));
+    }
+    if let Some(dir) = &opts.capture {
+        std::fs::create_dir_all(dir).map_err(|e| SimError::Io { path: dir.display().to_string(), message: e.to_string() })?;
+    }
+    let first: Outcomes = Arc::default();
+    if !files.is_empty() {
+        run_once(opts, &files, false, first.clone())?;
+    }
+    summary.scenarios = first.lock().map(|v| v.clone()).unwrap_or_default();
+    if opts.check_determinism {
+        let second: Outcomes = Arc::default();
+        if !files.is_empty() {
+            run_once(opts, &files, true, second.clone())?;
+        }
+        let again: BTreeMap<(String, usize), String> = second
+            .lock()
+            .map(|v| v.iter().map(|o| ((o.meta.file.clone(), o.meta.line), o.timeline.clone())).collect())
+            .unwrap_or_default();
+        for o in &summary.scenarios {
+            let key = (o.meta.file.clone(), o.meta.line);
+            if again.get(&key) != Some(&o.timeline) {
+                summary.nondeterministic.push(format!("{}:{} {:?} (seed {})", o.meta.file, o.meta.line, o.meta.scenario, o.seed));
+            }
+        }
+    }
+    Ok(summary)
+}

@@ -1,0 +1,235 @@
+//! The domain language of SPEC §4: every step the harness understands, with an example
+//! each, and the one cucumber `World` that owns the simulation.
+//!
+//! Steps are data ([`StepDef`]): a pattern in the spec's notation (`{n}` a number,
+//! `{text}` a double-quoted string), the keyword it belongs to, an example, and the
+//! function that performs it. State checks (`Then` steps marked `check`) also accept the
+//! prefix `within {n} s `. The same table drives the cucumber runner, `sim steps`,
+//! `sim validate` and the "closest known steps" suggestions.
+//!
+//! Domains: [`setup`] (Given), [`wearer`] (gestures and traces), [`faults`] (link,
+//! phone, network, attackers), [`time`], [`checks`] (Then).
+
+mod checks;
+mod faults;
+mod setup;
+mod time;
+mod wearer;
+pub mod world;
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+pub use world::AlarmWorld;
+
+/// The keyword a step belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Configuration.
+    Given,
+    /// Action.
+    When,
+    /// Check.
+    Then,
+}
+
+impl Kind {
+    /// The keyword.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Given => "Given",
+            Kind::When => "When",
+            Kind::Then => "Then",
+        }
+    }
+}
+
+/// What a step function receives.
+#[derive(Clone, Debug, Default)]
+pub struct Args {
+    /// The `within {n} s` prefix, in seconds, when given.
+    pub within: Option<f64>,
+    /// The captures of `{n}` and `{text}`, in order.
+    pub vals: Vec<String>,
+    /// The step's data table, if any (rows of cells).
+    pub table: Option<Vec<Vec<String>>>,
+}
+
+impl Args {
+    /// Capture `i` as a number.
+    pub fn num(&self, i: usize) -> Result<f64, String> {
+        let v = self.vals.get(i).ok_or_else(|| format!("missing argument {}", i + 1))?;
+        v.parse::<f64>().map_err(|_| format!("expected a number, found {v:?}"))
+    }
+
+    /// Capture `i` as a whole number within `lo..=hi`.
+    pub fn int(&self, i: usize, lo: u64, hi: u64) -> Result<u64, String> {
+        let x = self.num(i)?;
+        if x.fract() != 0.0 || x < lo as f64 || x > hi as f64 {
+            return Err(format!("expected a whole number from {lo} to {hi}, found {x}"));
+        }
+        Ok(x as u64)
+    }
+
+    /// Capture `i` as text.
+    pub fn text(&self, i: usize) -> Result<&str, String> {
+        self.vals.get(i).map(String::as_str).ok_or_else(|| format!("missing argument {}", i + 1))
+    }
+}
+
+/// A step function.
+pub type StepFn = fn(&mut AlarmWorld, &Args) -> Result<(), String>;
+
+/// One step of the vocabulary.
+#[derive(Clone, Copy)]
+pub struct StepDef {
+    /// Keyword.
+    pub kind: Kind,
+    /// Pattern in the spec's notation.
+    pub pattern: &'static str,
+    /// An example use.
+    pub example: &'static str,
+    /// A state check: also accepts `within {n} s `.
+    pub check: bool,
+    /// Domain (for grouping in `sim steps`).
+    pub domain: &'static str,
+    /// What it does.
+    pub run: StepFn,
+}
+
+impl std::fmt::Debug for StepDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind.name(), self.pattern)
+    }
+}
+
+const NUM: &str = r"(-?\d+(?:\.\d+)?)";
+const TEXT: &str = r#""([^"]*)""#;
+
+/// The regex of a pattern (anchored).
+pub fn pattern_regex(def: &StepDef) -> String {
+    let mut re = String::from("^");
+    if def.check {
+        re.push_str(&format!("(?:within {NUM} s )?"));
+    }
+    let mut rest = def.pattern;
+    while let Some(i) = rest.find('{') {
+        re.push_str(&regex::escape(&rest[..i]));
+        let after = &rest[i..];
+        if let Some(r) = after.strip_prefix("{n}") {
+            re.push_str(NUM);
+            rest = r;
+        } else if let Some(r) = after.strip_prefix("{text}") {
+            re.push_str(TEXT);
+            rest = r;
+        } else {
+            re.push_str(&regex::escape("{"));
+            rest = &after[1..];
+        }
+    }
+    re.push_str(&regex::escape(rest));
+    re.push('$');
+    re
+}
+
+/// Every step, with its compiled regex.
+pub fn catalogue() -> &'static [(StepDef, Regex)] {
+    static CAT: OnceLock<Vec<(StepDef, Regex)>> = OnceLock::new();
+    CAT.get_or_init(|| {
+        let mut defs = Vec::new();
+        defs.extend_from_slice(setup::STEPS);
+        defs.extend_from_slice(wearer::STEPS);
+        defs.extend_from_slice(time::STEPS);
+        defs.extend_from_slice(faults::STEPS);
+        defs.extend_from_slice(checks::STEPS);
+        defs.into_iter()
+            .map(|d| {
+                let re = Regex::new(&pattern_regex(&d));
+                // Patterns are constants of this file set; a bad one is caught by tests.
+                (d, re.unwrap_or_else(|e| panic!("bad step pattern {:?}: {e}", d.pattern)))
+            })
+            .collect()
+    })
+}
+
+/// The steps of `kind` matching `text`, with their arguments.
+pub fn find(kind: Kind, text: &str) -> Vec<(&'static StepDef, Args)> {
+    catalogue()
+        .iter()
+        .filter(|(d, _)| d.kind == kind)
+        .filter_map(|(d, re)| {
+            let caps = re.captures(text)?;
+            let mut args = Args::default();
+            let mut it = caps.iter().skip(1);
+            if d.check {
+                args.within = it.next().flatten().and_then(|m| m.as_str().parse().ok());
+            }
+            args.vals = it.flatten().map(|m| m.as_str().to_string()).collect();
+            Some((d, args))
+        })
+        .collect()
+}
+
+/// The known steps closest to `text` (by edit distance over their shapes).
+pub fn closest(kind: Option<Kind>, text: &str, n: usize) -> Vec<String> {
+    let shape = shape_of(text);
+    let mut scored: Vec<(usize, String)> = catalogue()
+        .iter()
+        .filter(|(d, _)| kind.is_none_or(|k| k == d.kind))
+        .map(|(d, _)| {
+            let p = d.pattern.replace("{n}", "N").replace("{text}", "T");
+            let stripped = shape.strip_prefix("within N s ").unwrap_or(&shape);
+            (levenshtein(stripped, &p), format!("{} {}", d.kind.name(), d.pattern))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(n).map(|(_, s)| s).collect()
+}
+
+/// Replace numbers by `N` and quoted strings by `T`.
+fn shape_of(text: &str) -> String {
+    let q = Regex::new(TEXT).map(|r| r.replace_all(text, "T").into_owned()).unwrap_or_default();
+    Regex::new(r"-?\d+(?:\.\d+)?").map(|r| r.replace_all(&q, "N").into_owned()).unwrap_or_default()
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_example_matches_exactly_its_own_step() {
+        for (d, _) in catalogue() {
+            let m = find(d.kind, d.example);
+            assert_eq!(m.len(), 1, "{:?} example {:?} matched {:?}", d, d.example, m.iter().map(|x| x.0).collect::<Vec<_>>());
+            assert_eq!(m[0].0.pattern, d.pattern);
+            if d.check {
+                let w = format!("within 5 s {}", d.example);
+                let m = find(d.kind, &w);
+                assert_eq!(m.len(), 1, "{w}");
+                assert_eq!(m[0].1.within, Some(5.0));
+            }
+        }
+    }
+
+    #[test]
+    fn suggestions_are_close() {
+        let s = closest(Some(Kind::Then), "every contacts receives a SMS", 1);
+        assert_eq!(s, vec!["Then every contact receives an SMS".to_string()]);
+    }
+}

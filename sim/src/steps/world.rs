@@ -1,0 +1,93 @@
+//! The cucumber `World`: one per scenario, owning the scenario's [`Setup`] while Given
+//! steps configure it and the [`Simulation`] from the first When or Then step on.
+
+use crate::rng::derive_seed;
+use crate::sched::{Micros, SECOND};
+use crate::simulation::{Setup, Simulation};
+
+/// Where a scenario comes from (for seeds, reports and replay commands).
+#[derive(Clone, Debug, Default)]
+pub struct ScenarioMeta {
+    /// Feature name.
+    pub feature: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Example row of an outline (cells joined), empty otherwise.
+    pub example_row: String,
+    /// Feature file.
+    pub file: String,
+    /// Line of the scenario.
+    pub line: usize,
+    /// The run's seed.
+    pub run_seed: u64,
+}
+
+/// The World.
+#[derive(Debug, Default, cucumber::World)]
+pub struct AlarmWorld {
+    /// What the Given steps configured.
+    pub setup: Setup,
+    /// Set by `the random seed is {n}`.
+    pub explicit_seed: Option<u64>,
+    /// The simulation, once started.
+    pub sim: Option<Simulation>,
+    /// Virtual time at the end of the last When step.
+    pub last_when_end: Micros,
+    /// Scenario metadata.
+    pub meta: ScenarioMeta,
+    /// A start-up error, reported by the first step that needs the simulation.
+    pub start_error: Option<String>,
+}
+
+impl AlarmWorld {
+    /// The scenario seed.
+    pub fn seed(&self) -> u64 {
+        self.explicit_seed.unwrap_or_else(|| {
+            derive_seed(self.meta.run_seed, &self.meta.feature, &self.meta.scenario, &self.meta.example_row)
+        })
+    }
+
+    /// Whether the simulation has started.
+    pub fn started(&self) -> bool {
+        self.sim.is_some()
+    }
+
+    /// The simulation, started at t = 0 on first use.
+    pub fn sim(&mut self) -> Result<&mut Simulation, String> {
+        if self.sim.is_none() {
+            let mut setup = self.setup.clone();
+            setup.seed = self.seed();
+            let sim = Simulation::new(setup).map_err(|e| format!("cannot start the simulation: {e}"))?;
+            self.sim = Some(sim);
+        }
+        self.sim.as_mut().ok_or_else(|| "no simulation".to_string())
+    }
+
+    /// Mark the end of a When step.
+    pub fn when_done(&mut self) {
+        if let Some(s) = &self.sim {
+            self.last_when_end = s.now();
+        }
+    }
+
+    /// Check a state: now, or — with `within` — letting time run until it holds, at most
+    /// `within` seconds after the end of the last When step.
+    pub fn check(
+        &mut self,
+        within: Option<f64>,
+        what: &dyn Fn(&Simulation) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let last = self.last_when_end;
+        let sim = self.sim()?;
+        if let Some(w) = within {
+            let deadline = last + (w * SECOND as f64).round() as Micros;
+            if deadline > sim.now() {
+                sim.run_until_cond(deadline, &|s| what(s).is_ok());
+            }
+        }
+        what(sim).map_err(|e| match within {
+            Some(w) => format!("{e} (waited until {} s, {w} s after the last action)", crate::simulation::fmt_s(sim.now())),
+            None => e,
+        })
+    }
+}
