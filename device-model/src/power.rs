@@ -1172,4 +1172,28 @@ mod tests {
         // 7 mA × 1.5 ms = 10.5 µC = 10.5 / 3600 µAh.
         assert!((b.consumed_uah(Consumer::Radio) - 10.5 / 3600.0).abs() < 1e-12);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_split_integrates_the_same(
+            soc in 0.0f64..=100.0,
+            cuts in proptest::collection::vec(0u64..(400 * DAY), 0..20),
+            end in 0u64..(400 * DAY),
+            state in 0usize..6,
+        ) {
+            let mut one = default_battery(soc);
+            one.set_state(0, PowerState::ALL[state]);
+            let mut many = one.clone();
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            for &t in cuts.iter().filter(|&&t| t <= end) {
+                many.advance(t);
+                proptest::prop_assert_eq!(many.soc_permille(end), one.soc_permille(end));
+            }
+            one.advance(end);
+            many.advance(end);
+            proptest::prop_assert_eq!(one.remaining, many.remaining);
+            proptest::prop_assert_eq!(one.consumed, many.consumed);
+        }
+    }
 }
