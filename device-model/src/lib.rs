@@ -11,6 +11,7 @@
 
 pub mod button;
 pub mod gesture;
+pub mod power;
 pub mod profile;
 
 pub use button::{Action, Button, DeviceEvent, Flash, Input, QueuedEvent};

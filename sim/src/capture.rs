@@ -49,7 +49,10 @@ pub fn btsnoop_bytes(sim: &Simulation) -> Vec<u8> {
 
 /// Write the capture of a simulation to `path`.
 pub fn write_btsnoop(path: &Path, sim: &Simulation) -> Result<(), SimError> {
-    let io = |e: std::io::Error| SimError::Io { path: path.display().to_string(), message: e.to_string() };
+    let io = |e: std::io::Error| SimError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
     let mut f = std::fs::File::create(path).map_err(io)?;
     f.write_all(&btsnoop_bytes(sim)).map_err(io)
 }

@@ -9,6 +9,7 @@
 //! - [`timeline`]: what happened, rendered for humans, snapshots and determinism checks;
 //! - [`steps`]: the Gherkin vocabulary and the World; [`runner`]: running feature files.
 
+pub mod battery;
 pub mod capture;
 pub mod hand;
 pub mod link;

@@ -70,7 +70,10 @@ pub struct ScenarioOutcome {
 impl ScenarioOutcome {
     /// The one-line command that replays this scenario.
     pub fn replay_command(&self) -> String {
-        format!("sim run {}:{} --seed {}", self.meta.file, self.meta.line, self.meta.run_seed)
+        format!(
+            "sim run {}:{} --seed {}",
+            self.meta.file, self.meta.line, self.meta.run_seed
+        )
     }
 }
 
@@ -109,7 +112,10 @@ impl RunSummary {
                 f.meta.line,
                 f.meta.scenario,
                 f.seed,
-                f.message.as_deref().unwrap_or("failed").replace('\n', "\n  "),
+                f.message
+                    .as_deref()
+                    .unwrap_or("failed")
+                    .replace('\n', "\n  "),
                 f.replay_command()
             ));
         }
@@ -117,7 +123,11 @@ impl RunSummary {
             s.push_str(&format!("NONDETERMINISTIC {n}\n"));
         }
         let passed = self.scenarios.len() - self.failed();
-        s.push_str(&format!("scenarios: {} passed, {} failed\n", passed, self.failed()));
+        s.push_str(&format!(
+            "scenarios: {} passed, {} failed\n",
+            passed,
+            self.failed()
+        ));
         s
     }
 }
@@ -145,14 +155,20 @@ pub fn collect_features(paths: &[String]) -> Result<Vec<(PathBuf, Option<usize>)
         } else if path.is_file() {
             out.push((path, line));
         } else {
-            return Err(SimError::Io { path: path.display().to_string(), message: "no such file or folder".into() });
+            return Err(SimError::Io {
+                path: path.display().to_string(),
+                message: "no such file or folder".into(),
+            });
         }
     }
     Ok(out)
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SimError> {
-    let rd = std::fs::read_dir(dir).map_err(|e| SimError::Io { path: dir.display().to_string(), message: e.to_string() })?;
+    let rd = std::fs::read_dir(dir).map_err(|e| SimError::Io {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    })?;
     for entry in rd.flatten() {
         let p = entry.path();
         if p.is_dir() {
@@ -179,8 +195,14 @@ pub fn validate_feature(path: &Path) -> Vec<String> {
         Err(e) => return vec![format!("{}: cannot parse: {e}", path.display())],
     };
     let mut problems = Vec::new();
-    let scenarios = feature.scenarios.iter().chain(feature.rules.iter().flat_map(|r| r.scenarios.iter()));
-    let backgrounds = feature.background.iter().chain(feature.rules.iter().filter_map(|r| r.background.as_ref()));
+    let scenarios = feature
+        .scenarios
+        .iter()
+        .chain(feature.rules.iter().flat_map(|r| r.scenarios.iter()));
+    let backgrounds = feature
+        .background
+        .iter()
+        .chain(feature.rules.iter().filter_map(|r| r.background.as_ref()));
     let mut all_steps: Vec<(String, &gherkin::Step)> = Vec::new();
     for b in backgrounds {
         all_steps.extend(b.steps.iter().map(|s| (s.value.clone(), s)));
@@ -193,7 +215,9 @@ pub fn validate_feature(path: &Path) -> Vec<String> {
             }
             for ex in &sc.examples {
                 let Some(t) = &ex.table else { continue };
-                let Some((header, rows)) = t.rows.split_first() else { continue };
+                let Some((header, rows)) = t.rows.split_first() else {
+                    continue;
+                };
                 for row in rows {
                     let mut v = st.value.clone();
                     for (k, x) in header.iter().zip(row) {
@@ -211,7 +235,12 @@ pub fn validate_feature(path: &Path) -> Vec<String> {
             continue;
         }
         let found = steps::find(kind, &text);
-        let here = format!("{}:{}:{}", path.display(), st.position.line, st.position.col);
+        let here = format!(
+            "{}:{}:{}",
+            path.display(),
+            st.position.line,
+            st.position.col
+        );
         match found.len() {
             1 => {}
             0 => {
@@ -275,7 +304,9 @@ fn example_row(sc: &gherkin::Scenario) -> String {
 fn covers_line(sc: &gherkin::Scenario, line: usize) -> bool {
     sc.position.line == line
         || sc.examples.iter().any(|ex| {
-            ex.table.as_ref().is_some_and(|t| (1..t.rows.len()).any(|i| ex.position.line + 1 + i == line))
+            ex.table
+                .as_ref()
+                .is_some_and(|t| (1..t.rows.len()).any(|i| ex.position.line + 1 + i == line))
         })
 }
 
@@ -285,19 +316,34 @@ fn shard_of(feature: &str, scenario: &str, n: u64) -> u64 {
 
 type Outcomes = Arc<Mutex<Vec<ScenarioOutcome>>>;
 
-fn run_once(opts: &RunOptions, files: &[(PathBuf, Option<usize>)], quiet: bool, outcomes: Outcomes) -> Result<(), SimError> {
+fn run_once(
+    opts: &RunOptions,
+    files: &[(PathBuf, Option<usize>)],
+    quiet: bool,
+    outcomes: Outcomes,
+) -> Result<(), SimError> {
     let out = |p: &Option<PathBuf>| -> Result<Box<dyn Write>, SimError> {
         match p {
             Some(p) if !quiet => std::fs::File::create(p)
                 .map(|f| Box::new(io::BufWriter::new(f)) as Box<dyn Write>)
-                .map_err(|e| SimError::Io { path: p.display().to_string(), message: e.to_string() }),
+                .map_err(|e| SimError::Io {
+                    path: p.display().to_string(),
+                    message: e.to_string(),
+                }),
             _ => Ok(Box::new(io::sink())),
         }
     };
-    let console: Box<dyn Write> = if quiet || opts.quiet { Box::new(io::sink()) } else { Box::new(io::stdout()) };
+    let console: Box<dyn Write> = if quiet || opts.quiet {
+        Box::new(io::sink())
+    } else {
+        Box::new(io::stdout())
+    };
     let writer = writer::Basic::raw(console, Coloring::Never, Verbosity::Default)
         .summarized()
-        .tee::<AlarmWorld, _>(writer::JUnit::for_tee(out(&opts.junit)?, Verbosity::Default))
+        .tee::<AlarmWorld, _>(writer::JUnit::for_tee(
+            out(&opts.junit)?,
+            Verbosity::Default,
+        ))
         .tee::<AlarmWorld, _>(writer::Json::for_tee(out(&opts.json)?))
         .normalized::<AlarmWorld>();
 
@@ -309,13 +355,19 @@ fn run_once(opts: &RunOptions, files: &[(PathBuf, Option<usize>)], quiet: bool, 
         None => None,
     };
     let name = match &opts.name {
-        Some(n) => Some(regex::Regex::new(n).map_err(|e| SimError::Setup(format!("bad --name regex: {e}")))?),
+        Some(n) => Some(
+            regex::Regex::new(n).map_err(|e| SimError::Setup(format!("bad --name regex: {e}")))?,
+        ),
         None => None,
     };
-    let lines: BTreeMap<PathBuf, usize> =
-        files.iter().filter_map(|(p, l)| l.map(|l| (p.canonicalize().unwrap_or(p.clone()), l))).collect();
-    let selected: std::collections::BTreeSet<PathBuf> =
-        files.iter().map(|(p, _)| p.canonicalize().unwrap_or(p.clone())).collect();
+    let lines: BTreeMap<PathBuf, usize> = files
+        .iter()
+        .filter_map(|(p, l)| l.map(|l| (p.canonicalize().unwrap_or(p.clone()), l)))
+        .collect();
+    let selected: std::collections::BTreeSet<PathBuf> = files
+        .iter()
+        .map(|(p, _)| p.canonicalize().unwrap_or(p.clone()))
+        .collect();
     let shard = opts.shard;
     let run_seed = opts.seed;
     let capture = opts.capture.clone();
@@ -357,12 +409,20 @@ fn run_once(opts: &RunOptions, files: &[(PathBuf, Option<usize>)], quiet: bool, 
                 let Some(w) = w else { return };
                 let (passed, message) = match ev {
                     event::ScenarioFinished::StepPassed => (true, None),
-                    event::ScenarioFinished::StepSkipped => (false, Some("a step is undefined or was skipped".into())),
+                    event::ScenarioFinished::StepSkipped => {
+                        (false, Some("a step is undefined or was skipped".into()))
+                    }
                     event::ScenarioFinished::StepFailed(_, _, e) => (false, Some(e.to_string())),
-                    event::ScenarioFinished::BeforeHookFailed(_) => (false, Some("before hook failed".into())),
+                    event::ScenarioFinished::BeforeHookFailed(_) => {
+                        (false, Some("before hook failed".into()))
+                    }
                 };
                 let seed = w.sim.as_ref().map_or_else(|| w.seed(), |s| s.seed());
-                let timeline = w.sim.as_ref().map(|s| s.timeline.render()).unwrap_or_default();
+                let timeline = w
+                    .sim
+                    .as_ref()
+                    .map(|s| s.timeline.render())
+                    .unwrap_or_default();
                 if let (Some(dir), Some(sim)) = (&capture, &w.sim) {
                     let file = dir.join(format!("{}.btsnoop", slug(&w.meta)));
                     if let Err(e) = crate::capture::write_btsnoop(&file, sim) {
@@ -370,39 +430,52 @@ fn run_once(opts: &RunOptions, files: &[(PathBuf, Option<usize>)], quiet: bool, 
                     }
                 }
                 if let Ok(mut o) = outcomes.lock() {
-                    o.push(ScenarioOutcome { meta: w.meta.clone(), seed, passed, message, timeline });
+                    o.push(ScenarioOutcome {
+                        meta: w.meta.clone(),
+                        seed,
+                        passed,
+                        message,
+                        timeline,
+                    });
                 }
             }
             .boxed_local()
         });
 
-    let filter = move |feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, sc: &gherkin::Scenario| {
-        if let Some(t) = &tags {
-            let all = feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(sc.tags.iter());
-            if !t.eval(all) {
+    let filter =
+        move |feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, sc: &gherkin::Scenario| {
+            if let Some(t) = &tags {
+                let all = feature
+                    .tags
+                    .iter()
+                    .chain(rule.iter().flat_map(|r| r.tags.iter()))
+                    .chain(sc.tags.iter());
+                if !t.eval(all) {
+                    return false;
+                }
+            }
+            if let Some(re) = &name {
+                if !re.is_match(&sc.name) {
+                    return false;
+                }
+            }
+            if let Some((k, n)) = shard {
+                if shard_of(&feature.name, &sc.name, n) != k - 1 {
+                    return false;
+                }
+            }
+            let Some(path) = &feature.path else {
+                return false;
+            };
+            let key = path.canonicalize().unwrap_or(path.clone());
+            if !selected.contains(&key) {
                 return false;
             }
-        }
-        if let Some(re) = &name {
-            if !re.is_match(&sc.name) {
-                return false;
+            match lines.get(&key) {
+                Some(&line) => covers_line(sc, line),
+                None => true,
             }
-        }
-        if let Some((k, n)) = shard {
-            if shard_of(&feature.name, &sc.name, n) != k - 1 {
-                return false;
-            }
-        }
-        let Some(path) = &feature.path else { return false };
-        let key = path.canonicalize().unwrap_or(path.clone());
-        if !selected.contains(&key) {
-            return false;
-        }
-        match lines.get(&key) {
-            Some(&line) => covers_line(sc, line),
-            None => true,
-        }
-    };
+        };
 
     let prev_hook = std::panic::take_hook();
     // Step failures are reported by the writers; keep stderr free of panic noise.
@@ -415,7 +488,10 @@ fn run_once(opts: &RunOptions, files: &[(PathBuf, Option<usize>)], quiet: bool, 
 
 /// The input cucumber reads: the single file, or the deepest folder holding them all.
 fn files_root(files: &[(PathBuf, Option<usize>)]) -> PathBuf {
-    let abs: Vec<PathBuf> = files.iter().map(|(p, _)| p.canonicalize().unwrap_or(p.clone())).collect();
+    let abs: Vec<PathBuf> = files
+        .iter()
+        .map(|(p, _)| p.canonicalize().unwrap_or(p.clone()))
+        .collect();
     match abs.as_slice() {
         [one] => one.clone(),
         [first, rest @ ..] => {
@@ -434,26 +510,49 @@ fn files_root(files: &[(PathBuf, Option<usize>)]) -> PathBuf {
 
 fn rel(p: &Path) -> String {
     let cwd = std::env::current_dir().ok();
-    let shown = cwd.as_ref().and_then(|c| p.strip_prefix(c).ok()).unwrap_or(p);
+    let shown = cwd
+        .as_ref()
+        .and_then(|c| p.strip_prefix(c).ok())
+        .unwrap_or(p);
     shown.display().to_string()
 }
 
 fn slug(m: &ScenarioMeta) -> String {
-    let base = Path::new(&m.file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let name: String = m.scenario.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    let base = Path::new(&m.file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name: String = m
+        .scenario
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
     format!("{base}-{}-{name}", m.line)
 }
 
 /// Run the features.
 pub fn run(opts: &RunOptions) -> Result<RunSummary, SimError> {
-    let paths = if opts.paths.is_empty() { vec!["features".to_string()] } else { opts.paths.clone() };
+    let paths = if opts.paths.is_empty() {
+        vec!["features".to_string()]
+    } else {
+        opts.paths.clone()
+    };
     let files = collect_features(&paths)?;
     let mut summary = RunSummary::default();
     for (f, _) in &files {
         summary.problems.extend(validate_feature(f));
     }
     if let Some(dir) = &opts.capture {
-        std::fs::create_dir_all(dir).map_err(|e| SimError::Io { path: dir.display().to_string(), message: e.to_string() })?;
+        std::fs::create_dir_all(dir).map_err(|e| SimError::Io {
+            path: dir.display().to_string(),
+            message: e.to_string(),
+        })?;
     }
     let first: Outcomes = Arc::default();
     if !files.is_empty() {
@@ -467,12 +566,19 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, SimError> {
         }
         let again: BTreeMap<(String, usize), String> = second
             .lock()
-            .map(|v| v.iter().map(|o| ((o.meta.file.clone(), o.meta.line), o.timeline.clone())).collect())
+            .map(|v| {
+                v.iter()
+                    .map(|o| ((o.meta.file.clone(), o.meta.line), o.timeline.clone()))
+                    .collect()
+            })
             .unwrap_or_default();
         for o in &summary.scenarios {
             let key = (o.meta.file.clone(), o.meta.line);
             if again.get(&key) != Some(&o.timeline) {
-                summary.nondeterministic.push(format!("{}:{} {:?} (seed {})", o.meta.file, o.meta.line, o.meta.scenario, o.seed));
+                summary.nondeterministic.push(format!(
+                    "{}:{} {:?} (seed {})",
+                    o.meta.file, o.meta.line, o.meta.scenario, o.seed
+                ));
             }
         }
     }

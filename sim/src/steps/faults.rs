@@ -12,23 +12,73 @@ use crate::timeline::Layer;
 
 macro_rules! when {
     ($pat:expr, $ex:expr, $f:expr) => {
-        StepDef { kind: Kind::When, pattern: $pat, example: $ex, check: false, domain: "faults", run: $f }
+        StepDef {
+            kind: Kind::When,
+            pattern: $pat,
+            example: $ex,
+            check: false,
+            domain: "faults",
+            run: $f,
+        }
     };
 }
 
 /// The fault steps.
 pub const STEPS: &[StepDef] = &[
-    when!("the BLE link is lost for {n} s", "the BLE link is lost for 90 s", outage),
-    when!("Bluetooth is turned off on the phone", "Bluetooth is turned off on the phone", |w, _| bt(w, false)),
-    when!("Bluetooth is turned on on the phone", "Bluetooth is turned on on the phone", |w, _| bt(w, true)),
-    when!("the phone app restarts", "the phone app restarts", |w, _| act(w, |s| s.restart_app())),
-    when!("the button resets", "the button resets", |w, _| act(w, |s| s.reset_button())),
-    when!("the phone regains cellular network", "the phone regains cellular network", |w, _| act(w, |s| s.set_network(true))),
-    when!("the phone gets a location fix at {n}, {n}", "the phone gets a location fix at 48.8566, 2.3522", fix),
-    when!("the wearer cancels on the phone", "the wearer cancels on the phone", |w, _| act(w, |s| s.user_cancel())),
-    when!("an unpaired button sends a press", "an unpaired button sends a press", stranger),
-    when!("an attacker replays the last alert event", "an attacker replays the last alert event", replay),
-    when!("an attacker sends a tampered alert event", "an attacker sends a tampered alert event", tamper),
+    when!(
+        "the BLE link is lost for {n} s",
+        "the BLE link is lost for 90 s",
+        outage
+    ),
+    when!(
+        "Bluetooth is turned off on the phone",
+        "Bluetooth is turned off on the phone",
+        |w, _| bt(w, false)
+    ),
+    when!(
+        "Bluetooth is turned on on the phone",
+        "Bluetooth is turned on on the phone",
+        |w, _| bt(w, true)
+    ),
+    when!(
+        "the phone app restarts",
+        "the phone app restarts",
+        |w, _| act(w, |s| s.restart_app())
+    ),
+    when!("the button resets", "the button resets", |w, _| act(
+        w,
+        |s| s.reset_button()
+    )),
+    when!(
+        "the phone regains cellular network",
+        "the phone regains cellular network",
+        |w, _| act(w, |s| s.set_network(true))
+    ),
+    when!(
+        "the phone gets a location fix at {n}, {n}",
+        "the phone gets a location fix at 48.8566, 2.3522",
+        fix
+    ),
+    when!(
+        "the wearer cancels on the phone",
+        "the wearer cancels on the phone",
+        |w, _| act(w, |s| s.user_cancel())
+    ),
+    when!(
+        "an unpaired button sends a press",
+        "an unpaired button sends a press",
+        stranger
+    ),
+    when!(
+        "an attacker replays the last alert event",
+        "an attacker replays the last alert event",
+        replay
+    ),
+    when!(
+        "an attacker sends a tampered alert event",
+        "an attacker sends a tampered alert event",
+        tamper
+    ),
 ];
 
 fn act(w: &mut AlarmWorld, f: fn(&mut crate::simulation::Simulation)) -> Result<(), String> {
@@ -63,7 +113,9 @@ fn bt(w: &mut AlarmWorld, on: bool) -> Result<(), String> {
 fn fix(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
     let (lat, lon) = (a.num(0)?, a.num(1)?);
     if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-        return Err(format!("expected latitude in -90..90 and longitude in -180..180, got {lat}, {lon}"));
+        return Err(format!(
+            "expected latitude in -90..90 and longitude in -180..180, got {lat}, {lon}"
+        ));
     }
     let sim = w.sim()?;
     sim.gps_fix(lat, lon);
@@ -73,10 +125,20 @@ fn fix(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
     Ok(())
 }
 
-fn inject(w: &mut AlarmWorld, device: phone::DeviceId, value: Vec<u8>, what: &str) -> Result<(), String> {
+fn inject(
+    w: &mut AlarmWorld,
+    device: phone::DeviceId,
+    value: Vec<u8>,
+    what: &str,
+) -> Result<(), String> {
     let sim = w.sim()?;
-    sim.timeline.push(sim.now(), Layer::Harness, what.to_string());
-    sim.inject_to_phone(GattEvent::Value { device, char: EVENT_CHAR, value });
+    sim.timeline
+        .push(sim.now(), Layer::Harness, what.to_string());
+    sim.inject_to_phone(GattEvent::Value {
+        device,
+        char: EVENT_CHAR,
+        value,
+    });
     let now = sim.now();
     sim.run_until(now);
     w.when_done();
@@ -87,9 +149,20 @@ fn stranger(w: &mut AlarmWorld, _: &Args) -> Result<(), String> {
     let sim = w.sim()?;
     let key = BondKey(sim.random_key());
     let utc_ms = sim.utc_us() / 1000;
-    let frame = EventFrame { kind: EventKind::Single, flags: 1, seq: 1, time_ms: utc_ms, payload: vec![] };
+    let frame = EventFrame {
+        kind: EventKind::Single,
+        flags: 1,
+        seq: 1,
+        time_ms: utc_ms,
+        payload: vec![],
+    };
     let bytes = frame.seal(&key).map_err(|e| e.to_string())?;
-    inject(w, phone::DeviceId(STRANGER_ADDR.into()), bytes, "an unpaired button sends a press")
+    inject(
+        w,
+        phone::DeviceId(STRANGER_ADDR.into()),
+        bytes,
+        "an unpaired button sends a press",
+    )
 }
 
 /// Let the button get its alert across first: an attacker replays what it saw on air.
@@ -99,7 +172,9 @@ fn captured(w: &mut AlarmWorld) -> Result<Vec<u8>, String> {
     sim.run_until_cond(deadline, &|s| {
         s.captured_event().is_some() && s.button().is_some_and(|b| b.flash().queue.is_empty())
     });
-    sim.captured_event().map(<[u8]>::to_vec).ok_or_else(|| "no alert event has gone over the air yet".to_string())
+    sim.captured_event()
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| "no alert event has gone over the air yet".to_string())
 }
 
 fn replay(w: &mut AlarmWorld, _: &Args) -> Result<(), String> {
@@ -114,8 +189,16 @@ fn tamper(w: &mut AlarmWorld, _: &Args) -> Result<(), String> {
         Some(b) => b.to_vec(),
         None => {
             let utc_ms = sim.utc_us() / 1000;
-            let frame = EventFrame { kind: EventKind::Single, flags: 1, seq: 1_000, time_ms: utc_ms, payload: vec![] };
-            frame.seal(&BondKey([0x5a; 16])).map_err(|e| e.to_string())?
+            let frame = EventFrame {
+                kind: EventKind::Single,
+                flags: 1,
+                seq: 1_000,
+                time_ms: utc_ms,
+                payload: vec![],
+            };
+            frame
+                .seal(&BondKey([0x5a; 16]))
+                .map_err(|e| e.to_string())?
         }
     };
     // Turn the event into a double press and bump its sequence number: the tag no

@@ -59,22 +59,31 @@ pub struct Args {
 impl Args {
     /// Capture `i` as a number.
     pub fn num(&self, i: usize) -> Result<f64, String> {
-        let v = self.vals.get(i).ok_or_else(|| format!("missing argument {}", i + 1))?;
-        v.parse::<f64>().map_err(|_| format!("expected a number, found {v:?}"))
+        let v = self
+            .vals
+            .get(i)
+            .ok_or_else(|| format!("missing argument {}", i + 1))?;
+        v.parse::<f64>()
+            .map_err(|_| format!("expected a number, found {v:?}"))
     }
 
     /// Capture `i` as a whole number within `lo..=hi`.
     pub fn int(&self, i: usize, lo: u64, hi: u64) -> Result<u64, String> {
         let x = self.num(i)?;
         if x.fract() != 0.0 || x < lo as f64 || x > hi as f64 {
-            return Err(format!("expected a whole number from {lo} to {hi}, found {x}"));
+            return Err(format!(
+                "expected a whole number from {lo} to {hi}, found {x}"
+            ));
         }
         Ok(x as u64)
     }
 
     /// Capture `i` as text.
     pub fn text(&self, i: usize) -> Result<&str, String> {
-        self.vals.get(i).map(String::as_str).ok_or_else(|| format!("missing argument {}", i + 1))
+        self.vals
+            .get(i)
+            .map(String::as_str)
+            .ok_or_else(|| format!("missing argument {}", i + 1))
     }
 }
 
@@ -147,7 +156,10 @@ pub fn catalogue() -> &'static [(StepDef, Regex)] {
             .map(|d| {
                 let re = Regex::new(&pattern_regex(&d));
                 // Patterns are constants of this file set; a bad one is caught by tests.
-                (d, re.unwrap_or_else(|e| panic!("bad step pattern {:?}: {e}", d.pattern)))
+                (
+                    d,
+                    re.unwrap_or_else(|e| panic!("bad step pattern {:?}: {e}", d.pattern)),
+                )
             })
             .collect()
     })
@@ -180,7 +192,10 @@ pub fn closest(kind: Option<Kind>, text: &str, n: usize) -> Vec<String> {
         .map(|(d, _)| {
             let p = d.pattern.replace("{n}", "N").replace("{text}", "T");
             let stripped = shape.strip_prefix("within N s ").unwrap_or(&shape);
-            (levenshtein(stripped, &p), format!("{} {}", d.kind.name(), d.pattern))
+            (
+                levenshtein(stripped, &p),
+                format!("{} {}", d.kind.name(), d.pattern),
+            )
         })
         .collect();
     scored.sort();
@@ -189,8 +204,12 @@ pub fn closest(kind: Option<Kind>, text: &str, n: usize) -> Vec<String> {
 
 /// Replace numbers by `N` and quoted strings by `T`.
 fn shape_of(text: &str) -> String {
-    let q = Regex::new(TEXT).map(|r| r.replace_all(text, "T").into_owned()).unwrap_or_default();
-    Regex::new(r"-?\d+(?:\.\d+)?").map(|r| r.replace_all(&q, "N").into_owned()).unwrap_or_default()
+    let q = Regex::new(TEXT)
+        .map(|r| r.replace_all(text, "T").into_owned())
+        .unwrap_or_default();
+    Regex::new(r"-?\d+(?:\.\d+)?")
+        .map(|r| r.replace_all(&q, "N").into_owned())
+        .unwrap_or_default()
 }
 
 fn levenshtein(a: &str, b: &str) -> usize {
@@ -216,7 +235,14 @@ mod tests {
     fn every_example_matches_exactly_its_own_step() {
         for (d, _) in catalogue() {
             let m = find(d.kind, d.example);
-            assert_eq!(m.len(), 1, "{:?} example {:?} matched {:?}", d, d.example, m.iter().map(|x| x.0).collect::<Vec<_>>());
+            assert_eq!(
+                m.len(),
+                1,
+                "{:?} example {:?} matched {:?}",
+                d,
+                d.example,
+                m.iter().map(|x| x.0).collect::<Vec<_>>()
+            );
             assert_eq!(m[0].0.pattern, d.pattern);
             if d.check {
                 let w = format!("within 5 s {}", d.example);

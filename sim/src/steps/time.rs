@@ -5,14 +5,25 @@ use crate::sched::{Micros, SECOND};
 
 macro_rules! when {
     ($pat:expr, $ex:expr, $f:expr) => {
-        StepDef { kind: Kind::When, pattern: $pat, example: $ex, check: false, domain: "time", run: $f }
+        StepDef {
+            kind: Kind::When,
+            pattern: $pat,
+            example: $ex,
+            check: false,
+            domain: "time",
+            run: $f,
+        }
     };
 }
 
 /// The time steps.
 pub const STEPS: &[StepDef] = &[
-    when!("{n} seconds pass", "30 seconds pass", |w, a| pass(w, a, 1.0)),
-    when!("{n} minutes pass", "15 minutes pass", |w, a| pass(w, a, 60.0)),
+    when!("{n} seconds pass", "30 seconds pass", |w, a| pass(
+        w, a, 1.0
+    )),
+    when!("{n} minutes pass", "15 minutes pass", |w, a| pass(
+        w, a, 60.0
+    )),
     when!("{n} hours pass", "2 hours pass", |w, a| pass(w, a, 3600.0)),
     when!("{n} days pass", "30 days pass", |w, a| pass(w, a, 86_400.0)),
 ];

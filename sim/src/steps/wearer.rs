@@ -8,21 +8,52 @@ use crate::timeline::Layer;
 
 macro_rules! when {
     ($pat:expr, $ex:expr, $f:expr) => {
-        StepDef { kind: Kind::When, pattern: $pat, example: $ex, check: false, domain: "wearer", run: $f }
+        StepDef {
+            kind: Kind::When,
+            pattern: $pat,
+            example: $ex,
+            check: false,
+            domain: "wearer",
+            run: $f,
+        }
     };
 }
 
 /// The wearer steps.
 pub const STEPS: &[StepDef] = &[
-    when!("the wearer presses the button", "the wearer presses the button", |w, _| presses(w, 1)),
-    when!("the wearer double-presses the button", "the wearer double-presses the button", |w, _| presses(w, 2)),
-    when!("the wearer triple-presses the button", "the wearer triple-presses the button", |w, _| presses(w, 3)),
-    when!("the wearer holds the button for {n} s", "the wearer holds the button for 3 s", hold),
-    when!("the wearer presses the button for {n} ms", "the wearer presses the button for 30 ms", raw_press),
+    when!(
+        "the wearer presses the button",
+        "the wearer presses the button",
+        |w, _| presses(w, 1)
+    ),
+    when!(
+        "the wearer double-presses the button",
+        "the wearer double-presses the button",
+        |w, _| presses(w, 2)
+    ),
+    when!(
+        "the wearer triple-presses the button",
+        "the wearer triple-presses the button",
+        |w, _| presses(w, 3)
+    ),
+    when!(
+        "the wearer holds the button for {n} s",
+        "the wearer holds the button for 3 s",
+        hold
+    ),
+    when!(
+        "the wearer presses the button for {n} ms",
+        "the wearer presses the button for 30 ms",
+        raw_press
+    ),
 ];
 
 fn gap_us(w: &mut AlarmWorld) -> Result<Micros, String> {
-    Ok(u64::from(w.sim()?.button().map_or(400, |b| b.profile().gesture.group_gap_ms)) * MILLI)
+    Ok(u64::from(
+        w.sim()?
+            .button()
+            .map_or(400, |b| b.profile().gesture.group_gap_ms),
+    ) * MILLI)
 }
 
 fn presses(w: &mut AlarmWorld, n: u32) -> Result<(), String> {
@@ -30,7 +61,8 @@ fn presses(w: &mut AlarmWorld, n: u32) -> Result<(), String> {
     let sim = w.sim()?;
     let start = sim.now();
     let (edges, last_release) = sim.hand.presses(start, n);
-    sim.timeline.push(start, Layer::Wearer, format!("presses the button {n}×"));
+    sim.timeline
+        .push(start, Layer::Wearer, format!("presses the button {n}×"));
     for (t, down) in edges {
         sim.edge_at(t, down);
     }
@@ -41,13 +73,21 @@ fn presses(w: &mut AlarmWorld, n: u32) -> Result<(), String> {
 
 fn exact_press(w: &mut AlarmWorld, dur: Micros, label: String) -> Result<(), String> {
     let gap = gap_us(w)?;
-    let long = u64::from(w.sim()?.button().map_or(2000, |b| b.profile().gesture.long_ms)) * MILLI;
+    let long = u64::from(
+        w.sim()?
+            .button()
+            .map_or(2000, |b| b.profile().gesture.long_ms),
+    ) * MILLI;
     let sim = w.sim()?;
     let start = sim.now();
     sim.timeline.push(start, Layer::Wearer, label);
     sim.edge_at(start, true);
     sim.edge_at(start + dur, false);
-    let end = if dur >= long { start + dur } else { start + dur + gap };
+    let end = if dur >= long {
+        start + dur
+    } else {
+        start + dur + gap
+    };
     sim.run_until(end);
     w.when_done();
     Ok(())
@@ -58,7 +98,11 @@ fn hold(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
     if !(0.0..=3600.0).contains(&s) {
         return Err(format!("expected a hold of 0 to 3600 s, got {s}"));
     }
-    exact_press(w, (s * SECOND as f64).round() as Micros, format!("holds the button for {s} s"))
+    exact_press(
+        w,
+        (s * SECOND as f64).round() as Micros,
+        format!("holds the button for {s} s"),
+    )
 }
 
 fn raw_press(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
@@ -66,5 +110,9 @@ fn raw_press(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
     if !(0.0..=3_600_000.0).contains(&ms) {
         return Err(format!("expected a press of 0 to 3600000 ms, got {ms}"));
     }
-    exact_press(w, (ms * MILLI as f64).round() as Micros, format!("presses the button for {ms} ms"))
+    exact_press(
+        w,
+        (ms * MILLI as f64).round() as Micros,
+        format!("presses the button for {ms} ms"),
+    )
 }

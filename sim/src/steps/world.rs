@@ -43,7 +43,12 @@ impl AlarmWorld {
     /// The scenario seed.
     pub fn seed(&self) -> u64 {
         self.explicit_seed.unwrap_or_else(|| {
-            derive_seed(self.meta.run_seed, &self.meta.feature, &self.meta.scenario, &self.meta.example_row)
+            derive_seed(
+                self.meta.run_seed,
+                &self.meta.feature,
+                &self.meta.scenario,
+                &self.meta.example_row,
+            )
         })
     }
 
@@ -57,7 +62,8 @@ impl AlarmWorld {
         if self.sim.is_none() {
             let mut setup = self.setup.clone();
             setup.seed = self.seed();
-            let sim = Simulation::new(setup).map_err(|e| format!("cannot start the simulation: {e}"))?;
+            let sim =
+                Simulation::new(setup).map_err(|e| format!("cannot start the simulation: {e}"))?;
             self.sim = Some(sim);
         }
         self.sim.as_mut().ok_or_else(|| "no simulation".to_string())
@@ -86,7 +92,10 @@ impl AlarmWorld {
             }
         }
         what(sim).map_err(|e| match within {
-            Some(w) => format!("{e} (waited until {} s, {w} s after the last action)", crate::simulation::fmt_s(sim.now())),
+            Some(w) => format!(
+                "{e} (waited until {} s, {w} s after the last action)",
+                crate::simulation::fmt_s(sim.now())
+            ),
             None => e,
         })
     }
