@@ -390,7 +390,8 @@ impl VirtualLink {
         if let Some(u) = self.outage_until.filter(|&u| u > start) {
             start = u;
         }
-        let k = start.saturating_sub(conn.anchor).div_ceil(interval).max(1);
+        // The next connection event strictly after `start` (a reply never shares its event).
+        let k = start.saturating_sub(conn.anchor) / interval + 1;
         let first = conn.anchor + k * interval;
         let cap = self.supervision() / interval + 1;
         let fails = rng.failures(self.loss(), cap);

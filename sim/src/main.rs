@@ -1,2 +1,152 @@
-//! sim binary
-fn main() {}
+//! The `sim` command line: run feature suites, replay traces, evaluate the fall
+//! detector, list steps, validate files, estimate battery life.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use clap::{Parser, Subcommand};
+use sim::runner::{self, RunOptions};
+use sim::steps::{self, Kind};
+
+/// Hardware-in-the-loop harness for BLE personal-alarm buttons: runs Gherkin scenarios
+/// on a deterministic simulation of the button, the BLE link and the phone app.
+#[derive(Parser, Debug)]
+#[command(name = "sim", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Run feature files (default: `features/`); exit code 0 only when all pass.
+    Run {
+        /// Feature files or folders; `FILE:LINE` runs the scenario at that line.
+        paths: Vec<String>,
+        /// Tag expression, e.g. '@smoke and not @slow'.
+        #[arg(long)]
+        tags: Option<String>,
+        /// Only scenarios whose name matches this regex.
+        #[arg(long)]
+        name: Option<String>,
+        /// The run's seed (each scenario's seed derives from it).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Write JUnit XML here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Write Cucumber JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Run shard K of N (1-based), e.g. 2/4: N machines together run each scenario once.
+        #[arg(long, value_parser = parse_shard)]
+        shard: Option<(u64, u64)>,
+        /// Run every scenario twice; fail any whose event timeline differs.
+        #[arg(long)]
+        check_determinism: bool,
+        /// Write each scenario's BLE traffic as a btsnoop file into DIR.
+        #[arg(long, value_name = "DIR")]
+        capture: Option<PathBuf>,
+        /// Only the summary, not every step.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Print every step the harness understands, with an example each.
+    Steps,
+    /// Parse and check a feature or trace file without running it.
+    Validate {
+        /// A `.feature` file.
+        path: PathBuf,
+    },
+    /// Estimate the button's battery lifetime.
+    Battery {
+        /// A cell profile (JSON, see scenarios/profiles/cells/); default CR2032.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// Alert presses per day.
+        #[arg(long, default_value_t = 2.0)]
+        presses_per_day: f64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 1/4")?;
+    let k: u64 = k.parse().map_err(|_| format!("bad shard index {k:?}"))?;
+    let n: u64 = n.parse().map_err(|_| format!("bad shard count {n:?}"))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("expected 1 <= K <= N, got {k}/{n}"));
+    }
+    Ok((k, n))
+}
+
+fn main() -> ExitCode {
+    match real_main() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Run { paths, tags, name, seed, junit, json, shard, check_determinism, capture, quiet } => {
+            let opts = RunOptions { paths, tags, name, seed, junit, json, shard, check_determinism, capture, quiet };
+            let summary = runner::run(&opts)?;
+            print!("{}", summary.report());
+            Ok(if summary.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Cmd::Steps => {
+            for kind in [Kind::Given, Kind::When, Kind::Then] {
+                println!("{}:", kind.name());
+                for (d, _) in steps::catalogue().iter().filter(|(d, _)| d.kind == kind) {
+                    let within = if d.check { "  [also: within {n} s ...]" } else { "" };
+                    println!("  {} {}{within}\n      e.g. {} {}", kind.name(), d.pattern, kind.name(), d.example);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Validate { path } => {
+            if path.extension().is_some_and(|e| e == "feature") {
+                let problems = runner::validate_feature(&path);
+                for p in &problems {
+                    eprintln!("error: {p}");
+                }
+                if problems.is_empty() {
+                    println!("{}: ok", path.display());
+                    return Ok(ExitCode::SUCCESS);
+                }
+                return Ok(ExitCode::FAILURE);
+            }
+            bail!("{}: expected a .feature file", path.display())
+        }
+        Cmd::Battery { profile, presses_per_day, json } => {
+            let cell = match profile {
+                Some(p) => {
+                    let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+                    let cell: device_model::power::CellProfile = serde_json::from_str(&text)
+                        .map_err(|e| anyhow::anyhow!("{}:{}:{}: {e}", p.display(), e.line(), e.column()))?;
+                    cell.validate().map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                    cell
+                }
+                None => device_model::power::CellProfile::cr2032(),
+            };
+            if !(0.0..=1000.0).contains(&presses_per_day) {
+                bail!("--presses-per-day must be within 0..=1000");
+            }
+            let est = sim::battery::estimate(&cell, &device_model::power::PowerProfile::default(), presses_per_day);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&est.to_json())?);
+            } else {
+                print!("{}", est.to_table());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

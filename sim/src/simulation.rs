@@ -218,8 +218,8 @@ impl Simulation {
         sim.drain_button();
         sim.drain_phone();
         sim.note(Layer::Link, "connected".into());
-        sim.to_button_now(Input::Connected);
-        sim.to_phone_now(GattEvent::Connected(button_addr));
+        sim.give_button(Input::Connected);
+        sim.give_phone_gatt(GattEvent::Connected(button_addr));
         Ok(sim)
     }
 
@@ -382,7 +382,7 @@ impl Simulation {
         if !on {
             self.connection_closed_by_phone();
         }
-        self.to_phone_now(GattEvent::Power(on));
+        self.give_phone_gatt(GattEvent::Power(on));
     }
 
     /// Phone-side end of the connection: the button hears it at the next connection event.
@@ -447,7 +447,7 @@ impl Simulation {
             Layer::Platform,
             format!("cellular network {}", if on { "available" } else { "lost" }),
         );
-        self.to_phone_now_input(phone::Input::Network { available: on });
+        self.give_phone(phone::Input::Network { available: on });
     }
 
     /// The GPS gets a fix.
@@ -457,7 +457,7 @@ impl Simulation {
         if self.platform.location_pending {
             self.platform.location_pending = false;
             if let Some(f) = self.platform.current_fix(self.utc_us() / 1000) {
-                self.to_phone_now_input(phone::Input::Location(f));
+                self.give_phone(phone::Input::Location(f));
             }
         }
     }
@@ -470,7 +470,7 @@ impl Simulation {
     /// The wearer presses "cancel" on the phone.
     pub fn user_cancel(&mut self) {
         self.note(Layer::Wearer, "cancels on the phone".into());
-        self.to_phone_now_input(phone::Input::UserCancel);
+        self.give_phone(phone::Input::UserCancel);
     }
 
     /// Deliver a GATT event to the phone as if from the air, now (attacks, strangers).
@@ -486,18 +486,18 @@ impl Simulation {
         }
     }
 
-    fn to_button_now(&mut self, input: Input) {
+    fn give_button(&mut self, input: Input) {
         if let Some(b) = self.button.as_mut() {
             b.handle(self.now, input);
         }
         self.drain_button();
     }
 
-    fn to_phone_now(&mut self, ev: GattEvent) {
-        self.to_phone_now_input(phone::Input::Gatt(ev));
+    fn give_phone_gatt(&mut self, ev: GattEvent) {
+        self.give_phone(phone::Input::Gatt(ev));
     }
 
-    fn to_phone_now_input(&mut self, input: phone::Input) {
+    fn give_phone(&mut self, input: phone::Input) {
         let utc = self.utc_us();
         if let Some(p) = self.phone.as_mut() {
             p.handle(utc, input);
@@ -509,7 +509,7 @@ impl Simulation {
         match ev {
             Ev::Edge { down } => {
                 if self.button.is_some() {
-                    self.to_button_now(Input::Edge { down });
+                    self.give_button(Input::Edge { down });
                 }
             }
             Ev::Link(le) => self.on_link_event(le),
@@ -523,7 +523,7 @@ impl Simulation {
                     if self.link.conn_id() == Some(conn) {
                         self.link.drop_conn();
                         self.note(Layer::Link, "supervision timeout: link lost".into());
-                        self.to_phone_now(ev);
+                        self.give_phone_gatt(ev);
                         let evs = self.link.discover(self.now, &mut self.radio);
                         self.schedule_link(evs);
                     }
@@ -544,7 +544,7 @@ impl Simulation {
                     self.link
                         .record(self.now, Dir::ToPhone, att(op, handle, value));
                 }
-                self.to_phone_now(ev);
+                self.give_phone_gatt(ev);
                 if confirm {
                     // ATT Handle Value Confirmation back to the button.
                     self.send_to_button(Input::IndicationConfirmed, None, vec![0x1e]);
@@ -579,7 +579,7 @@ impl Simulation {
                     self.link
                         .record(self.now, Dir::ToButton, att(0x12, handle, value));
                 }
-                self.to_button_now(input);
+                self.give_button(input);
                 if let Some(id) = write_id {
                     // ATT Write Response back to the phone.
                     self.send_to_phone(GattEvent::WriteDone { id, ok: true }, false, vec![0x13]);
@@ -608,13 +608,13 @@ impl Simulation {
                 ));
                 self.drain_phone();
                 if !self.link.phone_radio() {
-                    self.to_phone_now(GattEvent::Power(false));
+                    self.give_phone_gatt(GattEvent::Power(false));
                 }
                 if !self.platform.network {
-                    self.to_phone_now_input(phone::Input::Network { available: false });
+                    self.give_phone(phone::Input::Network { available: false });
                 }
             }
-            Ev::Inject(ev) => self.to_phone_now(ev),
+            Ev::Inject(ev) => self.give_phone_gatt(ev),
         }
     }
 
@@ -623,7 +623,7 @@ impl Simulation {
             LinkEv::AdvSeen { gen } => {
                 if self.link.current_gen(gen) && self.phone.is_some() {
                     let rssi = rssi_from_distance(self.link.distance());
-                    self.to_phone_now(GattEvent::Discovered {
+                    self.give_phone_gatt(GattEvent::Discovered {
                         device: self.button_addr.clone(),
                         rssi,
                     });
@@ -636,11 +636,11 @@ impl Simulation {
                 match self.link.establish(self.now) {
                     Some(_) => {
                         self.note(Layer::Link, "connected".into());
-                        self.to_button_now(Input::Connected);
-                        self.to_phone_now(GattEvent::Connected(self.button_addr.clone()));
+                        self.give_button(Input::Connected);
+                        self.give_phone_gatt(GattEvent::Connected(self.button_addr.clone()));
                     }
                     None => {
-                        self.to_phone_now(GattEvent::Disconnected(self.button_addr.clone()));
+                        self.give_phone_gatt(GattEvent::Disconnected(self.button_addr.clone()));
                         let evs = self.link.discover(self.now, &mut self.radio);
                         self.schedule_link(evs);
                     }
@@ -650,8 +650,8 @@ impl Simulation {
                 if self.link.supervision_lost(self.now, conn) {
                     self.link.drop_conn();
                     self.note(Layer::Link, "supervision timeout: link lost".into());
-                    self.to_button_now(Input::Disconnected);
-                    self.to_phone_now(GattEvent::Disconnected(self.button_addr.clone()));
+                    self.give_button(Input::Disconnected);
+                    self.give_phone_gatt(GattEvent::Disconnected(self.button_addr.clone()));
                     let evs = self.link.discover(self.now, &mut self.radio);
                     self.schedule_link(evs);
                 }
@@ -984,7 +984,7 @@ impl Simulation {
     fn on_platform_event(&mut self, pe: PlatformEv) {
         match pe {
             PlatformEv::SmsResult { id, ok } => {
-                self.to_phone_now_input(phone::Input::SmsResult { id, ok })
+                self.give_phone(phone::Input::SmsResult { id, ok })
             }
             PlatformEv::SmsDelivered(sms) => {
                 self.note(Layer::Platform, format!("SMS delivered to {}", sms.to));
@@ -1009,7 +1009,7 @@ impl Simulation {
                 };
                 self.platform.set_call_state(id, state);
                 self.note(Layer::Platform, format!("call {id} {state}"));
-                self.to_phone_now_input(phone::Input::Call { id, update });
+                self.give_phone(phone::Input::Call { id, update });
             }
             PlatformEv::ContactJoins { who } => {
                 if self.platform.call_state_by_number(&who) {
@@ -1017,12 +1017,12 @@ impl Simulation {
                     self.note(Layer::Platform, format!("{who} joins the conference"));
                 }
             }
-            PlatformEv::Location(f) => self.to_phone_now_input(phone::Input::Location(f)),
+            PlatformEv::Location(f) => self.give_phone(phone::Input::Location(f)),
             PlatformEv::RecordingStopped { id, dur_us } => {
                 let n = (self.platform.params.audio_bytes_per_s * dur_us / SECOND) as usize;
                 let mut content = vec![0u8; n];
                 self.platform_rng.fill(&mut content);
-                self.to_phone_now_input(phone::Input::RecordingStopped { id, content });
+                self.give_phone(phone::Input::RecordingStopped { id, content });
             }
         }
     }

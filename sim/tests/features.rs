@@ -1,0 +1,107 @@
+//! Runs every bundled feature file through the same runner as `sim run`, inside an
+//! ordinary `#[test]` (so both `cargo test` and `cargo nextest run` run it), with the
+//! determinism check on; plus checks of the runner's reports and error paths.
+
+use std::path::{Path, PathBuf};
+
+use sim::runner::{self, RunOptions};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[test]
+fn bundled_feature_suite_passes_and_is_deterministic() {
+    let opts = RunOptions {
+        paths: vec![root().join("features").display().to_string()],
+        check_determinism: true,
+        quiet: true,
+        ..Default::default()
+    };
+    let summary = runner::run(&opts).expect("run");
+    println!("{}", summary.report());
+    assert!(summary.ok(), "{}", summary.report());
+    assert!(summary.scenarios.len() >= 10, "only {} scenarios ran", summary.scenarios.len());
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sim-test-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("mkdir");
+    d
+}
+
+#[test]
+fn junit_is_standard_xml_with_one_testcase_per_scenario() {
+    let d = tmp("junit");
+    let f = write(
+        &d,
+        "x.feature",
+        "Feature: X\n  Scenario: passes\n    Given the phone has 2 emergency contacts\n    When the wearer presses the button\n    Then within 5 s every contact receives an SMS\n\n  Scenario: fails\n    When the wearer presses the button for 10 ms\n    Then within 5 s every contact receives an SMS\n\n  Scenario Outline: rows\n    When the wearer presses the button for <ms> ms\n    Then within 3 s exactly <n> SMS are sent\n\n    Examples:\n      | ms | n |\n      | 20 | 0 |\n      | 90 | 1 |\n",
+    );
+    let junit = d.join("j.xml");
+    let json = d.join("c.json");
+    let opts = RunOptions {
+        paths: vec![f.display().to_string()],
+        junit: Some(junit.clone()),
+        json: Some(json.clone()),
+        quiet: true,
+        ..Default::default()
+    };
+    let s = runner::run(&opts).expect("run");
+    assert_eq!(s.scenarios.len(), 4);
+    assert_eq!(s.failed(), 1);
+    let report = s.report();
+    assert!(report.contains("replay: sim run"), "{report}");
+    assert!(report.contains("seed"), "{report}");
+    let xml = std::fs::read_to_string(&junit).expect("junit");
+    let doc = roxmltree::Document::parse(&xml).expect("standard XML");
+    let cases: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testcase")).collect();
+    assert_eq!(cases.len(), 4);
+    assert_eq!(doc.descendants().filter(|n| n.has_tag_name("failure")).count(), 1);
+    let cj: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("cucumber json");
+    assert_eq!(cj[0]["elements"].as_array().map(Vec::len), Some(4));
+}
+
+#[test]
+fn undefined_steps_name_file_line_and_closest_steps() {
+    let d = tmp("undef");
+    let f = write(&d, "u.feature", "Feature: U\n  Scenario: typo\n    When the wearer presses teh button\n    Then no SMS is sent\n");
+    let problems = runner::validate_feature(&f);
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].contains("u.feature:3:"), "{}", problems[0]);
+    assert!(problems[0].contains("When the wearer presses the button"), "{}", problems[0]);
+    let s = runner::run(&RunOptions { paths: vec![f.display().to_string()], quiet: true, ..Default::default() }).expect("run");
+    assert!(!s.ok());
+    assert_eq!(s.failed(), 1);
+}
+
+#[test]
+fn shards_partition_the_suite() {
+    let all = runner::run(&RunOptions {
+        paths: vec![root().join("features").display().to_string()],
+        quiet: true,
+        ..Default::default()
+    })
+    .expect("run");
+    let mut seen = Vec::new();
+    for k in 1..=3 {
+        let s = runner::run(&RunOptions {
+            paths: vec![root().join("features").display().to_string()],
+            shard: Some((k, 3)),
+            quiet: true,
+            ..Default::default()
+        })
+        .expect("run");
+        seen.extend(s.scenarios.iter().map(|o| (o.meta.file.clone(), o.meta.line)));
+    }
+    seen.sort();
+    let mut expect: Vec<_> = all.scenarios.iter().map(|o| (o.meta.file.clone(), o.meta.line)).collect();
+    expect.sort();
+    assert_eq!(seen, expect);
+}
