@@ -99,7 +99,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
         Cmd::Run { paths, tags, name, seed, junit, json, shard, check_determinism, capture, quiet } => {
             let opts = RunOptions { paths, tags, name, seed, junit, json, shard, check_determinism, capture, quiet };
             let summary = runner::run(&opts)?;
-            print!("{}", summary.report());
+            print!("{}", summary.report_with(!quiet));
             Ok(if summary.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Cmd::Steps => {

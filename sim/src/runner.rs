@@ -99,6 +99,19 @@ impl RunSummary {
         self.failed() == 0 && self.problems.is_empty() && self.nondeterministic.is_empty()
     }
 
+    /// Closing lines: counts, failures with their replay commands (and, with
+    /// `timelines`, each failed scenario's event timeline).
+    pub fn report_with(&self, timelines: bool) -> String {
+        let mut s = String::new();
+        if timelines {
+            for f in self.scenarios.iter().filter(|s| !s.passed) {
+                s.push_str(&format!("--- timeline of {}:{} {:?}\n{}", f.meta.file, f.meta.line, f.meta.scenario, f.timeline));
+            }
+        }
+        s.push_str(&self.report());
+        s
+    }
+
     /// Closing lines: counts, failures with their replay commands.
     pub fn report(&self) -> String {
         let mut s = String::new();
