@@ -205,13 +205,39 @@ impl VirtualLink {
     }
 
     /// Set the packet loss rate (0..=1).
-    pub fn set_loss(&mut self, p: f64) {
+    pub fn set_loss(&mut self, now: Micros, p: f64) -> Vec<(Micros, LinkEv)> {
         self.loss_set = p.clamp(0.0, 1.0);
+        self.idle_doom(now)
     }
 
     /// Set the distance between button and phone.
-    pub fn set_distance(&mut self, m: f64) {
+    pub fn set_distance(&mut self, now: Micros, m: f64) -> Vec<(Micros, LinkEv)> {
         self.distance_m = m.max(0.0);
+        self.idle_doom(now)
+    }
+
+    /// An idle connection exchanges empty packets at every connection event: when the
+    /// loss is so high that a whole supervision timeout's worth of consecutive losses is
+    /// likely (probability ≥ 1 %), the connection is lost one supervision timeout from
+    /// now even if no data flows. (Computed by repeated multiplication, not `powf`.)
+    pub fn idle_doom(&mut self, now: Micros) -> Vec<(Micros, LinkEv)> {
+        let Some(c) = self.conn else {
+            return Vec::new();
+        };
+        let n = self.supervision() / self.interval();
+        let p = self.loss();
+        let mut q = 1.0;
+        for _ in 0..n {
+            q *= p;
+            if q < 0.01 {
+                return Vec::new();
+            }
+        }
+        let doom = now + self.supervision();
+        if let Some(c) = self.conn.as_mut() {
+            c.doomed_at = Some(c.doomed_at.map_or(doom, |d| d.min(doom)));
+        }
+        vec![(doom, LinkEv::Supervision { conn: c.id })]
     }
 
     /// Distance between button and phone.
@@ -336,7 +362,7 @@ impl VirtualLink {
         let Some((anchor, interval_ms)) = self.adv else {
             return Vec::new();
         };
-        if self.conn.is_some() || !self.scanning || !self.phone_radio {
+        if self.conn.is_some() || !self.scanning || !self.phone_radio || self.hopeless() {
             return Vec::new();
         }
         let start = self.outage_until.map_or(now, |u| u.max(now));
@@ -368,10 +394,15 @@ impl VirtualLink {
     /// Connection set-up completed at `now`; returns the connection id, or `None` if the
     /// button is unreachable now.
     pub fn establish(&mut self, now: Micros) -> Option<u64> {
-        if self.in_outage(now) {
+        if self.in_outage(now) || self.hopeless() {
             return None;
         }
         Some(self.connect_now(now))
+    }
+
+    /// Whether the link is so lossy that a connection cannot be kept.
+    pub fn hopeless(&self) -> bool {
+        self.loss() >= 0.999
     }
 
     /// When a PDU queued at `now` in direction `dir` arrives, or `None` when the link

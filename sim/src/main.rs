@@ -96,18 +96,54 @@ fn main() -> ExitCode {
 fn real_main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Run { paths, tags, name, seed, junit, json, shard, check_determinism, capture, quiet } => {
-            let opts = RunOptions { paths, tags, name, seed, junit, json, shard, check_determinism, capture, quiet };
+        Cmd::Run {
+            paths,
+            tags,
+            name,
+            seed,
+            junit,
+            json,
+            shard,
+            check_determinism,
+            capture,
+            quiet,
+        } => {
+            let opts = RunOptions {
+                paths,
+                tags,
+                name,
+                seed,
+                junit,
+                json,
+                shard,
+                check_determinism,
+                capture,
+                quiet,
+            };
             let summary = runner::run(&opts)?;
             print!("{}", summary.report_with(!quiet));
-            Ok(if summary.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if summary.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Cmd::Steps => {
             for kind in [Kind::Given, Kind::When, Kind::Then] {
                 println!("{}:", kind.name());
                 for (d, _) in steps::catalogue().iter().filter(|(d, _)| d.kind == kind) {
-                    let within = if d.check { "  [also: within {n} s ...]" } else { "" };
-                    println!("  {} {}{within}\n      e.g. {} {}", kind.name(), d.pattern, kind.name(), d.example);
+                    let within = if d.check {
+                        "  [also: within {n} s ...]"
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "  {} {}{within}\n      e.g. {} {}",
+                        kind.name(),
+                        d.pattern,
+                        kind.name(),
+                        d.example
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -126,13 +162,21 @@ fn real_main() -> anyhow::Result<ExitCode> {
             }
             bail!("{}: expected a .feature file", path.display())
         }
-        Cmd::Battery { profile, presses_per_day, json } => {
+        Cmd::Battery {
+            profile,
+            presses_per_day,
+            json,
+        } => {
             let cell = match profile {
                 Some(p) => {
-                    let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+                    let text = std::fs::read_to_string(&p)
+                        .with_context(|| format!("reading {}", p.display()))?;
                     let cell: device_model::power::CellProfile = serde_json::from_str(&text)
-                        .map_err(|e| anyhow::anyhow!("{}:{}:{}: {e}", p.display(), e.line(), e.column()))?;
-                    cell.validate().map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                        .map_err(|e| {
+                            anyhow::anyhow!("{}:{}:{}: {e}", p.display(), e.line(), e.column())
+                        })?;
+                    cell.validate()
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
                     cell
                 }
                 None => device_model::power::CellProfile::cr2032(),
@@ -140,7 +184,11 @@ fn real_main() -> anyhow::Result<ExitCode> {
             if !(0.0..=1000.0).contains(&presses_per_day) {
                 bail!("--presses-per-day must be within 0..=1000");
             }
-            let est = sim::battery::estimate(&cell, &device_model::power::PowerProfile::default(), presses_per_day);
+            let est = sim::battery::estimate(
+                &cell,
+                &device_model::power::PowerProfile::default(),
+                presses_per_day,
+            );
             if json {
                 println!("{}", serde_json::to_string_pretty(&est.to_json())?);
             } else {

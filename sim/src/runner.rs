@@ -105,7 +105,10 @@ impl RunSummary {
         let mut s = String::new();
         if timelines {
             for f in self.scenarios.iter().filter(|s| !s.passed) {
-                s.push_str(&format!("--- timeline of {}:{} {:?}\n{}", f.meta.file, f.meta.line, f.meta.scenario, f.timeline));
+                s.push_str(&format!(
+                    "--- timeline of {}:{} {:?}\n{}",
+                    f.meta.file, f.meta.line, f.meta.scenario, f.timeline
+                ));
             }
         }
         s.push_str(&self.report());

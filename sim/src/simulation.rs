@@ -33,9 +33,9 @@ pub const BUTTON_ADDR: &str = "C0:FF:EE:00:00:01";
 pub const STRANGER_ADDR: &str = "C0:FF:EE:00:00:99";
 
 /// Time a button takes to boot after a reset.
-const BOOT_US: Micros = 200 * MILLI;
+pub const BOOT_US: Micros = 200 * MILLI;
 /// Time the app takes to start again after a restart.
-const APP_RESTART_US: Micros = 2 * SECOND;
+pub const APP_RESTART_US: Micros = 2 * SECOND;
 
 /// Everything a scenario configures before the simulation starts.
 #[derive(Clone, Debug)]
@@ -178,10 +178,10 @@ impl Simulation {
         }
         let mut link = VirtualLink::new(setup.link.clone());
         if let Some(p) = setup.loss_pct {
-            link.set_loss(p / 100.0);
+            link.set_loss(0, p / 100.0);
         }
         if let Some(d) = setup.distance_m {
-            link.set_distance(d);
+            link.set_distance(0, d);
         }
         link.capture_on = setup.capture;
         let button_addr = DeviceId(BUTTON_ADDR.into());
@@ -215,6 +215,8 @@ impl Simulation {
         ));
         // Bonded and connected at t = 0.
         sim.link.connect_now(0);
+        let evs = sim.link.idle_doom(0);
+        sim.schedule_link(evs);
         sim.drain_button();
         sim.drain_phone();
         sim.note(Layer::Link, "connected".into());
@@ -365,7 +367,19 @@ impl Simulation {
 
     /// Packet loss rate (%).
     pub fn set_loss_pct(&mut self, pct: f64) {
-        self.link.set_loss(pct / 100.0);
+        let evs = self.link.set_loss(self.now, pct / 100.0);
+        self.schedule_link(evs);
+        let evs = self.link.discover(self.now, &mut self.radio);
+        self.schedule_link(evs);
+    }
+
+    /// Distance between button and phone (m).
+    pub fn set_distance(&mut self, m: f64) {
+        self.note(Layer::Harness, format!("button {m} m from the phone"));
+        let evs = self.link.set_distance(self.now, m);
+        self.schedule_link(evs);
+        let evs = self.link.discover(self.now, &mut self.radio);
+        self.schedule_link(evs);
     }
 
     /// Bluetooth on the phone on or off.
@@ -983,9 +997,7 @@ impl Simulation {
 
     fn on_platform_event(&mut self, pe: PlatformEv) {
         match pe {
-            PlatformEv::SmsResult { id, ok } => {
-                self.give_phone(phone::Input::SmsResult { id, ok })
-            }
+            PlatformEv::SmsResult { id, ok } => self.give_phone(phone::Input::SmsResult { id, ok }),
             PlatformEv::SmsDelivered(sms) => {
                 self.note(Layer::Platform, format!("SMS delivered to {}", sms.to));
                 self.platform.sms_delivered.push(Sms {

@@ -21,7 +21,11 @@ fn bundled_feature_suite_passes_and_is_deterministic() {
     let summary = runner::run(&opts).expect("run");
     println!("{}", summary.report());
     assert!(summary.ok(), "{}", summary.report());
-    assert!(summary.scenarios.len() >= 10, "only {} scenarios ran", summary.scenarios.len());
+    assert!(
+        summary.scenarios.len() >= 10,
+        "only {} scenarios ran",
+        summary.scenarios.len()
+    );
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -61,10 +65,20 @@ fn junit_is_standard_xml_with_one_testcase_per_scenario() {
     assert!(report.contains("seed"), "{report}");
     let xml = std::fs::read_to_string(&junit).expect("junit");
     let doc = roxmltree::Document::parse(&xml).expect("standard XML");
-    let cases: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testcase")).collect();
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
     assert_eq!(cases.len(), 4);
-    assert_eq!(doc.descendants().filter(|n| n.has_tag_name("failure")).count(), 1);
-    let cj: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("cucumber json");
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("failure"))
+            .count(),
+        1
+    );
+    let cj: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("json"))
+            .expect("cucumber json");
     assert_eq!(cj[0]["elements"].as_array().map(Vec::len), Some(4));
 }
 
@@ -75,8 +89,17 @@ fn undefined_steps_name_file_line_and_closest_steps() {
     let problems = runner::validate_feature(&f);
     assert_eq!(problems.len(), 1);
     assert!(problems[0].contains("u.feature:3:"), "{}", problems[0]);
-    assert!(problems[0].contains("When the wearer presses the button"), "{}", problems[0]);
-    let s = runner::run(&RunOptions { paths: vec![f.display().to_string()], quiet: true, ..Default::default() }).expect("run");
+    assert!(
+        problems[0].contains("When the wearer presses the button"),
+        "{}",
+        problems[0]
+    );
+    let s = runner::run(&RunOptions {
+        paths: vec![f.display().to_string()],
+        quiet: true,
+        ..Default::default()
+    })
+    .expect("run");
     assert!(!s.ok());
     assert_eq!(s.failed(), 1);
 }
@@ -98,10 +121,18 @@ fn shards_partition_the_suite() {
             ..Default::default()
         })
         .expect("run");
-        seen.extend(s.scenarios.iter().map(|o| (o.meta.file.clone(), o.meta.line)));
+        seen.extend(
+            s.scenarios
+                .iter()
+                .map(|o| (o.meta.file.clone(), o.meta.line)),
+        );
     }
     seen.sort();
-    let mut expect: Vec<_> = all.scenarios.iter().map(|o| (o.meta.file.clone(), o.meta.line)).collect();
+    let mut expect: Vec<_> = all
+        .scenarios
+        .iter()
+        .map(|o| (o.meta.file.clone(), o.meta.line))
+        .collect();
     expect.sort();
     assert_eq!(seen, expect);
 }

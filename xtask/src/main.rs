@@ -9,7 +9,10 @@ use anyhow::{bail, Context as _};
 
 fn run(cmd: &str, args: &[&str]) -> anyhow::Result<()> {
     eprintln!("$ {cmd} {}", args.join(" "));
-    let st = Command::new(cmd).args(args).status().with_context(|| format!("starting {cmd}"))?;
+    let st = Command::new(cmd)
+        .args(args)
+        .status()
+        .with_context(|| format!("starting {cmd}"))?;
     if !st.success() {
         bail!("{cmd} {} failed ({st})", args.join(" "));
     }
@@ -18,9 +21,45 @@ fn run(cmd: &str, args: &[&str]) -> anyhow::Result<()> {
 
 fn ci() -> anyhow::Result<()> {
     run("cargo", &["test", "--workspace"])?;
-    run("cargo", &["run", "-q", "-p", "sim", "--", "run", "features", "--check-determinism", "--quiet"])?;
-    run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
-    run("cargo", &["clippy", "-p", "sim", "--all-targets", "--features", "hil", "--", "-D", "warnings"])?;
+    run(
+        "cargo",
+        &[
+            "run",
+            "-q",
+            "-p",
+            "sim",
+            "--",
+            "run",
+            "features",
+            "--check-determinism",
+            "--quiet",
+        ],
+    )?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "-p",
+            "sim",
+            "--all-targets",
+            "--features",
+            "hil",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
     run("cargo", &["fmt", "--all", "--check"])
 }
 

@@ -7,7 +7,7 @@ use protocol::{BondKey, EventFrame, EventKind};
 
 use super::{AlarmWorld, Args, Kind, StepDef};
 use crate::sched::{Micros, SECOND};
-use crate::simulation::STRANGER_ADDR;
+use crate::simulation::{APP_RESTART_US, BOOT_US, STRANGER_ADDR};
 use crate::timeline::Layer;
 
 macro_rules! when {
@@ -43,11 +43,12 @@ pub const STEPS: &[StepDef] = &[
     when!(
         "the phone app restarts",
         "the phone app restarts",
-        |w, _| act(w, |s| s.restart_app())
+        |w, _| act_for(w, |s| s.restart_app(), APP_RESTART_US)
     ),
-    when!("the button resets", "the button resets", |w, _| act(
+    when!("the button resets", "the button resets", |w, _| act_for(
         w,
-        |s| s.reset_button()
+        |s| s.reset_button(),
+        BOOT_US
     )),
     when!(
         "the phone regains cellular network",
@@ -82,10 +83,19 @@ pub const STEPS: &[StepDef] = &[
 ];
 
 fn act(w: &mut AlarmWorld, f: fn(&mut crate::simulation::Simulation)) -> Result<(), String> {
+    act_for(w, f, 0)
+}
+
+/// Perform `f`, then let the time it takes (a reboot, an app start) pass.
+fn act_for(
+    w: &mut AlarmWorld,
+    f: fn(&mut crate::simulation::Simulation),
+    takes: Micros,
+) -> Result<(), String> {
     let sim = w.sim()?;
     f(sim);
     let now = sim.now();
-    sim.run_until(now);
+    sim.run_until(now + takes);
     w.when_done();
     Ok(())
 }

@@ -213,7 +213,7 @@ fn distance(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
         return Err(format!("expected a distance from 0 to 10000 m, got {d}"));
     }
     match w.sim.as_mut() {
-        Some(s) => s.link.set_distance(d),
+        Some(s) => s.set_distance(d),
         None => w.setup.distance_m = Some(d),
     }
     Ok(())
