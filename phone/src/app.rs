@@ -215,7 +215,22 @@ impl PhoneApp {
         {
             app.out.push_back(Command::RequestLocation);
         }
-        app.retry_outbox(now);
+        // SMS already handed to the SMS service may have gone out: their results, held
+        // by the platform while the app was down, come right after start; only what is
+        // still unconfirmed at the next retry is sent again. Never-submitted SMS go now.
+        let fresh: Vec<u64> = app
+            .d
+            .outbox
+            .iter()
+            .filter(|(_, m)| m.attempts == 0)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in fresh {
+            app.send_sms(now, id);
+        }
+        if !app.d.outbox.is_empty() {
+            app.sms_retry_at = Some(now + u64::from(app.cfg.timings.sms_retry_s) * S);
+        }
         app
     }
 

@@ -147,6 +147,7 @@ pub struct Simulation {
     pub last_air_event: Option<Vec<u8>>,
     button_addr: DeviceId,
     seed: u64,
+    held: Vec<phone::Input>,
 }
 
 impl Simulation {
@@ -203,6 +204,7 @@ impl Simulation {
             last_air_event: None,
             button_addr: button_addr.clone(),
             seed: setup.seed,
+            held: Vec::new(),
         };
         sim.note(Layer::Harness, format!("scenario seed {}", setup.seed));
         let durable = Durable::bonded(button_addr.clone(), key.0);
@@ -513,8 +515,12 @@ impl Simulation {
 
     fn give_phone(&mut self, input: phone::Input) {
         let utc = self.utc_us();
-        if let Some(p) = self.phone.as_mut() {
-            p.handle(utc, input);
+        match self.phone.as_mut() {
+            Some(p) => p.handle(utc, input),
+            // The OS keeps platform callbacks for an app that is restarting and hands
+            // them over when it starts (GATT events are gone with the connection).
+            None if !matches!(input, phone::Input::Gatt(_)) => self.held.push(input),
+            None => {}
         }
         self.drain_phone();
     }
@@ -621,6 +627,9 @@ impl Simulation {
                     self.utc_us(),
                 ));
                 self.drain_phone();
+                for input in std::mem::take(&mut self.held) {
+                    self.give_phone(input);
+                }
                 if !self.link.phone_radio() {
                     self.give_phone_gatt(GattEvent::Power(false));
                 }

@@ -1,7 +1,8 @@
-//! Developer and CI automation: `cargo xtask ci | bench`.
+//! Developer and CI automation: `cargo xtask ci | soak`.
 //!
 //! - `ci`: what `.ci/run` does (tests, the bundled suite with the determinism check,
-//!   clippy with and without `hil`, rustfmt).
+//!   clippy with and without `hil`, rustfmt);
+//! - `soak --cases N`: the delivery property test over N random fault schedules.
 
 use std::process::Command;
 
@@ -63,12 +64,41 @@ fn ci() -> anyhow::Result<()> {
     run("cargo", &["fmt", "--all", "--check"])
 }
 
+/// `soak --cases N`: the delivery property test with N random fault schedules.
+fn soak(args: &[String]) -> anyhow::Result<()> {
+    let cases = match args {
+        [flag, n] if flag == "--cases" => n.parse::<u64>().context("--cases takes a number")?,
+        [] => 100_000,
+        _ => bail!("usage: cargo xtask soak [--cases N]"),
+    };
+    eprintln!("soak: {cases} random fault schedules");
+    let st = Command::new("cargo")
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "sim",
+            "--test",
+            "delivery_props",
+            "--",
+            "--nocapture",
+        ])
+        .env("SOAK_CASES", cases.to_string())
+        .status()
+        .context("starting cargo")?;
+    if !st.success() {
+        bail!("soak failed");
+    }
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("soak") => soak(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci>");
+            eprintln!("usage: cargo xtask <ci | soak [--cases N]>");
             bail!("unknown or missing subcommand")
         }
     }
