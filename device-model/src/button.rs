@@ -21,10 +21,11 @@ use std::collections::VecDeque;
 
 use protocol::command::TestInjection;
 use protocol::event::FLAG_CLOCK_SYNCED;
-use protocol::gatt::{CONTROL_CHAR, EVENT_CHAR, TEST_INJECT_CHAR};
+use protocol::gatt::{BATTERY_LEVEL_CHAR, CONTROL_CHAR, EVENT_CHAR, TEST_INJECT_CHAR};
 use protocol::{BondKey, Command, EventFrame, EventKind, Uuid, VibrationPattern};
 
 use crate::gesture::{Gesture, GestureRecognizer};
+use crate::power::{Battery, PowerState};
 use crate::profile::DeviceProfile;
 
 /// The key an unbonded button signs with; no phone accepts it.
@@ -145,6 +146,9 @@ pub enum Action {
         /// Total motor on-time (ms).
         on_ms: u32,
     },
+    /// The supply sagged below the brown-out threshold: the firmware is dead. After a
+    /// brown-out it stays off (low-battery lockout) until its cell is replaced.
+    BrownOut,
     /// Something worth a line in the timeline.
     Log(DeviceEvent),
 }
@@ -192,6 +196,13 @@ pub enum DeviceEvent {
     },
     /// A bond key was stored.
     Bonded,
+    /// The battery level changed (percent, as Battery Level 0x2A19 reports it).
+    BatteryLevel(u8),
+    /// The supply browned out under a load.
+    BrownOut {
+        /// What load.
+        during: String,
+    },
     /// A write was refused.
     Refused {
         /// Why.
@@ -229,13 +240,23 @@ pub struct Button {
     link: Link,
     attempts: std::collections::BTreeMap<u32, u32>,
     actions: VecDeque<Action>,
+    battery: Battery,
+    level: u8,
+    next_level_at: Option<u64>,
+    dead: bool,
 }
 
 impl Button {
-    /// Boot the firmware at `now` from what flash holds; it starts advertising.
-    pub fn boot(profile: DeviceProfile, mut flash: Flash, now: u64) -> Self {
+    /// Boot the firmware at `now` from what flash holds, powered by `battery`; it starts
+    /// advertising.
+    pub fn boot(profile: DeviceProfile, mut flash: Flash, battery: Battery, now: u64) -> Self {
         flash.boots += 1;
+        let level = battery.level_percent(now);
         let mut b = Button {
+            battery,
+            level,
+            next_level_at: None,
+            dead: false,
             gestures: GestureRecognizer::new(&profile.gesture),
             link: Link::Advertising {
                 since: now,
@@ -253,17 +274,91 @@ impl Button {
         b.actions.push_back(Action::Advertise {
             interval_ms: b.profile.link.adv_fast_interval_ms,
         });
+        b.power(now, PowerState::AdvertisingFast);
         b
+    }
+
+    /// A factory-fresh cell of the profile's kind at `soc_percent`.
+    pub fn fresh_battery(profile: &DeviceProfile, soc_percent: f64) -> Battery {
+        Battery::new(profile.cell.clone(), profile.power.clone(), soc_percent)
+    }
+
+    /// Power off: what flash holds and the cell.
+    pub fn into_parts(self) -> (Flash, Battery) {
+        (self.flash, self.battery)
+    }
+
+    /// The cell.
+    pub fn battery(&self) -> &Battery {
+        &self.battery
+    }
+
+    /// Whether the firmware browned out (dead until the cell is replaced).
+    pub fn is_dead(&self) -> bool {
+        self.dead
+    }
+
+    fn power(&mut self, now: u64, state: PowerState) {
+        self.battery.set_state(now, state);
+        self.schedule_level(now);
+    }
+
+    /// When the reported level will next drop by one percent at the current drain.
+    fn schedule_level(&mut self, now: u64) {
+        let target = u16::from(self.level.saturating_sub(1)) * 10;
+        self.next_level_at = if self.level == 0 {
+            None
+        } else {
+            self.battery
+                .time_until_soc(now, target)
+                .map(|d| now + d.max(1))
+        };
+    }
+
+    fn check_level(&mut self, now: u64) {
+        let level = self.battery.level_percent(now);
+        if level < self.level {
+            let old = self.level;
+            let crossed = self
+                .profile
+                .low_battery_levels
+                .iter()
+                .any(|&l| level <= l && old > l);
+            self.level = level;
+            self.log(DeviceEvent::BatteryLevel(level));
+            if self.is_connected() {
+                self.actions.push_back(Action::Notify {
+                    char: BATTERY_LEVEL_CHAR,
+                    value: vec![level],
+                });
+            }
+            if crossed {
+                self.enqueue(now, now, EventKind::LowBattery, vec![level]);
+            }
+        }
+        self.schedule_level(now);
+    }
+
+    /// Draw a load pulse; a brown-out kills the firmware.
+    fn load(&mut self, now: u64, pulse: crate::power::Pulse, what: &str) {
+        if self.dead {
+            return;
+        }
+        if self.battery.pulse(now, pulse) {
+            self.dead = true;
+            self.battery.set_state(now, PowerState::Off);
+            self.log(DeviceEvent::BrownOut {
+                during: what.to_string(),
+            });
+            self.actions.push_back(Action::BrownOut);
+        } else {
+            self.schedule_level(now);
+        }
     }
 
     /// What flash holds now (what a reset would keep).
     pub fn flash(&self) -> &Flash {
         &self.flash
-    }
-
-    /// Power off: only flash remains.
-    pub fn into_flash(self) -> Flash {
-        self.flash
     }
 
     /// The profile this firmware runs.
@@ -296,6 +391,9 @@ impl Button {
 
     /// Handle an input at `now`.
     pub fn handle(&mut self, now: u64, input: Input) {
+        if self.dead {
+            return;
+        }
         self.handle_timeout(now);
         match input {
             Input::Edge { down } => self.gestures.edge(now, down),
@@ -304,6 +402,7 @@ impl Button {
                     ready: false,
                     inflight: None,
                 };
+                self.power(now, PowerState::ConnectedIdle);
             }
             Input::Disconnected => {
                 self.link = Link::Advertising {
@@ -313,6 +412,7 @@ impl Button {
                 self.actions.push_back(Action::Advertise {
                     interval_ms: self.profile.link.adv_fast_interval_ms,
                 });
+                self.power(now, PowerState::AdvertisingFast);
             }
             Input::IndicationConfirmed => {}
             Input::Write { char, value } => self.on_write(now, char, &value),
@@ -346,6 +446,8 @@ impl Button {
             Ok(Command::SetTime { utc_ms }) => {
                 self.flash.rtc.utc_offset_ms = Some(utc_ms as i64 - (now / MS) as i64);
                 self.log(DeviceEvent::ClockSet { utc_ms });
+                // A (re)connected phone learns the battery level at once.
+                self.actions.push_back(Action::Notify { char: BATTERY_LEVEL_CHAR, value: vec![self.level] });
                 if let Link::Connected { ready, inflight } = &mut self.link {
                     *ready = true;
                     // A new session: whatever was in flight goes again.
@@ -371,6 +473,8 @@ impl Button {
                     VibrationPattern::Countdown => 500,
                 };
                 self.actions.push_back(Action::Vibrate { pattern, on_ms });
+                let pulse = self.profile.power.motor_pulse(u64::from(on_ms) * MS);
+                self.load(now, pulse, "vibration");
             }
             Ok(Command::Bond(key)) => {
                 if self.flash.bond.is_none() {
@@ -418,7 +522,10 @@ impl Button {
             } => Some(f.sent_at + u64::from(self.profile.link.ack_timeout_ms) * MS),
             _ => None,
         };
-        [link, self.gestures.poll_timeout()]
+        if self.dead {
+            return None;
+        }
+        [link, self.gestures.poll_timeout(), self.next_level_at]
             .into_iter()
             .flatten()
             .min()
@@ -426,6 +533,12 @@ impl Button {
 
     /// Process what is due at `now`.
     pub fn handle_timeout(&mut self, now: u64) {
+        if self.dead {
+            return;
+        }
+        if self.next_level_at.is_some_and(|t| t <= now) {
+            self.check_level(now);
+        }
         self.gestures.handle_timeout(now);
         while let Some((at, g)) = self.gestures.poll_gesture() {
             self.log(DeviceEvent::Gesture(g));
@@ -440,6 +553,7 @@ impl Button {
                     self.actions.push_back(Action::Advertise {
                         interval_ms: self.profile.link.adv_slow_interval_ms,
                     });
+                    self.power(now, PowerState::AdvertisingSlow);
                 }
             }
             Link::Connected { inflight, .. } => {
@@ -497,6 +611,8 @@ impl Button {
                     value,
                 });
                 self.log(DeviceEvent::Sent { seq, attempt });
+                let pulse = self.profile.power.radio_pulse();
+                self.load(now, pulse, "radio");
             }
             Err(e) => {
                 // Payloads are built by this firmware; an oversized one is a bug. Drop it
@@ -518,6 +634,67 @@ impl Button {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn boot_default(flash: Flash, now: u64) -> Button {
+        let p = DeviceProfile::default();
+        let battery = Button::fresh_battery(&p, 100.0);
+        Button::boot(p, flash, battery, now)
+    }
+
+    #[test]
+    fn low_battery_is_queued_and_vibration_browns_out_a_weak_cell() {
+        let p = DeviceProfile::default();
+        let mut b = Button::boot(
+            p.clone(),
+            Flash::bonded(BondKey([1; 16])),
+            Button::fresh_battery(&p, 20.4),
+            0,
+        );
+        b.handle(0, Input::Connected);
+        run_to(&mut b, 30 * 86_400 * 1_000 * MS);
+        let kinds: Vec<(EventKind, Vec<u8>)> = b
+            .flash()
+            .queue
+            .iter()
+            .map(|e| (e.kind, e.payload.clone()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![(EventKind::LowBattery, vec![20])],
+            "one event at the 20 % crossing"
+        );
+        let mut weak = Button::boot(
+            p.clone(),
+            Flash::bonded(BondKey([1; 16])),
+            Button::fresh_battery(&p, 8.0),
+            0,
+        );
+        weak.handle(0, Input::Connected);
+        weak.handle(
+            10,
+            Input::Write {
+                char: CONTROL_CHAR,
+                value: Command::Vibrate(VibrationPattern::Sent).encode(),
+            },
+        );
+        assert!(weak.is_dead());
+        assert!(drain(&mut weak).contains(&Action::BrownOut));
+        let mut strong = Button::boot(
+            p.clone(),
+            Flash::bonded(BondKey([1; 16])),
+            Button::fresh_battery(&p, 80.0),
+            0,
+        );
+        strong.handle(0, Input::Connected);
+        strong.handle(
+            10,
+            Input::Write {
+                char: CONTROL_CHAR,
+                value: Command::Vibrate(VibrationPattern::Sent).encode(),
+            },
+        );
+        assert!(!strong.is_dead());
+    }
 
     fn drain(b: &mut Button) -> Vec<Action> {
         std::iter::from_fn(|| b.poll_action()).collect()
@@ -548,7 +725,7 @@ mod tests {
 
     #[test]
     fn press_is_queued_then_sent_then_acked() {
-        let mut b = Button::boot(DeviceProfile::default(), Flash::bonded(BondKey([1; 16])), 0);
+        let mut b = boot_default(Flash::bonded(BondKey([1; 16])), 0);
         press(&mut b, 100, 120);
         run_to(&mut b, 2_000 * MS);
         assert_eq!(b.flash().queue.len(), 1);
@@ -581,11 +758,11 @@ mod tests {
 
     #[test]
     fn queue_and_counter_survive_reset() {
-        let mut b = Button::boot(DeviceProfile::default(), Flash::bonded(BondKey([1; 16])), 0);
+        let mut b = boot_default(Flash::bonded(BondKey([1; 16])), 0);
         press(&mut b, 0, 100);
         run_to(&mut b, 1_000 * MS);
-        let flash = b.into_flash();
-        let mut b = Button::boot(DeviceProfile::default(), flash, 1_000 * MS);
+        let (flash, battery) = b.into_parts();
+        let mut b = Button::boot(DeviceProfile::default(), flash, battery, 1_000 * MS);
         drain(&mut b);
         press(&mut b, 1_100, 100);
         run_to(&mut b, 3_000 * MS);
@@ -596,7 +773,7 @@ mod tests {
 
     #[test]
     fn unacked_event_is_resent_after_timeout_and_on_reconnect() {
-        let mut b = Button::boot(DeviceProfile::default(), Flash::bonded(BondKey([1; 16])), 0);
+        let mut b = boot_default(Flash::bonded(BondKey([1; 16])), 0);
         b.handle(0, Input::Connected);
         b.handle(
             0,
@@ -630,19 +807,25 @@ mod tests {
 
     #[test]
     fn advertising_goes_slow_after_fast_window() {
-        let mut b = Button::boot(DeviceProfile::default(), Flash::factory(), 0);
+        let mut b = boot_default(Flash::factory(), 0);
         assert_eq!(
             drain(&mut b).last(),
             Some(&Action::Advertise { interval_ms: 100 })
         );
         run_to(&mut b, 31_000 * MS);
         assert!(drain(&mut b).contains(&Action::Advertise { interval_ms: 1_000 }));
-        assert_eq!(b.poll_timeout(), None, "slow advertising never stops");
+        run_to(&mut b, 3_600 * 1_000 * MS);
+        assert!(
+            !drain(&mut b)
+                .iter()
+                .any(|a| matches!(a, Action::Advertise { .. })),
+            "slow advertising never stops"
+        );
     }
 
     #[test]
     fn bad_writes_are_refused_not_panicking() {
-        let mut b = Button::boot(DeviceProfile::default(), Flash::factory(), 0);
+        let mut b = boot_default(Flash::factory(), 0);
         b.handle(
             0,
             Input::Write {

@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::gesture::GestureConfig;
+use crate::power::{CellProfile, PowerProfile};
 use crate::DeviceError;
 
 /// Radio timings of the button's link layer.
@@ -48,6 +49,12 @@ pub struct DeviceProfile {
     pub queue_capacity: u32,
     /// Whether the firmware exposes the test service (test builds only).
     pub test_service: bool,
+    /// Battery levels (percent) at which a low-battery event is queued, highest first.
+    pub low_battery_levels: Vec<u8>,
+    /// The cell powering the button.
+    pub cell: CellProfile,
+    /// Currents of each state.
+    pub power: PowerProfile,
 }
 
 impl Default for DeviceProfile {
@@ -58,6 +65,9 @@ impl Default for DeviceProfile {
             link: LinkTiming::default(),
             queue_capacity: 128,
             test_service: true,
+            low_battery_levels: vec![20, 10],
+            cell: CellProfile::cr2032(),
+            power: PowerProfile::default(),
         }
     }
 }
@@ -87,6 +97,14 @@ impl DeviceProfile {
             return Err(field(
                 "link.adv_slow_interval_ms",
                 "BLE caps advertising at 10240 ms".into(),
+            ));
+        }
+        self.cell.validate().map_err(|m| field("cell", m))?;
+        self.power.validate().map_err(|m| field("power", m))?;
+        if self.low_battery_levels.iter().any(|&l| l == 0 || l > 100) {
+            return Err(field(
+                "low_battery_levels",
+                "expected levels in 1..=100".into(),
             ));
         }
         if l.ack_timeout_ms < 100 {

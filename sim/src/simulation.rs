@@ -131,7 +131,8 @@ pub struct Simulation {
     /// The wearer's hand.
     pub hand: Hand,
     button: Option<Button>,
-    flash_off: Option<Flash>,
+    /// What a powered-off button keeps: flash and its cell.
+    off: Option<(Flash, device_model::power::Battery)>,
     profile: DeviceProfile,
     phone: Option<PhoneApp>,
     app_config: AppConfig,
@@ -193,7 +194,7 @@ impl Simulation {
             platform_rng,
             hand: Hand::new(setup.seed, setup.hand.clone()),
             button: None,
-            flash_off: None,
+            off: None,
             profile: setup.profile.clone(),
             phone: None,
             app_config,
@@ -209,7 +210,13 @@ impl Simulation {
         sim.note(Layer::Harness, format!("scenario seed {}", setup.seed));
         let durable = Durable::bonded(button_addr.clone(), key.0);
         sim.platform.storage = Some(durable.to_bytes());
-        sim.button = Some(Button::boot(setup.profile.clone(), Flash::bonded(key), 0));
+        let battery = Button::fresh_battery(&setup.profile, setup.battery_pct.unwrap_or(100.0));
+        sim.button = Some(Button::boot(
+            setup.profile.clone(),
+            Flash::bonded(key),
+            battery,
+            0,
+        ));
         sim.phone = Some(PhoneApp::start(
             sim.app_config.clone(),
             durable,
@@ -432,8 +439,12 @@ impl Simulation {
     /// The button resets now (flash survives) and boots shortly after.
     pub fn reset_button(&mut self) {
         self.note(Layer::Harness, "button resets".into());
+        if self.button.as_ref().is_some_and(Button::is_dead) {
+            // A browned-out button stays off until its cell is replaced.
+            return;
+        }
         if let Some(b) = self.button.take() {
-            self.flash_off = Some(b.into_flash());
+            self.off = Some(b.into_parts());
             self.link.stop_advertising();
             // The phone notices through the supervision timeout.
             if let Some(conn) = self.link.conn_id() {
@@ -607,8 +618,9 @@ impl Simulation {
             }
             Ev::Platform(pe) => self.on_platform_event(pe),
             Ev::ButtonBoot => {
-                if let Some(flash) = self.flash_off.take() {
-                    self.button = Some(Button::boot(self.profile.clone(), flash, self.now));
+                if let Some((flash, battery)) = self.off.take() {
+                    self.button =
+                        Some(Button::boot(self.profile.clone(), flash, battery, self.now));
                     self.drain_button();
                 }
             }
@@ -753,6 +765,16 @@ impl Simulation {
                         Layer::Button,
                         format!("vibrates {} ({on_ms} ms)", pattern.name()),
                     );
+                }
+                Action::BrownOut => {
+                    // The button is gone: it stops advertising; the phone notices through
+                    // the supervision timeout.
+                    self.link.stop_advertising();
+                    if let Some(conn) = self.link.conn_id() {
+                        let at =
+                            self.now + u64::from(self.link.params.supervision_timeout_ms) * MILLI;
+                        self.silence_button_side(conn, at);
+                    }
                 }
                 Action::Log(e) => {
                     let text = describe(&e);
@@ -1118,6 +1140,8 @@ fn describe(e: &DeviceEvent) -> String {
         DeviceEvent::Acked { seq } => format!("event #{seq} acknowledged"),
         DeviceEvent::ClockSet { utc_ms } => format!("clock set to {}", phone::text::utc(*utc_ms)),
         DeviceEvent::Bonded => "bonded".into(),
+        DeviceEvent::BatteryLevel(l) => format!("battery level {l} %"),
+        DeviceEvent::BrownOut { during } => format!("BROWN-OUT during {during}: the button is off"),
         DeviceEvent::Refused { reason } => format!("refused: {reason}"),
     }
 }
