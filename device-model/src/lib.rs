@@ -1,1 +1,4 @@
 //! placeholder
+
+pub mod accel;
+pub mod fall;
