@@ -1,1 +1,4 @@
 //! placeholder
+
+pub mod falls_eval;
+pub mod trace;
