@@ -69,7 +69,7 @@ fn isqrt(v: u64) -> u64 {
         return v;
     }
     let mut x = v;
-    let mut y = x / 2 + 1;
+    let mut y = x / 2 + (x & 1);
     while y < x {
         x = y;
         y = (x + v / x) / 2;
@@ -488,6 +488,8 @@ mod tests {
     #[test]
     fn isqrt_and_cos() {
         assert_eq!(isqrt(0), 0);
+        assert_eq!(isqrt(2), 1);
+        assert_eq!(isqrt(3), 1);
         assert_eq!(isqrt(15), 3);
         assert_eq!(isqrt(16), 4);
         assert_eq!(isqrt(u64::MAX), 4_294_967_295);

@@ -126,8 +126,11 @@ impl JsonlReader {
         )?;
         let mut kind: Option<(&str, RecordKind)> = None;
         let mut t_ms: Option<f64> = None;
-        for (k, v) in &obj {
-            let col = key_column(line, k);
+        // Visit fields in text order, so errors point at the later duplicate.
+        let mut fields: Vec<(usize, &String, &Value)> =
+            obj.iter().map(|(k, v)| (key_column(line, k), k, v)).collect();
+        fields.sort_by_key(|f| f.0);
+        for (col, k, v) in fields {
             let payload = match k.as_str() {
                 "t_ms" => {
                     let Some(t) = v.as_f64() else {

@@ -214,7 +214,7 @@ impl Lines {
         expected: impl Into<String>,
         found: impl Into<String>,
     ) -> TraceError {
-        TraceError::new(&self.file, self.line_no, column, expected, found)
+        TraceError::new(&self.file, self.line_no.max(1), column, expected, found)
     }
 }
 
