@@ -2,3 +2,4 @@
 
 pub mod falls_eval;
 pub mod trace;
+pub mod tracegen;
