@@ -303,7 +303,10 @@ impl FallDetector {
     pub fn push(&mut self, mg: [i16; 3]) -> Option<FallInfo> {
         let idx = self.n;
         self.n += 1;
-        let sq: u64 = mg.iter().map(|&v| (i64::from(v) * i64::from(v)) as u64).sum();
+        let sq: u64 = mg
+            .iter()
+            .map(|&v| (i64::from(v) * i64::from(v)) as u64)
+            .sum();
         let mag = isqrt(sq).min(u64::from(u16::MAX)) as u16;
 
         // Slow baseline of |a| (the sensor's 1 g), clamped input.
@@ -421,7 +424,10 @@ impl FallDetector {
             return None;
         }
         // Orientation change.
-        let pre = self.mean_vector(pb.saturating_sub(p.pre_start_b), pb.saturating_sub(p.pre_end_b))?;
+        let pre = self.mean_vector(
+            pb.saturating_sub(p.pre_start_b),
+            pb.saturating_sub(p.pre_end_b),
+        )?;
         let post = self.mean_vector(s_from, s_to)?;
         let norm = |v: &[i64; 3]| isqrt(v.iter().map(|x| (x * x) as u64).sum()) as i64;
         let (np, nq) = (norm(&pre), norm(&post));

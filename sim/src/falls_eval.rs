@@ -171,8 +171,16 @@ impl EvalReport {
     pub fn to_table(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "                 detected   not detected");
-        let _ = writeln!(s, "falls ({:>4})     TP {:>5}       FN {:>5}", self.falls, self.tp, self.fn_);
-        let _ = writeln!(s, "ADLs  ({:>4})     FP {:>5}       TN {:>5}", self.adls, self.fp, self.tn);
+        let _ = writeln!(
+            s,
+            "falls ({:>4})     TP {:>5}       FN {:>5}",
+            self.falls, self.tp, self.fn_
+        );
+        let _ = writeln!(
+            s,
+            "ADLs  ({:>4})     FP {:>5}       TN {:>5}",
+            self.adls, self.fp, self.tn
+        );
         let _ = writeln!(s);
         let _ = writeln!(s, "sensitivity {:.4}", self.sensitivity());
         let _ = writeln!(s, "specificity {:.4}", self.specificity());
@@ -181,7 +189,11 @@ impl EvalReport {
             .iter()
             .filter_map(|(code, st)| {
                 let fall = code.starts_with('F');
-                let errors = if fall { st.files - st.detected } else { st.detected };
+                let errors = if fall {
+                    st.files - st.detected
+                } else {
+                    st.detected
+                };
                 (errors > 0).then(|| (errors as f64 / st.files.max(1) as f64, code, st, fall))
             })
             .collect();
@@ -230,11 +242,23 @@ pub fn list_traces(dir: &Path) -> Result<Vec<PathBuf>, TraceError> {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries = std::fs::read_dir(&d).map_err(|e| {
-            TraceError::new(&d, 0, 0, "a readable folder of traces", format!("I/O error: {e}"))
+            TraceError::new(
+                &d,
+                0,
+                0,
+                "a readable folder of traces",
+                format!("I/O error: {e}"),
+            )
         })?;
         for entry in entries {
             let entry = entry.map_err(|e| {
-                TraceError::new(&d, 0, 0, "a readable folder entry", format!("I/O error: {e}"))
+                TraceError::new(
+                    &d,
+                    0,
+                    0,
+                    "a readable folder entry",
+                    format!("I/O error: {e}"),
+                )
             })?;
             let p = entry.path();
             if p.is_dir() {
@@ -269,9 +293,13 @@ pub fn resample_trace(path: &Path, accel: &AccelConfig) -> Result<Vec<[i16; 3]>,
             }
         }
         let n = last_n as i64;
-        let mean = [(sum[0] / n) as i16, (sum[1] / n) as i16, (sum[2] / n) as i16];
+        let mean = [
+            (sum[0] / n) as i16,
+            (sum[1] / n) as i16,
+            (sum[2] / n) as i16,
+        ];
         let tail = (TAIL_MS * odr / 1000) as usize;
-        out.extend(std::iter::repeat(mean).take(tail));
+        out.extend(std::iter::repeat_n(mean, tail));
     }
     Ok(out)
 }
@@ -380,7 +408,12 @@ pub fn eval_dir(
     fall: &FallDetectorConfig,
     exclude_subjects: &[String],
 ) -> Result<EvalReport, TraceError> {
-    eval_dir_filtered(dir, accel, fall, &SubjectFilter::Exclude(exclude_subjects.to_vec()))
+    eval_dir_filtered(
+        dir,
+        accel,
+        fall,
+        &SubjectFilter::Exclude(exclude_subjects.to_vec()),
+    )
 }
 
 /// Evaluates the traces under `dir` kept by `filter` (e.g. only one subject,

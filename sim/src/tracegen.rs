@@ -324,8 +324,14 @@ mod tests {
 
     #[test]
     fn deterministic_from_seed() {
-        assert_eq!(to_jsonl(Activity::Walking, 7), to_jsonl(Activity::Walking, 7));
-        assert_ne!(to_jsonl(Activity::Walking, 7), to_jsonl(Activity::Walking, 8));
+        assert_eq!(
+            to_jsonl(Activity::Walking, 7),
+            to_jsonl(Activity::Walking, 7)
+        );
+        assert_ne!(
+            to_jsonl(Activity::Walking, 7),
+            to_jsonl(Activity::Walking, 8)
+        );
     }
 
     #[test]
@@ -335,7 +341,8 @@ mod tests {
         let accel = AccelConfig::default();
         for (a, p) in Activity::ALL.iter().zip(&paths) {
             let samples = resample_trace(p, &accel).expect("readable");
-            let (first, count) = run_detector(&samples, &FallDetectorConfig::default(), accel.odr_hz);
+            let (first, count) =
+                run_detector(&samples, &FallDetectorConfig::default(), accel.odr_hz);
             if a.is_fall() {
                 assert_eq!(count, 1, "{}: {first:?}", a.name());
             } else {
@@ -347,7 +354,8 @@ mod tests {
                 let q = dir.join(format!("{}-{seed}.jsonl", a.name()));
                 std::fs::write(&q, text).expect("write");
                 let samples = resample_trace(&q, &accel).expect("readable");
-                let (_, count) = run_detector(&samples, &FallDetectorConfig::default(), accel.odr_hz);
+                let (_, count) =
+                    run_detector(&samples, &FallDetectorConfig::default(), accel.odr_hz);
                 assert_eq!(count, usize::from(a.is_fall()), "{} seed {seed}", a.name());
             }
         }

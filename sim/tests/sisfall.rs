@@ -15,7 +15,9 @@ use sim::trace::open_trace;
 fn data_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("SISFALL_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/sisfall-dev"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/sisfall-dev")
+        });
     if dir.is_dir() {
         Some(dir)
     } else {

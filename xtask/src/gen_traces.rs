@@ -6,7 +6,8 @@ use anyhow::{Context, Result};
 /// Entry point.
 pub fn run(_args: &[String]) -> Result<()> {
     let dir = crate::tune_falls::workspace_root().join("scenarios/traces");
-    let paths = sim::tracegen::write_all(&dir).with_context(|| format!("writing {}", dir.display()))?;
+    let paths =
+        sim::tracegen::write_all(&dir).with_context(|| format!("writing {}", dir.display()))?;
     for p in paths {
         println!("wrote {}", p.display());
     }

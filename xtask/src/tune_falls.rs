@@ -90,7 +90,9 @@ pub fn search(traces: &[LoadedTrace], odr_hz: u32) -> (FallDetectorConfig, EvalR
         let mut tn = 0usize;
         let (mut falls, mut adls) = (0usize, 0usize);
         for t in traces {
-            let det = sim::falls_eval::run_detector(&t.samples, cfg, odr_hz).0.is_some();
+            let det = sim::falls_eval::run_detector(&t.samples, cfg, odr_hz)
+                .0
+                .is_some();
             if t.is_fall {
                 falls += 1;
                 tp += usize::from(det);
@@ -195,7 +197,11 @@ pub fn run(args: &[String]) -> Result<()> {
     if report {
         let r = score(&all, &FallDetectorConfig::default(), accel.odr_hz);
         println!("{}", r.to_table());
-        for o in r.outcomes.iter().filter(|o| o.is_fall != o.first_fall.is_some()) {
+        for o in r
+            .outcomes
+            .iter()
+            .filter(|o| o.is_fall != o.first_fall.is_some())
+        {
             println!("error: {} {:?}", o.path.display(), o.first_fall);
         }
     }

@@ -22,6 +22,9 @@ pub struct JsonlReader {
     prev_us: Option<u64>,
 }
 
+/// A reader with its header fields and rate hint.
+type WithHeader = (JsonlReader, Map<String, Value>, Option<f64>);
+
 /// 1-based column of `"key"` in `line`, or 1.
 fn key_column(line: &str, key: &str) -> usize {
     line.find(&format!("\"{key}\"")).map_or(1, |i| i + 1)
@@ -37,7 +40,11 @@ fn parse_object(lines: &Lines, line: &str, what: &str) -> Result<Map<String, Val
             excerpt(&other.to_string()),
         )),
         Err(e) => {
-            let col = if e.line() <= 1 { e.column().max(1) } else { line.len() + 1 };
+            let col = if e.line() <= 1 {
+                e.column().max(1)
+            } else {
+                line.len() + 1
+            };
             let found = if e.is_eof() {
                 "end of line (truncated JSON)".to_string()
             } else {
@@ -50,9 +57,7 @@ fn parse_object(lines: &Lines, line: &str, what: &str) -> Result<Map<String, Val
 
 impl JsonlReader {
     /// Reads and checks the header line.
-    pub(crate) fn new(
-        mut lines: Lines,
-    ) -> Result<(Self, Map<String, Value>, Option<f64>), TraceError> {
+    pub(crate) fn new(mut lines: Lines) -> Result<WithHeader, TraceError> {
         let what = r#"a header object {"trace":"alarm-button","version":1,...}"#;
         let line = match lines.next_line() {
             None => return Err(lines.err(1, what, "end of file")),
@@ -127,8 +132,10 @@ impl JsonlReader {
         let mut kind: Option<(&str, RecordKind)> = None;
         let mut t_ms: Option<f64> = None;
         // Visit fields in text order, so errors point at the later duplicate.
-        let mut fields: Vec<(usize, &String, &Value)> =
-            obj.iter().map(|(k, v)| (key_column(line, k), k, v)).collect();
+        let mut fields: Vec<(usize, &String, &Value)> = obj
+            .iter()
+            .map(|(k, v)| (key_column(line, k), k, v))
+            .collect();
         fields.sort_by_key(|f| f.0);
         for (col, k, v) in fields {
             let payload = match k.as_str() {

@@ -165,7 +165,9 @@ impl Lines {
     pub(crate) fn next_line(&mut self) -> Option<Result<String, TraceError>> {
         self.buf.clear();
         let limit = (MAX_LINE_BYTES + 2) as u64;
-        let res = (&mut self.inner).take(limit).read_until(b'\n', &mut self.buf);
+        let res = (&mut self.inner)
+            .take(limit)
+            .read_until(b'\n', &mut self.buf);
         match res {
             Err(e) => {
                 self.line_no += 1;
@@ -241,7 +243,10 @@ pub(crate) fn check_time(
         if t_us < p {
             return Err(lines.err(
                 column,
-                format!("a time not before the previous record ({} ms)", p as f64 / 1000.0),
+                format!(
+                    "a time not before the previous record ({} ms)",
+                    p as f64 / 1000.0
+                ),
                 excerpt(text),
             ));
         }
@@ -298,14 +303,26 @@ fn detect_format(path: &Path, reader: &mut BufReader<File>) -> Result<TraceForma
             "a trace (JSON Lines header, CSV header `t_ms,ax_g,ay_g,az_g` or SisFall samples)",
             "unrecognised content",
         )),
-        None => Err(TraceError::new(path, 1, 1, "a trace header or sample", "end of file")),
+        None => Err(TraceError::new(
+            path,
+            1,
+            1,
+            "a trace header or sample",
+            "end of file",
+        )),
     }
 }
 
 /// Opens a trace, detecting its format, and reads its header.
 pub fn open_trace(path: &Path) -> Result<TraceReader, TraceError> {
     let file = File::open(path).map_err(|e| {
-        TraceError::new(path, 0, 0, "a readable trace file", format!("I/O error: {e}"))
+        TraceError::new(
+            path,
+            0,
+            0,
+            "a readable trace file",
+            format!("I/O error: {e}"),
+        )
     })?;
     let mut reader = BufReader::new(file);
     let format = detect_format(path, &mut reader)?;

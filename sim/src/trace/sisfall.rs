@@ -81,9 +81,13 @@ impl SisFallReader {
                     .err(col - 1, "9 columns then `;`", "a 10th column"));
             }
             let t = field.trim();
-            let v: i32 = t
-                .parse()
-                .map_err(|_| self.lines.err(col, "an integer", excerpt(if t.is_empty() { "" } else { t })))?;
+            let v: i32 = t.parse().map_err(|_| {
+                self.lines.err(
+                    col,
+                    "an integer",
+                    excerpt(if t.is_empty() { "" } else { t }),
+                )
+            })?;
             if count <= 3 {
                 if !ADXL_RAW.contains(&v) {
                     return Err(self.lines.err(
@@ -137,7 +141,11 @@ pub fn sisfall_code(path: &Path) -> Option<String> {
 /// (`SA01`, `SE12`; some file names carry a mistyped subject), else the one in
 /// the file name.
 pub fn sisfall_subject(path: &Path) -> Option<String> {
-    if let Some(dir) = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()) {
+    if let Some(dir) = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+    {
         if is_subject(dir) {
             return Some(dir.to_string());
         }

@@ -69,10 +69,22 @@ fn jsonl_reads_all_record_kinds() {
     assert_eq!(
         recs,
         vec![
-            Record { t_us: 0, kind: RecordKind::Accel([0.0, -1.0, 0.5]) },
-            Record { t_us: 10_500, kind: RecordKind::Button { down: true } },
-            Record { t_us: 20_000, kind: RecordKind::Button { down: false } },
-            Record { t_us: 20_000, kind: RecordKind::BatteryMv(3000) },
+            Record {
+                t_us: 0,
+                kind: RecordKind::Accel([0.0, -1.0, 0.5])
+            },
+            Record {
+                t_us: 10_500,
+                kind: RecordKind::Button { down: true }
+            },
+            Record {
+                t_us: 20_000,
+                kind: RecordKind::Button { down: false }
+            },
+            Record {
+                t_us: 20_000,
+                kind: RecordKind::BatteryMv(3000)
+            },
         ]
     );
 }
@@ -85,7 +97,11 @@ fn jsonl_errors_name_line_and_column() {
 
     let e = err_of("h.jsonl", b"{\"trace\":\"other\",\"version\":1}\n");
     assert_eq!((e.line, e.column), (1, 2));
-    assert!(e.to_string().contains("h.jsonl:1:2: expected \"trace\":\"alarm-button\", found `\"other\"`"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("h.jsonl:1:2: expected \"trace\":\"alarm-button\", found `\"other\"`"),
+        "{e}"
+    );
 
     let e = err_of("v.jsonl", b"{\"trace\":\"alarm-button\",\"version\":2}\n");
     assert_eq!(e.line, 1);
@@ -96,13 +112,21 @@ fn jsonl_errors_name_line_and_column() {
 
     let cases: Vec<(&str, usize, &str)> = vec![
         ("{\"t_ms\":0,\"acc_g\":[0,0,", 23, "truncated"),
-        ("{\"t_ms\":0,\"acc_g\":[0,0,1],\"x\":1}", 27, "unknown field"),
+        (
+            "{\"t_ms\":0,\"acc_g\":[0,0,1],\"x\":1}",
+            27,
+            "unknown field",
+        ),
         ("{\"t_ms\":0,\"acc_g\":[0,0,1e400]}", 0, "JSON"),
         ("{\"t_ms\":0,\"acc_g\":[0,0,500]}", 11, "500"),
         ("{\"t_ms\":-1,\"button\":\"down\"}", 2, "-1"),
         ("{\"t_ms\":0,\"button\":\"sideways\"}", 11, "sideways"),
         ("{\"t_ms\":0,\"battery_mv\":-5}", 11, "-5"),
-        ("{\"t_ms\":0,\"button\":\"up\",\"battery_mv\":5}", 25, "battery_mv"),
+        (
+            "{\"t_ms\":0,\"button\":\"up\",\"battery_mv\":5}",
+            25,
+            "battery_mv",
+        ),
         ("{\"t_ms\":0}", 1, "without a payload"),
         ("{\"button\":\"up\"}", 1, "without `t_ms`"),
         ("[1,2]", 1, "[1,2]"),
@@ -118,9 +142,8 @@ fn jsonl_errors_name_line_and_column() {
     }
 
     // Time going backwards: the earlier records are kept.
-    let text = format!(
-        "{HEADER}\n{{\"t_ms\":10,\"acc_g\":[0,0,1]}}\n{{\"t_ms\":5,\"acc_g\":[0,0,1]}}\n"
-    );
+    let text =
+        format!("{HEADER}\n{{\"t_ms\":10,\"acc_g\":[0,0,1]}}\n{{\"t_ms\":5,\"acc_g\":[0,0,1]}}\n");
     let (recs, e) = read_all("b.jsonl", text.as_bytes());
     assert_eq!(recs.len(), 1);
     let e = e.expect("error");
@@ -140,10 +163,19 @@ fn invalid_utf8_is_reported_with_column() {
 
 #[test]
 fn csv_reads_and_checks() {
-    let (recs, e) = read_all("a.csv", b"t_ms,ax_g,ay_g,az_g\r\n0,0,-1,0\r\n10, 0.5 ,-1,0\r\n\r\n");
+    let (recs, e) = read_all(
+        "a.csv",
+        b"t_ms,ax_g,ay_g,az_g\r\n0,0,-1,0\r\n10, 0.5 ,-1,0\r\n\r\n",
+    );
     assert!(e.is_none(), "{e:?}");
     assert_eq!(recs.len(), 2);
-    assert_eq!(recs[1], Record { t_us: 10_000, kind: RecordKind::Accel([0.5, -1.0, 0.0]) });
+    assert_eq!(
+        recs[1],
+        Record {
+            t_us: 10_000,
+            kind: RecordKind::Accel([0.5, -1.0, 0.0])
+        }
+    );
 
     let e = err_of("h.csv", b"time,x,y,z\n0,0,0,1\n");
     assert_eq!((e.line, e.column), (1, 1));
@@ -182,7 +214,10 @@ fn sisfall_errors() {
     let e = err_of("D01_SA01_R01.txt", b"1,2,3,4,5,6,7,8,9\r\n");
     assert_eq!((e.line, e.column), (1, 18));
     assert!(e.expected.contains(';'));
-    let e = err_of("D01_SA01_R01.txt", b"1,2,3,4,5,6,7,8,9;\r\n1,2,x,4,5,6,7,8,9;\r\n");
+    let e = err_of(
+        "D01_SA01_R01.txt",
+        b"1,2,3,4,5,6,7,8,9;\r\n1,2,x,4,5,6,7,8,9;\r\n",
+    );
     assert_eq!((e.line, e.column), (2, 5));
     let e = err_of("D01_SA01_R01.txt", b"1,2,3,4,5,6,7,8;\r\n");
     assert!(e.found.contains("8 column"), "{e}");
@@ -209,7 +244,10 @@ fn sisfall_names() {
 
 #[test]
 fn sniffing_without_extension() {
-    let (recs, e) = read_all("trace", format!("{HEADER}\n{{\"t_ms\":0,\"acc_g\":[0,0,1]}}\n").as_bytes());
+    let (recs, e) = read_all(
+        "trace",
+        format!("{HEADER}\n{{\"t_ms\":0,\"acc_g\":[0,0,1]}}\n").as_bytes(),
+    );
     assert!(e.is_none());
     assert_eq!(recs.len(), 1);
     let (recs, e) = read_all("csvtrace", b"t_ms,ax_g,ay_g,az_g\n0,0,0,1\n");
@@ -218,13 +256,15 @@ fn sniffing_without_extension() {
     let e = err_of("blob", b"\x00\x01");
     assert_eq!((e.line, e.column), (1, 1));
     let e = open_trace(Path::new("/nonexistent/x.jsonl")).expect_err("missing");
-    assert!(e.to_string().starts_with("/nonexistent/x.jsonl:0:0: expected"));
+    assert!(e
+        .to_string()
+        .starts_with("/nonexistent/x.jsonl:0:0: expected"));
 }
 
 #[test]
 fn overlong_line_is_an_error() {
     let mut text = b"t_ms,ax_g,ay_g,az_g\n".to_vec();
-    text.extend(std::iter::repeat(b'1').take(MAX_LINE_BYTES + 10));
+    text.extend(std::iter::repeat_n(b'1', MAX_LINE_BYTES + 10));
     let e = err_of("long.csv", &text);
     assert_eq!(e.line, 2);
     assert!(e.expected.contains("at most"));
