@@ -24,13 +24,16 @@
 //!    - **orientation change**: the angle between the mean gravity vector in
 //!      `[peak − pre_start_ms, peak − pre_end_ms]` and the one in the stillness
 //!      window is at least `min_tilt_deg` (the wearer ends in another posture,
-//!      typically lying);
+//!      typically lying), or the posture after is at least `lying_min_deg` away
+//!      from the upright axis (lying, after a fall that started bent over);
 //!    - **stillness**: in `[peak + settle_ms, peak + settle_ms + still_window_ms]`
 //!      the mean block range of `|a|` is at most `still_max_mg` (the wearer lies
 //!      on the floor);
-//!    - optionally (**upright before**, disabled when `max_pre_tilt_deg` is 180):
-//!      the pre-event gravity vector is within `max_pre_tilt_deg` of the
-//!      device's "up" axis (`upright_axis`, `upright_sign`, as worn on a belt).
+//!    - **upright before** (disabled when `max_pre_tilt_deg` is 180): the
+//!      pre-event gravity vector is within `max_pre_tilt_deg` of the device's
+//!      upright axis (`upright_axis`, `upright_sign`: the button is worn on a
+//!      belt, like the SisFall waist sensor whose `y` axis reads −1 g standing).
+//!      A fall starts standing or sitting; turning over in bed does not count.
 //! 3. After a fall is reported, no new candidate opens for `refractory_ms` after
 //!    its peak: one event is reported once.
 //!
@@ -101,14 +104,19 @@ pub struct FallDetectorConfig {
     pub still_max_mg: u16,
     /// Smallest orientation change between before and after, in degrees.
     pub min_tilt_deg: u8,
-    /// Device axis pointing up when the wearer stands (0 = x, 1 = y, 2 = z).
+    /// Device axis along the trunk (0 = x, 1 = y, 2 = z).
     pub upright_axis: u8,
-    /// Sign of that axis when pointing up (gravity reads `-1 g` on an axis
-    /// pointing up is `-1`... i.e. the sign of the gravity reading): -1 or 1.
+    /// Sign of that axis's reading when the wearer stands still (-1 or 1): the
+    /// SisFall waist sensor and the default button read `y ≈ −1 g` standing.
     pub upright_sign: i8,
     /// Largest angle between the pre-event gravity vector and the upright axis,
     /// in degrees; 180 disables the check.
     pub max_pre_tilt_deg: u8,
+    /// Angle between the posture after and the upright axis from which the
+    /// wearer counts as lying, in degrees: ending lying also counts as an
+    /// orientation change (a fall that starts bent over, e.g. while getting up);
+    /// 180 disables this.
+    pub lying_min_deg: u8,
     /// Time after a reported fall's peak during which no new event opens, in ms.
     pub refractory_ms: u32,
 }
@@ -128,7 +136,8 @@ impl Default for FallDetectorConfig {
             min_tilt_deg: 50,
             upright_axis: 1,
             upright_sign: -1,
-            max_pre_tilt_deg: 180,
+            max_pre_tilt_deg: 75,
+            lying_min_deg: 70,
             refractory_ms: 10_000,
         }
     }
@@ -161,7 +170,7 @@ impl FallDetectorConfig {
                 "fall windows span {span} ms (pre_start_ms + settle_ms + still_window_ms), at most {max} ms"
             ));
         }
-        if self.min_tilt_deg > 180 || self.max_pre_tilt_deg > 180 {
+        if self.min_tilt_deg > 180 || self.max_pre_tilt_deg > 180 || self.lying_min_deg > 180 {
             return Err("fall angles must be within 0..=180 degrees".into());
         }
         if self.upright_axis > 2 {
@@ -216,10 +225,11 @@ struct Params {
     settle_b: u64,
     still_b: u64,
     still_max_mg: u16,
-    cos_tilt: i64,
+    min_tilt_deg: u8,
     upright_axis: usize,
     upright_sign: i64,
-    cos_pre: Option<i64>,
+    max_pre_tilt_deg: u8,
+    lying_min_deg: u8,
     refractory_samples: u64,
 }
 
@@ -242,6 +252,7 @@ pub struct FallDetector {
     blocks_done: u64,
     candidate: Option<Candidate>,
     refractory_until: u64,
+    last: Option<Judgement>,
 }
 
 fn ms_to_blocks(ms: u32) -> u64 {
@@ -268,10 +279,11 @@ impl FallDetector {
             settle_b: ms_to_blocks(cfg.settle_ms),
             still_b: ms_to_blocks(cfg.still_window_ms).max(1),
             still_max_mg: cfg.still_max_mg,
-            cos_tilt: cos_permille(cfg.min_tilt_deg),
+            min_tilt_deg: cfg.min_tilt_deg,
             upright_axis: usize::from(cfg.upright_axis.min(2)),
             upright_sign: if cfg.upright_sign < 0 { -1 } else { 1 },
-            cos_pre: (cfg.max_pre_tilt_deg < 180).then(|| cos_permille(cfg.max_pre_tilt_deg)),
+            max_pre_tilt_deg: cfg.max_pre_tilt_deg,
+            lying_min_deg: cfg.lying_min_deg,
             refractory_samples: u64::from(cfg.refractory_ms) * u64::from(odr_hz) / 1000,
         };
         Self {
@@ -290,6 +302,7 @@ impl FallDetector {
             blocks_done: 0,
             candidate: None,
             refractory_until: 0,
+            last: None,
         }
     }
 
@@ -401,7 +414,7 @@ impl FallDetector {
         Some([s[0] / n, s[1] / n, s[2] / n])
     }
 
-    fn judge(&self, c: Candidate, pb: u64, idx: u64) -> Option<FallInfo> {
+    fn judge(&mut self, c: Candidate, pb: u64, idx: u64) -> Option<FallInfo> {
         let p = &self.p;
         // Violence.
         let e_from = pb.saturating_sub(p.energy_b).max(self.oldest_block());
@@ -410,9 +423,7 @@ impl FallDetector {
             .map(|b| u64::from(self.ring[(b % RING_BLOCKS as u64) as usize].energy))
             .sum();
         let energy = (energy_sum / u64::from(self.odr_hz)).min(u64::from(u32::MAX)) as u32;
-        if c.peak_mg < p.strong_impact_mg && energy < p.min_energy {
-            return None;
-        }
+        let violent = c.peak_mg >= p.strong_impact_mg || energy >= p.min_energy;
         // Stillness.
         let s_from = pb + p.settle_b;
         let s_to = s_from + p.still_b;
@@ -420,47 +431,89 @@ impl FallDetector {
         for b in s_from..s_to {
             range_sum += u64::from(self.ring[(b % RING_BLOCKS as u64) as usize].range);
         }
-        if range_sum > u64::from(p.still_max_mg) * p.still_b {
-            return None;
-        }
-        // Orientation change.
+        let still_mg = (range_sum / p.still_b.max(1)).min(u64::from(u16::MAX)) as u16;
+        let still = still_mg <= p.still_max_mg;
+        // Orientation change, and posture before.
         let pre = self.mean_vector(
             pb.saturating_sub(p.pre_start_b),
             pb.saturating_sub(p.pre_end_b),
-        )?;
-        let post = self.mean_vector(s_from, s_to)?;
+        );
+        let post = self.mean_vector(s_from, s_to);
         let norm = |v: &[i64; 3]| isqrt(v.iter().map(|x| (x * x) as u64).sum()) as i64;
-        let (np, nq) = (norm(&pre), norm(&post));
-        if np == 0 || nq == 0 {
-            return None;
-        }
-        let dot: i64 = pre.iter().zip(post.iter()).map(|(a, b)| a * b).sum();
-        if dot * 1000 > p.cos_tilt * np * nq {
-            return None;
-        }
-        if let Some(cos_pre) = p.cos_pre {
-            let up = pre[p.upright_axis] * p.upright_sign;
-            if up * 1000 < cos_pre * np {
-                return None;
+        let mut tilt_deg = None;
+        let mut pre_tilt_deg = None;
+        let mut post_tilt_deg = None;
+        if let (Some(pre), Some(post)) = (pre, post) {
+            let (np, nq) = (norm(&pre), norm(&post));
+            if np > 0 && nq > 0 {
+                let dot: i64 = pre.iter().zip(post.iter()).map(|(a, b)| a * b).sum();
+                tilt_deg = Some(angle_deg(dot, np * nq));
+                pre_tilt_deg = Some(angle_deg(pre[p.upright_axis] * p.upright_sign, np));
+                post_tilt_deg = Some(angle_deg(post[p.upright_axis] * p.upright_sign, nq));
             }
         }
-        // Angle for the report: smallest degree whose cosine is <= the measured one.
-        let mut tilt_deg = 180u8;
-        for d in 0..=180u8 {
-            if dot * 1000 >= cos_permille(d) * np * nq {
-                tilt_deg = d;
-                break;
-            }
-        }
-        Some(FallInfo {
+        let lying = p.lying_min_deg < 180 && post_tilt_deg.is_some_and(|t| t >= p.lying_min_deg);
+        let tilted = lying || tilt_deg.is_some_and(|t| t >= p.min_tilt_deg);
+        let upright_before =
+            p.max_pre_tilt_deg >= 180 || pre_tilt_deg.is_some_and(|t| t <= p.max_pre_tilt_deg);
+        let fall = violent && still && tilted && upright_before;
+        self.last = Some(Judgement {
+            peak_mg: c.peak_mg,
+            peak_sample_index: c.peak_sample,
+            energy_mg_s: energy,
+            still_mg,
+            tilt_deg,
+            pre_tilt_deg,
+            post_tilt_deg,
+            fall,
+        });
+        fall.then(|| FallInfo {
             peak_mg: c.peak_mg,
             peak_sample_index: c.peak_sample,
             sample_index: idx,
             delay_samples: (idx - c.peak_sample).min(u64::from(u32::MAX)) as u32,
-            tilt_deg,
+            tilt_deg: tilt_deg.unwrap_or(0),
             energy_mg_s: energy,
         })
     }
+
+    /// The features and verdict of the last candidate event judged (for
+    /// developers tracing what the detector saw).
+    pub fn last_judgement(&self) -> Option<&Judgement> {
+        self.last.as_ref()
+    }
+}
+
+/// Angle in whole degrees whose cosine is `num / den` (`den > 0`): the smallest
+/// degree whose tabulated cosine is not above the ratio.
+fn angle_deg(num: i64, den: i64) -> u8 {
+    for d in 0..=180u8 {
+        if num * 1000 >= cos_permille(d) * den {
+            return d;
+        }
+    }
+    180
+}
+
+/// What the detector measured on one candidate event, and its verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Judgement {
+    /// Peak `|a|`, in mg.
+    pub peak_mg: u16,
+    /// Sample index of the peak.
+    pub peak_sample_index: u64,
+    /// Energy around the peak, in mg·s.
+    pub energy_mg_s: u32,
+    /// Mean block range of `|a|` in the stillness window, in mg.
+    pub still_mg: u16,
+    /// Orientation change between before and after, in degrees (if measurable).
+    pub tilt_deg: Option<u8>,
+    /// Angle between the posture before and the upright axis, in degrees.
+    pub pre_tilt_deg: Option<u8>,
+    /// Angle between the posture after and the upright axis, in degrees.
+    pub post_tilt_deg: Option<u8>,
+    /// Whether it was judged a fall.
+    pub fall: bool,
 }
 
 #[cfg(test)]

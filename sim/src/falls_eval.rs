@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use device_model::accel::{AccelConfig, Resampler};
-use device_model::fall::{FallDetector, FallDetectorConfig, FallInfo};
+use device_model::fall::{FallDetector, FallDetectorConfig, FallInfo, Judgement};
 use serde::Serialize;
 
 use crate::trace::{open_trace, sisfall_code, sisfall_subject, RecordKind, TraceError};
@@ -320,6 +320,25 @@ pub fn run_detector(
         }
     }
     (first, count)
+}
+
+/// Every candidate event the detector judged on `samples`, in order (for
+/// explaining a miss or a false alarm).
+pub fn judgements(samples: &[[i16; 3]], fall: &FallDetectorConfig, odr_hz: u32) -> Vec<Judgement> {
+    let mut d = FallDetector::new(fall, odr_hz);
+    let mut out = Vec::new();
+    let mut last = None;
+    for s in samples {
+        d.push(*s);
+        let j = d.last_judgement().copied();
+        if j != last {
+            if let Some(j) = j {
+                out.push(j);
+            }
+            last = j;
+        }
+    }
+    out
 }
 
 /// Maps `f` over `items` on up to `available_parallelism` threads, keeping order.

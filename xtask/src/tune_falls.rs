@@ -164,6 +164,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut data: Option<PathBuf> = None;
     let mut loso = false;
     let mut report = false;
+    let mut config = FallDetectorConfig::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -171,8 +172,12 @@ pub fn run(args: &[String]) -> Result<()> {
             "--data" => data = Some(PathBuf::from(it.next().context("--data needs a DIR")?)),
             "--loso" => loso = true,
             "--report" => report = true,
+            "--config" => {
+                let text = it.next().context("--config needs a JSON object")?;
+                config = serde_json::from_str(text).context("parsing --config")?;
+            }
             "-h" | "--help" => {
-                println!("usage: cargo xtask tune-falls (--exclude SUBJECT | --loso | --report) [--data DIR]");
+                println!("usage: cargo xtask tune-falls (--exclude SUBJECT | --loso | --report [--config JSON]) [--data DIR]");
                 return Ok(());
             }
             other => bail!("unknown argument {other:?} (see --help)"),
@@ -195,14 +200,15 @@ pub fn run(args: &[String]) -> Result<()> {
         grid().len()
     );
     if report {
-        let r = score(&all, &FallDetectorConfig::default(), accel.odr_hz);
+        let r = score(&all, &config, accel.odr_hz);
         println!("{}", r.to_table());
-        for o in r
-            .outcomes
-            .iter()
-            .filter(|o| o.is_fall != o.first_fall.is_some())
-        {
-            println!("error: {} {:?}", o.path.display(), o.first_fall);
+        for (t, o) in all.iter().zip(&r.outcomes) {
+            if o.is_fall != o.first_fall.is_some() {
+                println!("error: {}", o.path.display());
+                for j in sim::falls_eval::judgements(&t.samples, &config, accel.odr_hz) {
+                    println!("    {j:?}");
+                }
+            }
         }
     }
     if loso {
