@@ -446,3 +446,95 @@ pub fn eval_dir_filtered(
     let traces = load_dir(dir, accel, filter)?;
     Ok(score(&traces, fall, accel.odr_hz))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tracegen::{to_jsonl, Activity};
+
+    #[test]
+    fn eval_dir_on_generated_traces() {
+        let dir = std::env::temp_dir().join(format!("falls-eval-test-{}", std::process::id()));
+        let sub = dir.join("SA99");
+        std::fs::create_dir_all(&sub).expect("dir");
+        let files = [
+            ("F01_SA99_R01.jsonl", Activity::FallForward),
+            ("D01_SA99_R01.jsonl", Activity::Walking),
+            ("D03_SA99_R01.jsonl", Activity::Jogging),
+            ("D10_SA99_R01.jsonl", Activity::SitDownHard),
+            ("D12_SA99_R01.jsonl", Activity::LieDown),
+        ];
+        for (name, a) in files {
+            std::fs::write(sub.join(name), to_jsonl(a, 42)).expect("write");
+        }
+        std::fs::write(sub.join("README.md"), "not a trace").expect("write");
+        let accel = AccelConfig::default();
+        let fall = FallDetectorConfig::default();
+        let r = eval_dir(&dir, &accel, &fall, &[]).expect("eval");
+        assert_eq!(
+            (r.falls, r.adls, r.tp, r.fn_, r.tn, r.fp),
+            (1, 4, 1, 0, 4, 0)
+        );
+        assert_eq!(
+            r.to_json_string(),
+            r#"{"falls":1,"adls":4,"tp":1,"fn":0,"tn":4,"fp":0,"sensitivity":1.0,"specificity":1.0,"per_code":{"D01":{"files":1,"detected":0},"D03":{"files":1,"detected":0},"D10":{"files":1,"detected":0},"D12":{"files":1,"detected":0},"F01":{"files":1,"detected":1}}}"#
+        );
+        assert_eq!(r.to_json()["fn"], 0);
+        assert!(r.to_table().contains("sensitivity 1.0000"));
+        let none = eval_dir(&dir, &accel, &fall, &["SA99".to_string()]).expect("eval");
+        assert_eq!(none.falls + none.adls, 0);
+        let only = eval_dir_filtered(
+            &dir,
+            &accel,
+            &fall,
+            &SubjectFilter::Only(vec!["SA99".into()]),
+        )
+        .expect("eval");
+        assert_eq!(only.falls + only.adls, 5);
+        // A broken trace is an error naming the file.
+        std::fs::write(
+            sub.join("D02_SA99_R01.jsonl"),
+            "{\"trace\":\"alarm-button\"",
+        )
+        .expect("write");
+        let e = eval_dir(&dir, &accel, &fall, &[]).expect_err("broken");
+        assert!(e.to_string().contains("D02_SA99_R01.jsonl:1:"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn table_lists_worst_codes() {
+        let mut r = EvalReport {
+            falls: 2,
+            adls: 2,
+            tp: 1,
+            fn_: 1,
+            tn: 1,
+            fp: 1,
+            ..EvalReport::default()
+        };
+        r.per_code.insert(
+            "F01".into(),
+            CodeStats {
+                files: 2,
+                detected: 1,
+            },
+        );
+        r.per_code.insert(
+            "D19".into(),
+            CodeStats {
+                files: 2,
+                detected: 1,
+            },
+        );
+        let t = r.to_table();
+        assert!(
+            t.contains("F01") && t.contains("1 of 2 falls missed"),
+            "{t}"
+        );
+        assert!(
+            t.contains("D19") && t.contains("1 of 2 false alarms"),
+            "{t}"
+        );
+    }
+}
