@@ -447,7 +447,10 @@ impl Button {
                 self.flash.rtc.utc_offset_ms = Some(utc_ms as i64 - (now / MS) as i64);
                 self.log(DeviceEvent::ClockSet { utc_ms });
                 // A (re)connected phone learns the battery level at once.
-                self.actions.push_back(Action::Notify { char: BATTERY_LEVEL_CHAR, value: vec![self.level] });
+                self.actions.push_back(Action::Notify {
+                    char: BATTERY_LEVEL_CHAR,
+                    value: vec![self.level],
+                });
                 if let Link::Connected { ready, inflight } = &mut self.link {
                     *ready = true;
                     // A new session: whatever was in flight goes again.

@@ -9,7 +9,9 @@
 //!   advertising and delivery;
 //! - [`profile`]: every timing and threshold, loaded from JSON and validated.
 
+pub mod accel;
 pub mod button;
+pub mod fall;
 pub mod gesture;
 pub mod power;
 pub mod profile;

@@ -11,6 +11,7 @@
 
 pub mod battery;
 pub mod capture;
+pub mod falls_eval;
 pub mod hand;
 pub mod link;
 pub mod platform;
@@ -20,6 +21,8 @@ pub mod sched;
 pub mod simulation;
 pub mod steps;
 pub mod timeline;
+pub mod trace;
+pub mod tracegen;
 
 /// Errors of the harness.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,12 @@
 //!
 //! - `ci`: what `.ci/run` does (tests, the bundled suite with the determinism check,
 //!   clippy with and without `hil`, rustfmt);
-//! - `soak --cases N`: the delivery property test over N random fault schedules.
+//! - `soak --cases N`: the delivery property test over N random fault schedules;
+//! - `tune-falls --exclude SUBJECT`: fit the fall detector, score the left-out subject;
+//! - `gen-traces`: regenerate the synthetic traces under `scenarios/traces/`.
+
+mod gen_traces;
+mod tune_falls;
 
 use std::process::Command;
 
@@ -97,8 +102,10 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("soak") => soak(&args[1..]),
+        Some("tune-falls") => tune_falls::run(&args[1..]),
+        Some("gen-traces") => gen_traces::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | soak [--cases N]>");
+            eprintln!("usage: cargo xtask <ci | soak [--cases N] | tune-falls | gen-traces>");
             bail!("unknown or missing subcommand")
         }
     }

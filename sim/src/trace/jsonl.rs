@@ -1,0 +1,225 @@
+//! Native JSON Lines trace reader.
+//!
+//! Line 1 is a header object with `"trace":"alarm-button"` and `"version":1`;
+//! any other header field is kept (`source`, `device`, `rate` in Hz, …).
+//! Every later non-blank line is one object with a `t_ms` (non-negative number,
+//! never decreasing) and exactly one of `"acc_g":[x,y,z]` (finite numbers within
+//! ±[`MAX_ABS_G`] g), `"button":"down"|"up"` or `"battery_mv":n` (integer within
+//! 0..=[`MAX_BATTERY_MV`]). Any other field is an error.
+
+use serde_json::{Map, Value};
+
+use super::{check_time, excerpt, Lines, Record, RecordKind, TraceError};
+
+/// Largest accepted acceleration magnitude per axis, in g.
+pub const MAX_ABS_G: f64 = 200.0;
+/// Largest accepted battery voltage, in mV.
+pub const MAX_BATTERY_MV: u64 = 10_000;
+
+/// Streaming reader of native traces.
+pub struct JsonlReader {
+    lines: Lines,
+    prev_us: Option<u64>,
+}
+
+/// A reader with its header fields and rate hint.
+type WithHeader = (JsonlReader, Map<String, Value>, Option<f64>);
+
+/// 1-based column of `"key"` in `line`, or 1.
+fn key_column(line: &str, key: &str) -> usize {
+    line.find(&format!("\"{key}\"")).map_or(1, |i| i + 1)
+}
+
+/// Parses one line as a JSON object.
+fn parse_object(lines: &Lines, line: &str, what: &str) -> Result<Map<String, Value>, TraceError> {
+    match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(other) => Err(lines.err(
+            1 + line.len() - line.trim_start().len(),
+            what.to_string(),
+            excerpt(&other.to_string()),
+        )),
+        Err(e) => {
+            let col = if e.line() <= 1 {
+                e.column().max(1)
+            } else {
+                line.len() + 1
+            };
+            let found = if e.is_eof() {
+                "end of line (truncated JSON)".to_string()
+            } else {
+                format!("invalid JSON ({e})")
+            };
+            Err(lines.err(col, what.to_string(), found))
+        }
+    }
+}
+
+impl JsonlReader {
+    /// Reads and checks the header line.
+    pub(crate) fn new(mut lines: Lines) -> Result<WithHeader, TraceError> {
+        let what = r#"a header object {"trace":"alarm-button","version":1,...}"#;
+        let line = match lines.next_line() {
+            None => return Err(lines.err(1, what, "end of file")),
+            Some(r) => r?,
+        };
+        let header = parse_object(&lines, &line, what)?;
+        match header.get("trace") {
+            Some(Value::String(s)) if s == "alarm-button" => {}
+            Some(v) => {
+                return Err(lines.err(
+                    key_column(&line, "trace"),
+                    r#""trace":"alarm-button""#,
+                    excerpt(&v.to_string()),
+                ))
+            }
+            None => return Err(lines.err(1, what, "a header without `trace`")),
+        }
+        match header.get("version") {
+            Some(v) if v.as_u64() == Some(1) => {}
+            Some(v) => {
+                return Err(lines.err(
+                    key_column(&line, "version"),
+                    r#""version":1"#,
+                    excerpt(&v.to_string()),
+                ))
+            }
+            None => return Err(lines.err(1, what, "a header without `version`")),
+        }
+        let rate = match header.get("rate") {
+            None => None,
+            Some(v) => match v.as_f64() {
+                Some(r) if r.is_finite() && r > 0.0 && r <= 100_000.0 => Some(r),
+                _ => {
+                    return Err(lines.err(
+                        key_column(&line, "rate"),
+                        "a rate in Hz within 0..=100000",
+                        excerpt(&v.to_string()),
+                    ))
+                }
+            },
+        };
+        Ok((
+            Self {
+                lines,
+                prev_us: None,
+            },
+            header,
+            rate,
+        ))
+    }
+
+    pub(crate) fn next_record(&mut self) -> Option<Result<Record, TraceError>> {
+        loop {
+            let line = match self.lines.next_line()? {
+                Err(e) => return Some(Err(e)),
+                Ok(l) => l,
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            return Some(self.parse(&line));
+        }
+    }
+
+    fn parse(&mut self, line: &str) -> Result<Record, TraceError> {
+        let lines = &self.lines;
+        let obj = parse_object(
+            lines,
+            line,
+            r#"a record object {"t_ms":…,"acc_g"|"button"|"battery_mv":…}"#,
+        )?;
+        let mut kind: Option<(&str, RecordKind)> = None;
+        let mut t_ms: Option<f64> = None;
+        // Visit fields in text order, so errors point at the later duplicate.
+        let mut fields: Vec<(usize, &String, &Value)> = obj
+            .iter()
+            .map(|(k, v)| (key_column(line, k), k, v))
+            .collect();
+        fields.sort_by_key(|f| f.0);
+        for (col, k, v) in fields {
+            let payload = match k.as_str() {
+                "t_ms" => {
+                    let Some(t) = v.as_f64() else {
+                        return Err(lines.err(col, "`t_ms` as a number", excerpt(&v.to_string())));
+                    };
+                    t_ms = Some(t);
+                    continue;
+                }
+                "acc_g" => {
+                    let arr = v.as_array().filter(|a| a.len() == 3);
+                    let Some(arr) = arr else {
+                        return Err(lines.err(
+                            col,
+                            "`acc_g` as an array of 3 numbers",
+                            excerpt(&v.to_string()),
+                        ));
+                    };
+                    let mut g = [0.0; 3];
+                    for (o, x) in g.iter_mut().zip(arr) {
+                        match x.as_f64() {
+                            Some(f) if f.is_finite() && f.abs() <= MAX_ABS_G => *o = f,
+                            _ => {
+                                return Err(lines.err(
+                                    col,
+                                    format!("an acceleration in g within ±{MAX_ABS_G}"),
+                                    excerpt(&x.to_string()),
+                                ))
+                            }
+                        }
+                    }
+                    RecordKind::Accel(g)
+                }
+                "button" => match v.as_str() {
+                    Some("down") => RecordKind::Button { down: true },
+                    Some("up") => RecordKind::Button { down: false },
+                    _ => {
+                        return Err(lines.err(
+                            col,
+                            r#"`button` as "down" or "up""#,
+                            excerpt(&v.to_string()),
+                        ))
+                    }
+                },
+                "battery_mv" => match v.as_u64() {
+                    Some(mv) if mv <= MAX_BATTERY_MV => RecordKind::BatteryMv(mv as u32),
+                    _ => {
+                        return Err(lines.err(
+                            col,
+                            format!("`battery_mv` as an integer within 0..={MAX_BATTERY_MV}"),
+                            excerpt(&v.to_string()),
+                        ))
+                    }
+                },
+                other => {
+                    return Err(lines.err(
+                        col,
+                        "only the fields `t_ms`, `acc_g`, `button`, `battery_mv`",
+                        format!("unknown field `{}`", excerpt(other).trim_matches('`')),
+                    ))
+                }
+            };
+            if let Some((first, _)) = kind {
+                return Err(lines.err(
+                    col,
+                    format!("exactly one of `acc_g`, `button`, `battery_mv` (already `{first}`)"),
+                    format!("`{k}`"),
+                ));
+            }
+            kind = Some((k.as_str(), payload));
+        }
+        let Some(t) = t_ms else {
+            return Err(lines.err(1, "a `t_ms` field", "a record without `t_ms`"));
+        };
+        let Some((_, kind)) = kind else {
+            return Err(lines.err(
+                1,
+                "one of `acc_g`, `button`, `battery_mv`",
+                "a record without a payload",
+            ));
+        };
+        let col = key_column(line, "t_ms");
+        let t_us = check_time(&self.lines, col, &t.to_string(), t, &mut self.prev_us)?;
+        Ok(Record { t_us, kind })
+    }
+}
