@@ -24,6 +24,7 @@ use protocol::event::FLAG_CLOCK_SYNCED;
 use protocol::gatt::{BATTERY_LEVEL_CHAR, CONTROL_CHAR, EVENT_CHAR, TEST_INJECT_CHAR};
 use protocol::{BondKey, Command, EventFrame, EventKind, Uuid, VibrationPattern};
 
+use crate::fall::FallDetector;
 use crate::gesture::{Gesture, GestureRecognizer};
 use crate::power::{Battery, PowerState};
 use crate::profile::DeviceProfile;
@@ -115,6 +116,8 @@ pub enum Input {
     },
     /// The central confirmed the last indication (ATT Handle Value Confirmation).
     IndicationConfirmed,
+    /// One accelerometer sample at the output data rate (milli-g, saturated).
+    Accel([i16; 3]),
 }
 
 /// What the firmware asks of its radio, motor, or log.
@@ -196,6 +199,13 @@ pub enum DeviceEvent {
     },
     /// A bond key was stored.
     Bonded,
+    /// The fall detector reported a fall.
+    Fall {
+        /// Peak acceleration (mg).
+        peak_mg: u16,
+        /// Orientation change (degrees).
+        tilt_deg: u8,
+    },
     /// The battery level changed (percent, as Battery Level 0x2A19 reports it).
     BatteryLevel(u8),
     /// The supply browned out under a load.
@@ -244,6 +254,7 @@ pub struct Button {
     level: u8,
     next_level_at: Option<u64>,
     dead: bool,
+    fall: Box<FallDetector>,
 }
 
 impl Button {
@@ -257,6 +268,7 @@ impl Button {
             level,
             next_level_at: None,
             dead: false,
+            fall: Box::new(FallDetector::new(&profile.fall, profile.accel.odr_hz)),
             gestures: GestureRecognizer::new(&profile.gesture),
             link: Link::Advertising {
                 since: now,
@@ -291,6 +303,12 @@ impl Button {
     /// The cell.
     pub fn battery(&self) -> &Battery {
         &self.battery
+    }
+
+    /// The cell's state of charge changes (a measured battery voltage from a trace).
+    pub fn set_cell_soc(&mut self, now: u64, soc_percent: f64) {
+        self.battery.set_soc_percent(now, soc_percent);
+        self.check_level(now);
     }
 
     /// Whether the firmware browned out (dead until the cell is replaced).
@@ -415,6 +433,7 @@ impl Button {
                 self.power(now, PowerState::AdvertisingFast);
             }
             Input::IndicationConfirmed => {}
+            Input::Accel(mg) => self.on_accel(now, mg),
             Input::Write { char, value } => self.on_write(now, char, &value),
         }
         self.pump(now);
@@ -424,6 +443,7 @@ impl Button {
         if char == TEST_INJECT_CHAR && self.profile.test_service {
             match TestInjection::decode(value) {
                 Ok(TestInjection::Edge { down }) => self.gestures.edge(now, down),
+                Ok(TestInjection::Accel { mg }) => self.on_accel(now, mg),
                 Ok(other) => self.log(DeviceEvent::Refused {
                     reason: format!("injection not supported: {other:?}"),
                 }),
@@ -489,6 +509,15 @@ impl Button {
                     });
                 }
             }
+        }
+    }
+
+    fn on_accel(&mut self, now: u64, mg: [i16; 3]) {
+        if let Some(info) = self.fall.push(mg) {
+            self.log(DeviceEvent::Fall { peak_mg: info.peak_mg, tilt_deg: info.tilt_deg });
+            let period = self.profile.accel.period_us();
+            let at = now.saturating_sub(u64::from(info.delay_samples) * period);
+            self.enqueue(now, at, EventKind::Fall, info.peak_mg.to_le_bytes().to_vec());
         }
     }
 

@@ -6,6 +6,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::accel::AccelConfig;
+use crate::fall::FallDetectorConfig;
 use crate::gesture::GestureConfig;
 use crate::power::{CellProfile, PowerProfile};
 use crate::DeviceError;
@@ -55,6 +57,10 @@ pub struct DeviceProfile {
     pub cell: CellProfile,
     /// Currents of each state.
     pub power: PowerProfile,
+    /// Accelerometer rate and range.
+    pub accel: AccelConfig,
+    /// Fall detector thresholds.
+    pub fall: FallDetectorConfig,
 }
 
 impl Default for DeviceProfile {
@@ -68,6 +74,8 @@ impl Default for DeviceProfile {
             low_battery_levels: vec![20, 10],
             cell: CellProfile::cr2032(),
             power: PowerProfile::default(),
+            accel: AccelConfig::default(),
+            fall: FallDetectorConfig::default(),
         }
     }
 }
@@ -101,6 +109,8 @@ impl DeviceProfile {
         }
         self.cell.validate().map_err(|m| field("cell", m))?;
         self.power.validate().map_err(|m| field("power", m))?;
+        self.accel.validate().map_err(|m| field("accel", m))?;
+        self.fall.validate().map_err(|m| field("fall", m))?;
         if self.low_battery_levels.iter().any(|&l| l == 0 || l > 100) {
             return Err(field(
                 "low_battery_levels",

@@ -14,7 +14,13 @@ use phone::{AppConfig, CallUpdate, Command, Contact, Durable, PhoneApp};
 use protocol::gatt::{characteristic, CCCD, EVENT_CHAR};
 use protocol::{BondKey, EventFrame, Uuid, VibrationPattern};
 
+use std::collections::VecDeque;
+use std::path::Path;
+
+use device_model::accel::Resampler;
+
 use crate::hand::{Hand, HandModel};
+use crate::trace::{open_trace, Record, RecordKind, TraceError, TraceReader};
 use crate::link::{rssi_from_distance, Dir, LinkEv, LinkParams, VirtualLink};
 use crate::platform::{
     Answering, CallRecord, Platform, PlatformEv, PlatformParams, RecorderRun, Sms,
@@ -99,6 +105,20 @@ pub fn generated_contact(i: usize) -> Contact {
     }
 }
 
+/// A trace being replayed: streamed, one record scheduled at a time.
+#[derive(Debug)]
+struct Replay {
+    name: String,
+    reader: TraceReader,
+    start: Micros,
+    pending: Option<Record>,
+    resampler: Resampler,
+    /// Accelerometer input of the last 0.5 s (trace time, g).
+    recent: VecDeque<(Micros, [f64; 3])>,
+    records: u64,
+    last_t: Micros,
+}
+
 #[derive(Clone, Debug)]
 enum Ev {
     Edge {
@@ -119,6 +139,9 @@ enum Ev {
     ButtonBoot,
     PhoneStart,
     Inject(GattEvent),
+    TraceNext,
+    /// The sensor keeps reading `mg` after a trace ended, `left` more samples.
+    AccelHold { mg: [i16; 3], left: u32 },
 }
 
 /// The whole simulated world.
@@ -149,6 +172,11 @@ pub struct Simulation {
     button_addr: DeviceId,
     seed: u64,
     held: Vec<phone::Input>,
+    replay: Option<Replay>,
+    /// The error that ended the last replay early, if any.
+    pub replay_error: Option<TraceError>,
+    /// Accelerometer samples the button read (time, mg), when recording them.
+    pub accel_log: Option<Vec<(Micros, [i16; 3])>>,
 }
 
 impl Simulation {
@@ -206,6 +234,9 @@ impl Simulation {
             button_addr: button_addr.clone(),
             seed: setup.seed,
             held: Vec::new(),
+            replay: None,
+            replay_error: None,
+            accel_log: None,
         };
         sim.note(Layer::Harness, format!("scenario seed {}", setup.seed));
         let durable = Durable::bonded(button_addr.clone(), key.0);
@@ -505,6 +536,113 @@ impl Simulation {
         self.sched.at(self.now, Ev::Inject(ev));
     }
 
+    // ---- trace replay ----------------------------------------------------------------
+
+    /// Start replaying a trace now (records at their offsets from now).
+    pub fn start_replay(&mut self, path: &Path) -> Result<(), TraceError> {
+        let reader = open_trace(path)?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        self.note(Layer::Wearer, format!("trace {name} starts"));
+        self.replay_error = None;
+        self.replay = Some(Replay {
+            name,
+            reader,
+            start: self.now,
+            pending: None,
+            resampler: Resampler::new(&self.profile.accel),
+            recent: VecDeque::new(),
+            records: 0,
+            last_t: self.now,
+        });
+        self.sched.at(self.now, Ev::TraceNext);
+        Ok(())
+    }
+
+    /// Whether a trace is still being replayed.
+    pub fn replay_active(&self) -> bool {
+        self.replay.is_some()
+    }
+
+    fn trace_next(&mut self) {
+        let Some(mut r) = self.replay.take() else { return };
+        if let Some(rec) = r.pending.take() {
+            r.records += 1;
+            r.last_t = self.now;
+            match rec.kind {
+                RecordKind::Accel(g) => {
+                    r.recent.push_back((rec.t_us, g));
+                    while r.recent.front().is_some_and(|(t, _)| t + 500_000 < rec.t_us) {
+                        r.recent.pop_front();
+                    }
+                    let mut out = Vec::new();
+                    r.resampler.push_with(rec.t_us, g, |_, mg| out.push(mg));
+                    for mg in out {
+                        self.accel_sample(mg);
+                    }
+                }
+                RecordKind::Button { down } => self.give_button(Input::Edge { down }),
+                RecordKind::BatteryMv(mv) => {
+                    if let Some(b) = self.button.as_mut() {
+                        let soc = b.profile().cell.soc_percent_for_ocv(f64::from(mv));
+                        b.set_cell_soc(self.now, soc);
+                    }
+                    self.drain_button();
+                }
+            }
+        }
+        match r.reader.next() {
+            Some(Ok(rec)) => {
+                let at = (r.start + rec.t_us).max(self.now);
+                r.pending = Some(rec);
+                self.replay = Some(r);
+                self.sched.at(at, Ev::TraceNext);
+            }
+            Some(Err(e)) => {
+                self.note(Layer::Harness, format!("trace {} unreadable after {} records: {e}", r.name, r.records));
+                self.replay_error = Some(e);
+                self.hold_posture(&r);
+            }
+            None => {
+                self.note(Layer::Wearer, format!("trace {} ends ({} records)", r.name, r.records));
+                self.hold_posture(&r);
+            }
+        }
+    }
+
+    /// After a trace, the wearer stays as they were: the sensor reads the mean of the
+    /// trace's last 0.5 s until the fall detector has judged what it saw (its settle and
+    /// stillness windows, plus a second); then the firmware's motion-wake logic stops
+    /// sampling an unchanging signal.
+    fn hold_posture(&mut self, r: &Replay) {
+        if r.recent.is_empty() {
+            return;
+        }
+        let n = r.recent.len() as f64;
+        let mut mean = [0.0; 3];
+        for (_, g) in &r.recent {
+            for (m, v) in mean.iter_mut().zip(g) {
+                *m += v / n;
+            }
+        }
+        let mut one = Resampler::new(&self.profile.accel);
+        let mut mg = [0i16; 3];
+        one.push_with(0, mean, |_, s| mg = s);
+        let f = &self.profile.fall;
+        let hold_ms = u64::from(f.settle_ms) + u64::from(f.still_window_ms) + 1_000;
+        let left = (hold_ms * u64::from(self.profile.accel.odr_hz) / 1_000).max(1) as u32;
+        let period = self.profile.accel.period_us();
+        self.sched.at(self.now + period, Ev::AccelHold { mg, left });
+    }
+
+    fn accel_sample(&mut self, mg: [i16; 3]) {
+        if let Some(log) = self.accel_log.as_mut() {
+            log.push((self.now, mg));
+        }
+        if self.button.is_some() {
+            self.give_button(Input::Accel(mg));
+        }
+    }
+
     // ---- plumbing --------------------------------------------------------------------
 
     fn schedule_link(&mut self, evs: Vec<(Micros, LinkEv)>) {
@@ -650,6 +788,14 @@ impl Simulation {
                 }
             }
             Ev::Inject(ev) => self.give_phone_gatt(ev),
+            Ev::TraceNext => self.trace_next(),
+            Ev::AccelHold { mg, left } => {
+                self.accel_sample(mg);
+                if left > 1 {
+                    let period = self.profile.accel.period_us();
+                    self.sched.at(self.now + period, Ev::AccelHold { mg, left: left - 1 });
+                }
+            }
         }
     }
 
@@ -1140,6 +1286,7 @@ fn describe(e: &DeviceEvent) -> String {
         DeviceEvent::Acked { seq } => format!("event #{seq} acknowledged"),
         DeviceEvent::ClockSet { utc_ms } => format!("clock set to {}", phone::text::utc(*utc_ms)),
         DeviceEvent::Bonded => "bonded".into(),
+        DeviceEvent::Fall { peak_mg, tilt_deg } => format!("FALL detected (peak {peak_mg} mg, tilt {tilt_deg}°)"),
         DeviceEvent::BatteryLevel(l) => format!("battery level {l} %"),
         DeviceEvent::BrownOut { during } => format!("BROWN-OUT during {during}: the button is off"),
         DeviceEvent::Refused { reason } => format!("refused: {reason}"),

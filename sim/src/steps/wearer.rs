@@ -1,6 +1,8 @@
 //! The wearer's actions on the button: presses drawn from the hand model, exact raw
 //! presses and holds. A press or a group of presses ends when its grouping window has
-//! closed; a hold ends at release.
+//! closed; a hold ends at release; a replayed trace ends at its last record.
+
+use std::path::{Path, PathBuf};
 
 use super::{AlarmWorld, Args, Kind, StepDef};
 use crate::sched::{Micros, MILLI, SECOND};
