@@ -213,6 +213,7 @@ pub fn run(args: &[String]) -> Result<()> {
     if report {
         let r = score(&all, &config, accel.odr_hz);
         println!("{}", r.to_table());
+        println!("{}", r.to_json_string());
         // Detector cost, one thread (informative; the clock is only read here).
         let samples: usize = all.iter().map(|t| t.samples.len()).sum();
         let start = std::time::Instant::now();
