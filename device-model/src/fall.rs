@@ -541,7 +541,8 @@ mod tests {
 
     #[test]
     fn state_is_small() {
-        assert!(std::mem::size_of::<FallDetector>() <= 2048);
+        let size = std::mem::size_of::<FallDetector>();
+        assert!(size <= 2048, "{size} bytes");
     }
 
     #[test]

@@ -420,6 +420,18 @@ pub fn score(traces: &[LoadedTrace], fall: &FallDetectorConfig, odr_hz: u32) -> 
     r
 }
 
+/// What `sim falls eval DIR [--json]` prints: the one-line JSON object, or the
+/// human table.
+pub fn render(report: &EvalReport, json: bool) -> String {
+    if json {
+        let mut s = report.to_json_string();
+        s.push('\n');
+        s
+    } else {
+        report.to_table()
+    }
+}
+
 /// Evaluates every trace under `dir` except those of `exclude_subjects`.
 pub fn eval_dir(
     dir: &Path,

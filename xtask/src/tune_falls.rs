@@ -4,8 +4,9 @@
 //! All traces are loaded and resampled once (button accelerometer defaults:
 //! 50 Hz, ±8 g), then every configuration of the grid is scored on the
 //! training subjects (all but the excluded one). The objective is the smaller of
-//! sensitivity and specificity, ties broken by their sum, then by closeness to
-//! the default configuration. The chosen configuration is printed as JSON with
+//! sensitivity and specificity plus the worst training subject's smaller one
+//! (so that the choice holds across people), ties broken by their sum, then by
+//! closeness to the default configuration. The chosen configuration is printed as JSON with
 //! its training score and its score on the excluded subject. `--loso` runs this
 //! for every subject in turn (leave-one-subject-out) and prints each fold.
 //!
@@ -81,25 +82,40 @@ fn distance(c: &FallDetectorConfig) -> i64 {
 pub fn search(traces: &[LoadedTrace], odr_hz: u32) -> (FallDetectorConfig, EvalReport) {
     let grid = grid();
     // Parallelise over configurations; each scores sequentially.
+    let mut subjects: Vec<Option<&str>> = traces.iter().map(|t| t.subject.as_deref()).collect();
+    subjects.sort();
+    subjects.dedup();
     let results = par_map(&grid, |cfg| {
-        let mut tp = 0usize;
-        let mut tn = 0usize;
-        let (mut falls, mut adls) = (0usize, 0usize);
+        // Per subject: [tp, falls, tn, adls].
+        let mut per = vec![[0usize; 4]; subjects.len()];
         for t in traces {
             let det = sim::falls_eval::run_detector(&t.samples, cfg, odr_hz)
                 .0
                 .is_some();
+            let i = subjects
+                .binary_search(&t.subject.as_deref())
+                .unwrap_or_default();
             if t.is_fall {
-                falls += 1;
-                tp += usize::from(det);
+                per[i][0] += usize::from(det);
+                per[i][1] += 1;
             } else {
-                adls += 1;
-                tn += usize::from(!det);
+                per[i][2] += usize::from(!det);
+                per[i][3] += 1;
             }
         }
-        let se = tp as f64 / falls.max(1) as f64;
-        let sp = tn as f64 / adls.max(1) as f64;
-        (se.min(sp), se + sp)
+        let rate = |k: usize, n: usize| if n == 0 { 1.0 } else { k as f64 / n as f64 };
+        let mut worst = 1.0f64;
+        let mut total = [0usize; 4];
+        for c in &per {
+            worst = worst.min(rate(c[0], c[1])).min(rate(c[2], c[3]));
+            for (t, v) in total.iter_mut().zip(c) {
+                *t += v;
+            }
+        }
+        let se = rate(total[0], total[1]);
+        let sp = rate(total[2], total[3]);
+        // Overall balance plus the worst subject: generalise across people.
+        (se.min(sp) + worst, se + sp)
     });
     let mut best = 0usize;
     for (i, r) in results.iter().enumerate() {
@@ -197,6 +213,7 @@ pub fn run(args: &[String]) -> Result<()> {
     if report {
         let r = score(&all, &config, accel.odr_hz);
         println!("{}", r.to_table());
+        println!("{}", r.to_json_string());
         // Detector cost, one thread (informative; the clock is only read here).
         let samples: usize = all.iter().map(|t| t.samples.len()).sum();
         let start = std::time::Instant::now();
