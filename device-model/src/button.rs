@@ -514,10 +514,18 @@ impl Button {
 
     fn on_accel(&mut self, now: u64, mg: [i16; 3]) {
         if let Some(info) = self.fall.push(mg) {
-            self.log(DeviceEvent::Fall { peak_mg: info.peak_mg, tilt_deg: info.tilt_deg });
+            self.log(DeviceEvent::Fall {
+                peak_mg: info.peak_mg,
+                tilt_deg: info.tilt_deg,
+            });
             let period = self.profile.accel.period_us();
             let at = now.saturating_sub(u64::from(info.delay_samples) * period);
-            self.enqueue(now, at, EventKind::Fall, info.peak_mg.to_le_bytes().to_vec());
+            self.enqueue(
+                now,
+                at,
+                EventKind::Fall,
+                info.peak_mg.to_le_bytes().to_vec(),
+            );
         }
     }
 

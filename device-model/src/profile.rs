@@ -153,6 +153,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bundled_default_profile_is_the_default() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scenarios/profiles/default.json"
+        );
+        if std::env::var_os("UPDATE_PROFILES").is_some() {
+            let mut j = serde_json::to_string_pretty(&DeviceProfile::default()).unwrap();
+            j.push('\n');
+            std::fs::write(path, j).unwrap();
+        }
+        let p = DeviceProfile::load(std::path::Path::new(path)).unwrap();
+        assert_eq!(
+            p,
+            DeviceProfile::default(),
+            "run with UPDATE_PROFILES=1 to rewrite {path}"
+        );
+    }
+
+    #[test]
     fn defaults_are_valid_and_round_trip() {
         let p = DeviceProfile::default();
         p.validate().unwrap();

@@ -36,6 +36,9 @@ pub enum SimError {
     /// A scenario set-up problem.
     #[error("{0}")]
     Setup(String),
+    /// A trace cannot be read.
+    #[error(transparent)]
+    Trace(#[from] trace::TraceError),
     /// A file could not be read or written.
     #[error("{path}: {message}")]
     Io {

@@ -52,11 +52,33 @@ enum Cmd {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Replay one trace through button, link and phone; print the event timeline.
+    Replay {
+        /// A trace (native JSONL, generic CSV or SisFall raw).
+        trace: PathBuf,
+        /// A device profile (JSON, see scenarios/profiles/).
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// Print the timeline as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Keep simulating this many seconds after the trace ends (countdowns, SMS).
+        #[arg(long, default_value_t = 60)]
+        after: u64,
+        /// The scenario seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Fall-detector evaluation.
+    Falls {
+        #[command(subcommand)]
+        cmd: FallsCmd,
+    },
     /// Print every step the harness understands, with an example each.
     Steps,
     /// Parse and check a feature or trace file without running it.
     Validate {
-        /// A `.feature` file.
+        /// A `.feature` file, a trace, or a device profile (`.json` with a profile's fields).
         path: PathBuf,
     },
     /// Estimate the button's battery lifetime.
@@ -71,6 +93,29 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum FallsCmd {
+    /// Run the fall detector over every trace under DIR (SisFall naming: F* falls,
+    /// D* daily activities) and print the confusion matrix and per-code figures.
+    Eval {
+        /// Folder of traces (searched recursively).
+        dir: PathBuf,
+        /// A device profile whose accelerometer and fall settings to use.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn load_profile(p: Option<&PathBuf>) -> anyhow::Result<device_model::DeviceProfile> {
+    Ok(match p {
+        Some(p) => device_model::DeviceProfile::load(p)?,
+        None => device_model::DeviceProfile::default(),
+    })
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
@@ -128,6 +173,46 @@ fn real_main() -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Cmd::Replay {
+            trace,
+            profile,
+            json,
+            after,
+            seed,
+        } => {
+            let profile = load_profile(profile.as_ref())?;
+            let setup = sim::simulation::Setup {
+                seed,
+                profile,
+                ..Default::default()
+            };
+            let mut s = sim::simulation::Simulation::new(setup)?;
+            s.start_replay(&trace)?;
+            let far = s.now() + 400 * 86_400 * sim::sched::SECOND;
+            s.run_until_cond(far, &|s| !s.replay_active());
+            s.advance(after * sim::sched::SECOND);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s.timeline.to_json())?);
+            } else {
+                print!("{}", s.timeline.render());
+            }
+            if let Some(e) = s.replay_error.take() {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Falls {
+            cmd: FallsCmd::Eval { dir, profile, json },
+        } => {
+            let profile = load_profile(profile.as_ref())?;
+            if !dir.is_dir() {
+                bail!("{}: not a folder", dir.display());
+            }
+            let report = sim::falls_eval::eval_dir(&dir, &profile.accel, &profile.fall, &[])?;
+            print!("{}", sim::falls_eval::render(&report, json));
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Steps => {
             for kind in [Kind::Given, Kind::When, Kind::Then] {
                 println!("{}:", kind.name());
@@ -160,7 +245,20 @@ fn real_main() -> anyhow::Result<ExitCode> {
                 }
                 return Ok(ExitCode::FAILURE);
             }
-            bail!("{}: expected a .feature file", path.display())
+            if path.extension().is_some_and(|e| e == "json")
+                && std::fs::read_to_string(&path).is_ok_and(|t| !t.contains("\"trace\""))
+            {
+                device_model::DeviceProfile::load(&path)?;
+                println!("{}: ok (device profile)", path.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut n = 0u64;
+            for rec in sim::trace::open_trace(&path)? {
+                rec?;
+                n += 1;
+            }
+            println!("{}: ok ({n} records)", path.display());
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Battery {
             profile,

@@ -20,7 +20,6 @@ use std::path::Path;
 use device_model::accel::Resampler;
 
 use crate::hand::{Hand, HandModel};
-use crate::trace::{open_trace, Record, RecordKind, TraceError, TraceReader};
 use crate::link::{rssi_from_distance, Dir, LinkEv, LinkParams, VirtualLink};
 use crate::platform::{
     Answering, CallRecord, Platform, PlatformEv, PlatformParams, RecorderRun, Sms,
@@ -28,6 +27,7 @@ use crate::platform::{
 use crate::rng::{Component, Stream};
 use crate::sched::{Micros, Scheduler, MILLI, SECOND};
 use crate::timeline::{Layer, Timeline};
+use crate::trace::{open_trace, Record, RecordKind, TraceError, TraceReader};
 use crate::SimError;
 
 /// UTC at virtual time zero: 2026-01-05 09:00:00 UTC (a Monday morning).
@@ -141,7 +141,10 @@ enum Ev {
     Inject(GattEvent),
     TraceNext,
     /// The sensor keeps reading `mg` after a trace ended, `left` more samples.
-    AccelHold { mg: [i16; 3], left: u32 },
+    AccelHold {
+        mg: [i16; 3],
+        left: u32,
+    },
 }
 
 /// The whole simulated world.
@@ -541,7 +544,10 @@ impl Simulation {
     /// Start replaying a trace now (records at their offsets from now).
     pub fn start_replay(&mut self, path: &Path) -> Result<(), TraceError> {
         let reader = open_trace(path)?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         self.note(Layer::Wearer, format!("trace {name} starts"));
         self.replay_error = None;
         self.replay = Some(Replay {
@@ -564,14 +570,20 @@ impl Simulation {
     }
 
     fn trace_next(&mut self) {
-        let Some(mut r) = self.replay.take() else { return };
+        let Some(mut r) = self.replay.take() else {
+            return;
+        };
         if let Some(rec) = r.pending.take() {
             r.records += 1;
             r.last_t = self.now;
             match rec.kind {
                 RecordKind::Accel(g) => {
                     r.recent.push_back((rec.t_us, g));
-                    while r.recent.front().is_some_and(|(t, _)| t + 500_000 < rec.t_us) {
+                    while r
+                        .recent
+                        .front()
+                        .is_some_and(|(t, _)| t + 500_000 < rec.t_us)
+                    {
                         r.recent.pop_front();
                     }
                     let mut out = Vec::new();
@@ -598,12 +610,21 @@ impl Simulation {
                 self.sched.at(at, Ev::TraceNext);
             }
             Some(Err(e)) => {
-                self.note(Layer::Harness, format!("trace {} unreadable after {} records: {e}", r.name, r.records));
+                self.note(
+                    Layer::Harness,
+                    format!(
+                        "trace {} unreadable after {} records: {e}",
+                        r.name, r.records
+                    ),
+                );
                 self.replay_error = Some(e);
                 self.hold_posture(&r);
             }
             None => {
-                self.note(Layer::Wearer, format!("trace {} ends ({} records)", r.name, r.records));
+                self.note(
+                    Layer::Wearer,
+                    format!("trace {} ends ({} records)", r.name, r.records),
+                );
                 self.hold_posture(&r);
             }
         }
@@ -793,7 +814,8 @@ impl Simulation {
                 self.accel_sample(mg);
                 if left > 1 {
                     let period = self.profile.accel.period_us();
-                    self.sched.at(self.now + period, Ev::AccelHold { mg, left: left - 1 });
+                    self.sched
+                        .at(self.now + period, Ev::AccelHold { mg, left: left - 1 });
                 }
             }
         }
@@ -1286,7 +1308,9 @@ fn describe(e: &DeviceEvent) -> String {
         DeviceEvent::Acked { seq } => format!("event #{seq} acknowledged"),
         DeviceEvent::ClockSet { utc_ms } => format!("clock set to {}", phone::text::utc(*utc_ms)),
         DeviceEvent::Bonded => "bonded".into(),
-        DeviceEvent::Fall { peak_mg, tilt_deg } => format!("FALL detected (peak {peak_mg} mg, tilt {tilt_deg}°)"),
+        DeviceEvent::Fall { peak_mg, tilt_deg } => {
+            format!("FALL detected (peak {peak_mg} mg, tilt {tilt_deg}°)")
+        }
         DeviceEvent::BatteryLevel(l) => format!("battery level {l} %"),
         DeviceEvent::BrownOut { during } => format!("BROWN-OUT during {during}: the button is off"),
         DeviceEvent::Refused { reason } => format!("refused: {reason}"),

@@ -48,6 +48,11 @@ pub const STEPS: &[StepDef] = &[
         "the wearer presses the button for 30 ms",
         raw_press
     ),
+    when!(
+        "the trace {text} is replayed",
+        "the trace \"traces/fall_forward.jsonl\" is replayed",
+        replay
+    ),
 ];
 
 fn gap_us(w: &mut AlarmWorld) -> Result<Micros, String> {
@@ -117,4 +122,45 @@ fn raw_press(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
         (ms * MILLI as f64).round() as Micros,
         format!("presses the button for {ms} ms"),
     )
+}
+
+/// Where a trace named in a step is: an absolute path, or relative to `scenarios/`
+/// (looked up from the working directory, then beside the feature's folder, then in
+/// this repository).
+pub fn resolve_trace(name: &str, feature_file: &str) -> Result<PathBuf, String> {
+    let p = Path::new(name);
+    if p.is_absolute() {
+        return Ok(p.to_path_buf());
+    }
+    let mut candidates = vec![PathBuf::from("scenarios").join(p)];
+    if let Some(dir) = Path::new(feature_file).parent() {
+        candidates.push(dir.join("..").join("scenarios").join(p));
+        candidates.push(dir.join("scenarios").join(p));
+    }
+    candidates.push(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("scenarios")
+            .join(p),
+    );
+    candidates.push(p.to_path_buf());
+    candidates
+        .iter()
+        .find(|c| c.is_file())
+        .cloned()
+        .ok_or_else(|| format!("trace {name:?} not found (looked in {candidates:?})"))
+}
+
+fn replay(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
+    let path = resolve_trace(a.text(0)?, &w.meta.file)?;
+    let sim = w.sim()?;
+    sim.start_replay(&path)
+        .map_err(|e| format!("cannot replay: {e}"))?;
+    let far = sim.now() + 400 * 86_400 * SECOND;
+    sim.run_until_cond(far, &|s| !s.replay_active());
+    w.when_done();
+    match w.sim()?.replay_error.take() {
+        Some(e) => Err(format!("the trace cannot be read: {e}")),
+        None => Ok(()),
+    }
 }
