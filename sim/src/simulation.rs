@@ -105,6 +105,18 @@ pub fn generated_contact(i: usize) -> Contact {
     }
 }
 
+/// Structured series of a run, for reports and plots.
+#[derive(Clone, Debug, Default)]
+pub struct Series {
+    /// Link state changes: (time, connected).
+    pub link: Vec<(Micros, bool)>,
+    /// Battery level reports: (time, percent).
+    pub battery: Vec<(Micros, u8)>,
+    /// Marked moments: (time, kind, detail). Kinds: `gesture`, `fall`, `sms`, `call`,
+    /// `siren`, `recording`, `countdown`, `warning`, `rejected`, `fault`.
+    pub markers: Vec<(Micros, &'static str, String)>,
+}
+
 /// A trace being replayed: streamed, one record scheduled at a time.
 #[derive(Debug)]
 struct Replay {
@@ -180,6 +192,8 @@ pub struct Simulation {
     pub replay_error: Option<TraceError>,
     /// Accelerometer samples the button read (time, mg), when recording them.
     pub accel_log: Option<Vec<(Micros, [i16; 3])>>,
+    /// Structured series for reports.
+    pub series: Series,
 }
 
 impl Simulation {
@@ -240,6 +254,7 @@ impl Simulation {
             replay: None,
             replay_error: None,
             accel_log: None,
+            series: Series::default(),
         };
         sim.note(Layer::Harness, format!("scenario seed {}", setup.seed));
         let durable = Durable::bonded(button_addr.clone(), key.0);
@@ -312,7 +327,19 @@ impl Simulation {
     }
 
     fn note(&mut self, layer: Layer, text: String) {
-        self.timeline.push(self.now, layer, text);
+        let t = self.now;
+        match layer {
+            Layer::Link if text == "connected" => self.series.link.push((t, true)),
+            Layer::Link if text.contains("lost") || text.contains("closed") => self.series.link.push((t, false)),
+            Layer::Harness if !text.starts_with("scenario seed") => self.series.markers.push((t, "fault", text.clone())),
+            Layer::Phone if text.starts_with("rejected") => self.series.markers.push((t, "rejected", text.clone())),
+            _ => {}
+        }
+        self.timeline.push(t, layer, text);
+    }
+
+    fn mark(&mut self, kind: &'static str, detail: String) {
+        self.series.markers.push((self.now, kind, detail));
     }
 
     // ---- the run loop -----------------------------------------------------------------
@@ -945,6 +972,12 @@ impl Simulation {
                     }
                 }
                 Action::Log(e) => {
+                    match &e {
+                        DeviceEvent::BatteryLevel(l) => self.series.battery.push((self.now, *l)),
+                        DeviceEvent::Gesture(g) => self.mark("gesture", g.event_kind().name().into()),
+                        DeviceEvent::Fall { peak_mg, .. } => self.mark("fall", format!("{peak_mg} mg")),
+                        _ => {}
+                    }
                     let text = describe(&e);
                     self.note(Layer::Button, text);
                 }
@@ -959,6 +992,16 @@ impl Simulation {
     }
 
     fn exec(&mut self, c: Command) {
+        match &c {
+            Command::SendSms { to, .. } => self.mark("sms", to.clone()),
+            Command::Dial { to, .. } => self.mark("call", to.clone()),
+            Command::Siren { on, .. } => self.mark("siren", if *on { "on" } else { "off" }.into()),
+            Command::StartRecording { .. } => self.mark("recording", "start".into()),
+            Command::StopRecording { .. } => self.mark("recording", "stop".into()),
+            Command::CountdownAlarm { on: true, .. } => self.mark("countdown", "start".into()),
+            Command::Warn(w) => self.mark("warning", format!("{w:?}")),
+            _ => {}
+        }
         let now = self.now;
         let p = self.platform.params.clone();
         match c {
