@@ -332,7 +332,28 @@ fn shard_of(feature: &str, scenario: &str, n: u64) -> u64 {
 
 type Outcomes = Arc<Mutex<Vec<ScenarioOutcome>>>;
 
+/// Cucumber's futures are deep; in debug builds they need more than a default thread's
+/// stack. Every run happens on a thread of its own with room to spare.
+const RUNNER_STACK: usize = 256 << 20;
+
 fn run_once(
+    opts: &RunOptions,
+    files: &[(PathBuf, Option<usize>)],
+    quiet: bool,
+    outcomes: Outcomes,
+) -> Result<(), SimError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("scenarios".into())
+            .stack_size(RUNNER_STACK)
+            .spawn_scoped(scope, || run_once_here(opts, files, quiet, outcomes))
+            .map_err(|e| SimError::Setup(format!("cannot start the runner thread: {e}")))?
+            .join()
+            .map_err(|_| SimError::Setup("the runner thread panicked".into()))?
+    })
+}
+
+fn run_once_here(
     opts: &RunOptions,
     files: &[(PathBuf, Option<usize>)],
     quiet: bool,

@@ -330,9 +330,15 @@ impl Simulation {
         let t = self.now;
         match layer {
             Layer::Link if text == "connected" => self.series.link.push((t, true)),
-            Layer::Link if text.contains("lost") || text.contains("closed") => self.series.link.push((t, false)),
-            Layer::Harness if !text.starts_with("scenario seed") => self.series.markers.push((t, "fault", text.clone())),
-            Layer::Phone if text.starts_with("rejected") => self.series.markers.push((t, "rejected", text.clone())),
+            Layer::Link if text.contains("lost") || text.contains("closed") => {
+                self.series.link.push((t, false))
+            }
+            Layer::Harness if !text.starts_with("scenario seed") => {
+                self.series.markers.push((t, "fault", text.clone()))
+            }
+            Layer::Phone if text.starts_with("rejected") => {
+                self.series.markers.push((t, "rejected", text.clone()))
+            }
             _ => {}
         }
         self.timeline.push(t, layer, text);
@@ -974,8 +980,12 @@ impl Simulation {
                 Action::Log(e) => {
                     match &e {
                         DeviceEvent::BatteryLevel(l) => self.series.battery.push((self.now, *l)),
-                        DeviceEvent::Gesture(g) => self.mark("gesture", g.event_kind().name().into()),
-                        DeviceEvent::Fall { peak_mg, .. } => self.mark("fall", format!("{peak_mg} mg")),
+                        DeviceEvent::Gesture(g) => {
+                            self.mark("gesture", g.event_kind().name().into())
+                        }
+                        DeviceEvent::Fall { peak_mg, .. } => {
+                            self.mark("fall", format!("{peak_mg} mg"))
+                        }
                         _ => {}
                     }
                     let text = describe(&e);

@@ -136,3 +136,81 @@ fn shards_partition_the_suite() {
     expect.sort();
     assert_eq!(seen, expect);
 }
+
+#[test]
+fn an_unreadable_trace_fails_its_scenario_and_keeps_what_was_read() {
+    let d = tmp("trace");
+    let bad = write(
+        &d,
+        "bad.jsonl",
+        "{\"trace\":\"alarm-button\",\"version\":1}\n{\"t_ms\":0,\"button\":\"down\"}\n{\"t_ms\":200,\"button\":\"up\"}\n{\"t_ms\":300,\"acc_g\":[0,1\n",
+    );
+    let f = write(
+        &d,
+        "t.feature",
+        &format!(
+            "Feature: T\n  Scenario: broken trace\n    Given the phone has 1 emergency contacts\n    When the trace \"{}\" is replayed\n    Then within 5 s every contact receives an SMS\n\n  Scenario: missing trace\n    When the trace \"nope/missing.jsonl\" is replayed\n",
+            bad.display()
+        ),
+    );
+    let s = runner::run(&RunOptions {
+        paths: vec![f.display().to_string()],
+        quiet: true,
+        ..Default::default()
+    })
+    .expect("run");
+    assert_eq!(s.failed(), 2, "{}", s.report());
+    let broken = s
+        .scenarios
+        .iter()
+        .find(|o| o.meta.scenario == "broken trace")
+        .expect("ran");
+    let msg = broken.message.clone().unwrap_or_default();
+    assert!(msg.contains("bad.jsonl:4:"), "names file and line: {msg}");
+    // The records before the bad line were not lost: they were replayed.
+    assert!(
+        broken.timeline.contains("unreadable after 2 records"),
+        "{}",
+        broken.timeline
+    );
+}
+
+#[test]
+fn a_feature_written_in_spec_wording_passes() {
+    let d = tmp("spec");
+    let f = write(
+        &d,
+        "spec.feature",
+        r#"Feature: Written by QA from the spec only
+  Scenario: Alert with a named table, a message and a position
+    Given a button paired with a phone
+    And the emergency contacts:
+      | name  | phone        |
+      | Alice | +33612345678 |
+      | Bob   | +33687654321 |
+    And the wearer's alert message is "Please come"
+    And the phone is at 43.6047, 1.4442
+    When the wearer presses the button
+    Then within 10 s every contact receives an SMS
+    And 2 contacts receive an SMS containing "Please come"
+    And contact "Bob" receives an SMS containing "Please come"
+    And every SMS contains the location 43.6047, 1.4442
+    And exactly 2 SMS are sent
+    And no call is placed
+    And within 5 s the button vibrates
+
+  Scenario: Noise
+    Given the phone has 4 emergency contacts
+    When the wearer presses the button for 25 ms
+    And 1 minutes pass
+    Then no alert is raised
+"#,
+    );
+    let s = runner::run(&RunOptions {
+        paths: vec![f.display().to_string()],
+        quiet: true,
+        ..Default::default()
+    })
+    .expect("run");
+    assert!(s.ok(), "{}", s.report_with(true));
+}
