@@ -10,8 +10,10 @@
 //! - [`steps`]: the Gherkin vocabulary and the World; [`runner`]: running feature files.
 
 pub mod battery;
+pub mod bench;
 pub mod capture;
 pub mod falls_eval;
+pub mod fleet;
 pub mod hand;
 pub mod link;
 pub mod platform;

@@ -74,6 +74,38 @@ enum Cmd {
         #[command(subcommand)]
         cmd: FallsCmd,
     },
+    /// Simulate N independent wearers for H hours each, with random gestures, falls and
+    /// faults, on all cores; print alerts, delivery latency, lost and duplicated.
+    Fleet {
+        /// Number of wearers.
+        #[arg(long, default_value_t = 1000)]
+        devices: u64,
+        /// Simulated hours per wearer.
+        #[arg(long, default_value_t = 24.0)]
+        hours: f64,
+        /// The run's seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure speed and memory (used by `cargo xtask bench`; run it in a release build).
+    #[command(hide = true)]
+    Bench {
+        /// Runs per measurement (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// The bundled feature suite.
+        #[arg(long, default_value = "features")]
+        features: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print every step the harness understands, with an example each.
     Steps,
     /// Parse and check a feature or trace file without running it.
@@ -211,6 +243,48 @@ fn real_main() -> anyhow::Result<ExitCode> {
             }
             let report = sim::falls_eval::eval_dir(&dir, &profile.accel, &profile.fall, &[])?;
             print!("{}", sim::falls_eval::render(&report, json));
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Fleet {
+            devices,
+            hours,
+            seed,
+            threads,
+            json,
+        } => {
+            if !(hours > 0.0 && hours <= 24.0 * 366.0) {
+                bail!("--hours must be within (0, 8784]");
+            }
+            let threads = threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            let started = std::time::Instant::now();
+            let summary = sim::fleet::run_fleet(devices, hours, seed, threads, !json)?;
+            let wall = started.elapsed().as_secs_f64();
+            if json {
+                let mut v = serde_json::to_value(&summary)?;
+                v["wall_s"] = serde_json::json!(wall);
+                println!("{v}");
+            } else {
+                print!("{}", summary.to_table());
+                println!("wall time          {wall:.2} s on {threads} threads");
+            }
+            Ok(if summary.lost == 0 && summary.duplicated == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Cmd::Bench {
+            runs,
+            features,
+            json,
+        } => {
+            let figs = sim::bench::run(runs, &features)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&figs)?);
+            } else {
+                print!("{}", sim::bench::table(&figs));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Steps => {

@@ -115,13 +115,16 @@ pub struct Series {
     /// Marked moments: (time, kind, detail). Kinds: `gesture`, `fall`, `sms`, `call`,
     /// `siren`, `recording`, `countdown`, `warning`, `rejected`, `fault`.
     pub markers: Vec<(Micros, &'static str, String)>,
+    /// Events the button queued: (time, sequence number, kind).
+    pub queued: Vec<(Micros, u32, &'static str)>,
+    /// Events the phone recorded for the first time: (time, sequence number).
+    pub received: Vec<(Micros, u32)>,
 }
 
 /// A trace being replayed: streamed, one record scheduled at a time.
-#[derive(Debug)]
 struct Replay {
     name: String,
-    reader: TraceReader,
+    reader: Box<dyn Iterator<Item = Result<Record, TraceError>>>,
     start: Micros,
     pending: Option<Record>,
     resampler: Resampler,
@@ -129,6 +132,12 @@ struct Replay {
     recent: VecDeque<(Micros, [f64; 3])>,
     records: u64,
     last_t: Micros,
+}
+
+impl std::fmt::Debug for Replay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Replay({}, {} records)", self.name, self.records)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -194,6 +203,8 @@ pub struct Simulation {
     pub accel_log: Option<Vec<(Micros, [i16; 3])>>,
     /// Structured series for reports.
     pub series: Series,
+    /// The time the current run may not go past.
+    horizon: Micros,
 }
 
 impl Simulation {
@@ -255,6 +266,7 @@ impl Simulation {
             replay_error: None,
             accel_log: None,
             series: Series::default(),
+            horizon: 0,
         };
         sim.note(Layer::Harness, format!("scenario seed {}", setup.seed));
         let durable = Durable::bonded(button_addr.clone(), key.0);
@@ -366,6 +378,7 @@ impl Simulation {
 
     /// Process one due instant at or before `until`; false when there is none.
     fn step(&mut self, until: Micros) -> bool {
+        self.horizon = until;
         let Some(t) = self.next_due().filter(|&t| t <= until) else {
             return false;
         };
@@ -581,6 +594,21 @@ impl Simulation {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        self.start_replay_reader(name, reader);
+        Ok(())
+    }
+
+    /// Start replaying an already opened trace now.
+    pub fn start_replay_reader(&mut self, name: String, reader: TraceReader) {
+        self.start_replay_records(name, Box::new(reader));
+    }
+
+    /// Start replaying records from any source (decoded traces, generators) now.
+    pub fn start_replay_records(
+        &mut self,
+        name: String,
+        reader: Box<dyn Iterator<Item = Result<Record, TraceError>>>,
+    ) {
         self.note(Layer::Wearer, format!("trace {name} starts"));
         self.replay_error = None;
         self.replay = Some(Replay {
@@ -594,7 +622,6 @@ impl Simulation {
             last_t: self.now,
         });
         self.sched.at(self.now, Ev::TraceNext);
-        Ok(())
     }
 
     /// Whether a trace is still being replayed.
@@ -603,63 +630,81 @@ impl Simulation {
     }
 
     fn trace_next(&mut self) {
-        let Some(mut r) = self.replay.take() else {
+        loop {
+            let Some(mut r) = self.replay.take() else {
+                return;
+            };
+            if let Some(rec) = r.pending.take() {
+                r.records += 1;
+                r.last_t = self.now;
+                match rec.kind {
+                    RecordKind::Accel(g) => {
+                        r.recent.push_back((rec.t_us, g));
+                        while r
+                            .recent
+                            .front()
+                            .is_some_and(|(t, _)| t + 500_000 < rec.t_us)
+                        {
+                            r.recent.pop_front();
+                        }
+                        let mut out: [Option<[i16; 3]>; 8] = [None; 8];
+                        let mut extra = Vec::new();
+                        let mut n = 0;
+                        r.resampler.push_with(rec.t_us, g, |_, mg| {
+                            if n < out.len() {
+                                out[n] = Some(mg);
+                            } else {
+                                extra.push(mg);
+                            }
+                            n += 1;
+                        });
+                        for mg in out.into_iter().flatten().chain(extra) {
+                            self.accel_sample(mg);
+                        }
+                    }
+                    RecordKind::Button { down } => self.give_button(Input::Edge { down }),
+                    RecordKind::BatteryMv(mv) => {
+                        if let Some(b) = self.button.as_mut() {
+                            let soc = b.profile().cell.soc_percent_for_ocv(f64::from(mv));
+                            b.set_cell_soc(self.now, soc);
+                        }
+                        self.drain_button();
+                    }
+                }
+            }
+            match r.reader.next() {
+                Some(Ok(rec)) => {
+                    let at = (r.start + rec.t_us).max(self.now);
+                    r.pending = Some(rec);
+                    self.replay = Some(r);
+                    // Nothing else due before the next record, and within this run:
+                    // take it now rather than through the queue (same order, same times).
+                    if at <= self.horizon && self.next_due().is_none_or(|d| d > at) {
+                        self.now = at;
+                        continue;
+                    }
+                    self.sched.at(at, Ev::TraceNext);
+                }
+                Some(Err(e)) => {
+                    self.note(
+                        Layer::Harness,
+                        format!(
+                            "trace {} unreadable after {} records: {e}",
+                            r.name, r.records
+                        ),
+                    );
+                    self.replay_error = Some(e);
+                    self.hold_posture(&r);
+                }
+                None => {
+                    self.note(
+                        Layer::Wearer,
+                        format!("trace {} ends ({} records)", r.name, r.records),
+                    );
+                    self.hold_posture(&r);
+                }
+            }
             return;
-        };
-        if let Some(rec) = r.pending.take() {
-            r.records += 1;
-            r.last_t = self.now;
-            match rec.kind {
-                RecordKind::Accel(g) => {
-                    r.recent.push_back((rec.t_us, g));
-                    while r
-                        .recent
-                        .front()
-                        .is_some_and(|(t, _)| t + 500_000 < rec.t_us)
-                    {
-                        r.recent.pop_front();
-                    }
-                    let mut out = Vec::new();
-                    r.resampler.push_with(rec.t_us, g, |_, mg| out.push(mg));
-                    for mg in out {
-                        self.accel_sample(mg);
-                    }
-                }
-                RecordKind::Button { down } => self.give_button(Input::Edge { down }),
-                RecordKind::BatteryMv(mv) => {
-                    if let Some(b) = self.button.as_mut() {
-                        let soc = b.profile().cell.soc_percent_for_ocv(f64::from(mv));
-                        b.set_cell_soc(self.now, soc);
-                    }
-                    self.drain_button();
-                }
-            }
-        }
-        match r.reader.next() {
-            Some(Ok(rec)) => {
-                let at = (r.start + rec.t_us).max(self.now);
-                r.pending = Some(rec);
-                self.replay = Some(r);
-                self.sched.at(at, Ev::TraceNext);
-            }
-            Some(Err(e)) => {
-                self.note(
-                    Layer::Harness,
-                    format!(
-                        "trace {} unreadable after {} records: {e}",
-                        r.name, r.records
-                    ),
-                );
-                self.replay_error = Some(e);
-                self.hold_posture(&r);
-            }
-            None => {
-                self.note(
-                    Layer::Wearer,
-                    format!("trace {} ends ({} records)", r.name, r.records),
-                );
-                self.hold_posture(&r);
-            }
         }
     }
 
@@ -983,6 +1028,9 @@ impl Simulation {
                         DeviceEvent::Gesture(g) => {
                             self.mark("gesture", g.event_kind().name().into())
                         }
+                        DeviceEvent::Queued { seq, kind } => {
+                            self.series.queued.push((self.now, *seq, kind.name()))
+                        }
                         DeviceEvent::Fall { peak_mg, .. } => {
                             self.mark("fall", format!("{peak_mg} mg"))
                         }
@@ -1002,6 +1050,17 @@ impl Simulation {
     }
 
     fn exec(&mut self, c: Command) {
+        if let Command::Log(line) = &c {
+            // The app logs "event #N kind received" once per newly recorded event.
+            if let Some(seq) = line
+                .strip_prefix("event #")
+                .filter(|r| r.contains(" received"))
+                .and_then(|r| r.split(' ').next())
+                .and_then(|n| n.parse().ok())
+            {
+                self.series.received.push((self.now, seq));
+            }
+        }
         match &c {
             Command::SendSms { to, .. } => self.mark("sms", to.clone()),
             Command::Dial { to, .. } => self.mark("call", to.clone()),

@@ -123,6 +123,15 @@ impl JsonlReader {
     }
 
     fn parse(&mut self, line: &str) -> Result<Record, TraceError> {
+        // Fast path for the compact record this project writes; anything else (and any
+        // doubtful number) goes through the full parser, which gives the precise error.
+        if let Some((t_text, t, g)) = fast_accel(line) {
+            let t_us = check_time(&self.lines, 2, t_text, t, &mut self.prev_us)?;
+            return Ok(Record {
+                t_us,
+                kind: RecordKind::Accel(g),
+            });
+        }
         let lines = &self.lines;
         let obj = parse_object(
             lines,
@@ -222,4 +231,35 @@ impl JsonlReader {
         let t_us = check_time(&self.lines, col, &t.to_string(), t, &mut self.prev_us)?;
         Ok(Record { t_us, kind })
     }
+}
+
+/// A number as JSON writes it (no `+`, `inf` or `NaN`), parsed.
+fn json_number(s: &str) -> Option<f64> {
+    let first = s.bytes().next()?;
+    if !(first == b'-' || first.is_ascii_digit())
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+    {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// `{"t_ms":T,"acc_g":[X,Y,Z]}` exactly (no spaces), with finite values in range.
+fn fast_accel(line: &str) -> Option<(&str, f64, [f64; 3])> {
+    let rest = line.trim_end().strip_prefix("{\"t_ms\":")?;
+    let (t_text, rest) = rest.split_once(",\"acc_g\":[")?;
+    let inner = rest.strip_suffix("]}")?;
+    let t = json_number(t_text)?;
+    let mut it = inner.split(',');
+    let mut g = [0.0; 3];
+    for o in &mut g {
+        let v = json_number(it.next()?)?;
+        if !(v.is_finite() && v.abs() <= MAX_ABS_G) {
+            return None;
+        }
+        *o = v;
+    }
+    it.next().is_none().then_some((t_text, t, g))
 }

@@ -1,0 +1,302 @@
+//! The measurements behind `cargo xtask bench` (run in a release build as the hidden
+//! `sim bench`): each figure is the median of several runs, printed, never asserted.
+//!
+//! (a) simulated seconds per wall second replaying 1 hour of a 100 Hz accelerometer
+//! trace through button, link and phone; (b) wall time of 30 days of a connected idle
+//! button; (c) wall time of the bundled feature suite; (d) fleet throughput, 10,000
+//! wearers × 24 h; (e) resident memory per simulated button+phone pair (1,000 pairs
+//! kept alive after a simulated day); (f) the fall detector's cost per sample.
+
+use std::io::Cursor;
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::runner::{self, RunOptions};
+use crate::sched::SECOND;
+use crate::simulation::{Setup, Simulation};
+use crate::trace::{Record, TraceFormat, TraceReader};
+use crate::tracegen::{generate, Activity};
+use crate::SimError;
+
+/// One figure.
+#[derive(Clone, Debug, Serialize)]
+pub struct Figure {
+    /// Short id (a–f).
+    pub id: &'static str,
+    /// What it measures.
+    pub what: &'static str,
+    /// Median value.
+    pub value: f64,
+    /// Unit.
+    pub unit: &'static str,
+    /// The goal, as text.
+    pub goal: &'static str,
+    /// Whether the median meets the goal.
+    pub met: bool,
+    /// Every run's value.
+    pub runs: Vec<f64>,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (f64, T) {
+    let t = Instant::now();
+    let r = f();
+    (t.elapsed().as_secs_f64(), r)
+}
+
+/// One hour of 100 Hz walking, as native JSON Lines.
+pub fn hour_of_walking() -> String {
+    let walk = generate(Activity::Walking, 7);
+    let mut s = String::from("{\"trace\":\"alarm-button\",\"version\":1,\"source\":\"bench: 120 x 30 s of sim::tracegen walking\",\"rate\":100}\n");
+    let period = walk.len() as u64;
+    for k in 0..(3600 * 100) as u64 {
+        let (_, g) = walk[(k % period) as usize];
+        s.push_str(&format!(
+            "{{\"t_ms\":{},\"acc_g\":[{:.4},{:.4},{:.4}]}}\n",
+            k * 10,
+            g[0],
+            g[1],
+            g[2]
+        ));
+    }
+    s
+}
+
+fn replay_hour(trace: &str) -> Result<f64, SimError> {
+    let mut sim = Simulation::new(Setup::default())?;
+    let reader = TraceReader::from_reader(
+        Path::new("hour.jsonl"),
+        TraceFormat::Jsonl,
+        Box::new(Cursor::new(trace.as_bytes().to_vec())),
+    )?;
+    let (wall, ()) = timed(|| {
+        sim.start_replay_reader("hour.jsonl".into(), reader);
+        let far = sim.now() + 2 * 3600 * SECOND;
+        sim.run_until_cond(far, &|s| !s.replay_active());
+    });
+    Ok(3600.0 / wall)
+}
+
+fn replay_hour_decoded(trace: &str) -> Result<f64, SimError> {
+    let reader = TraceReader::from_reader(
+        Path::new("hour.jsonl"),
+        TraceFormat::Jsonl,
+        Box::new(Cursor::new(trace.as_bytes().to_vec())),
+    )?;
+    let records: Vec<Record> = reader.collect::<Result<_, _>>()?;
+    let mut sim = Simulation::new(Setup::default())?;
+    let (wall, ()) = timed(|| {
+        sim.start_replay_records(
+            "hour (decoded)".into(),
+            Box::new(records.into_iter().map(Ok)),
+        );
+        let far = sim.now() + 2 * 3600 * SECOND;
+        sim.run_until_cond(far, &|s| !s.replay_active());
+    });
+    Ok(3600.0 / wall)
+}
+
+fn idle_30_days() -> Result<f64, SimError> {
+    let mut sim = Simulation::new(Setup::default())?;
+    let (wall, ()) = timed(|| sim.advance(30 * 86_400 * SECOND));
+    Ok(wall * 1000.0)
+}
+
+fn suite(features: &Path) -> Result<f64, SimError> {
+    let opts = RunOptions {
+        paths: vec![features.display().to_string()],
+        quiet: true,
+        ..Default::default()
+    };
+    let (wall, r) = timed(|| runner::run(&opts));
+    let s = r?;
+    if !s.ok() {
+        return Err(SimError::Setup(format!(
+            "the suite failed during the benchmark:\n{}",
+            s.report()
+        )));
+    }
+    Ok(wall)
+}
+
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn memory_per_pair() -> Result<f64, SimError> {
+    let before = rss_kib().unwrap_or(0);
+    let mut sims = Vec::new();
+    for i in 0..1000u64 {
+        let mut sim = Simulation::new(Setup {
+            seed: i,
+            ..Setup::default()
+        })?;
+        sim.timeline.cap = 2_000;
+        for k in 0..3 {
+            let (edges, _) = sim.hand.presses((k * 8 + 1) * 3600 * SECOND, 1);
+            for (t, d) in edges {
+                sim.edge_at(t, d);
+            }
+        }
+        sim.advance(86_400 * SECOND);
+        sims.push(sim);
+    }
+    let after = rss_kib().unwrap_or(0);
+    drop(sims);
+    Ok(after.saturating_sub(before) as f64 / 1000.0)
+}
+
+fn detector_ns_per_sample() -> f64 {
+    use device_model::accel::{AccelConfig, Resampler};
+    use device_model::fall::{FallDetector, FallDetectorConfig};
+    let cfg = AccelConfig::default();
+    let mut samples = Vec::new();
+    let mut r = Resampler::new(&cfg);
+    for (i, act) in [
+        Activity::Walking,
+        Activity::Jogging,
+        Activity::FallForward,
+        Activity::LieDown,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for (t, g) in generate(act, 3) {
+            r.push_with(
+                (i as u64 * 60 + t as u64) * 1_000_000 + (t.fract() * 1e6) as u64,
+                g,
+                |_, mg| samples.push(mg),
+            );
+        }
+    }
+    let mut det = FallDetector::new(&FallDetectorConfig::default(), cfg.odr_hz);
+    let reps = 200;
+    let (wall, n) = timed(|| {
+        let mut n = 0u64;
+        for _ in 0..reps {
+            for &s in &samples {
+                n += u64::from(det.push(std::hint::black_box(s)).is_some());
+            }
+        }
+        n
+    });
+    std::hint::black_box(n);
+    wall * 1e9 / (reps as f64 * samples.len() as f64)
+}
+
+/// Run every measurement `runs` times; `features` is the bundled suite's folder.
+pub fn run(runs: usize, features: &Path) -> Result<Vec<Figure>, SimError> {
+    let runs = runs.max(1);
+    let trace = hour_of_walking();
+    let mut a = Vec::new();
+    let mut a2 = Vec::new();
+    let mut b = Vec::new();
+    let mut c = Vec::new();
+    let mut d = Vec::new();
+    let mut f = Vec::new();
+    for _ in 0..runs {
+        a.push(replay_hour(&trace)?);
+        a2.push(replay_hour_decoded(&trace)?);
+        b.push(idle_30_days()?);
+        c.push(suite(features)?);
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (wall, s) = timed(|| crate::fleet::run_fleet(10_000, 24.0, 0, threads, false));
+        let s = s?;
+        if s.lost != 0 || s.duplicated != 0 {
+            return Err(SimError::Setup(format!(
+                "fleet lost or duplicated alerts: {s:?}"
+            )));
+        }
+        d.push(wall);
+        f.push(detector_ns_per_sample());
+    }
+    let e = vec![memory_per_pair()?];
+    let fig = |id, what, runs: Vec<f64>, unit, goal, ok: fn(f64) -> bool| {
+        let value = median(runs.clone());
+        Figure {
+            id,
+            what,
+            value,
+            unit,
+            goal,
+            met: ok(value),
+            runs,
+        }
+    };
+    Ok(vec![
+        fig(
+            "a",
+            "replay 1 h of 100 Hz accelerometer through button, link, phone",
+            a,
+            "x real time",
+            ">= 100000",
+            |v| v >= 100_000.0,
+        ),
+        fig(
+            "a'",
+            "same, from decoded records (simulation alone, no JSON parsing)",
+            a2,
+            "x real time",
+            ">= 100000",
+            |v| v >= 100_000.0,
+        ),
+        fig(
+            "b",
+            "30 days of a connected idle button",
+            b,
+            "ms",
+            "< 200",
+            |v| v < 200.0,
+        ),
+        fig("c", "bundled feature suite", c, "s", "< 5", |v| v < 5.0),
+        fig("d", "fleet: 10,000 wearers x 24 h", d, "s", "< 60", |v| {
+            v < 60.0
+        }),
+        fig(
+            "e",
+            "resident memory per simulated pair (1,000 kept after a day)",
+            e,
+            "KiB",
+            "< 209 (2 GiB / 10,000)",
+            |v| v < 209.7,
+        ),
+        fig(
+            "f",
+            "fall detector cost",
+            f,
+            "ns/sample",
+            "(figure)",
+            |_| true,
+        ),
+    ])
+}
+
+/// The figures as a table.
+pub fn table(figs: &[Figure]) -> String {
+    let mut s = format!(
+        "{:<3} {:<66} {:>14} {:<12} {:<24} {}\n",
+        "", "measure", "median", "unit", "goal", "met"
+    );
+    for f in figs {
+        s.push_str(&format!(
+            "{:<3} {:<66} {:>14.3} {:<12} {:<24} {}\n",
+            f.id,
+            f.what,
+            f.value,
+            f.unit,
+            f.goal,
+            if f.met { "yes" } else { "NO" }
+        ));
+    }
+    s
+}
