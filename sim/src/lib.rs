@@ -7,11 +7,16 @@
 //! - [`hand`]: the model of the wearer's hand;
 //! - [`simulation`]: ties button, link, phone and platform together;
 //! - [`timeline`]: what happened, rendered for humans, snapshots and determinism checks;
-//! - [`steps`]: the Gherkin vocabulary and the World; [`runner`]: running feature files.
+//! - [`steps`]: the Gherkin vocabulary and the World; [`runner`]: running feature files;
+//! - [`virtual_client`]: the GATT-client port over the simulator; [`conformance`]: the
+//!   port's conformance suite; `hil` (feature `hil`): the btleplug adapter and rig runs.
 
 pub mod battery;
 pub mod capture;
+pub mod conformance;
 pub mod hand;
+#[cfg(feature = "hil")]
+pub mod hil;
 pub mod link;
 pub mod platform;
 pub mod rng;
@@ -20,6 +25,7 @@ pub mod sched;
 pub mod simulation;
 pub mod steps;
 pub mod timeline;
+pub mod virtual_client;
 
 /// Errors of the harness.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +39,10 @@ pub enum SimError {
     /// A scenario set-up problem.
     #[error("{0}")]
     Setup(String),
+    /// Hardware in the loop: no adapter, no bus, a device that does not answer.
+    #[cfg(feature = "hil")]
+    #[error(transparent)]
+    Hil(#[from] hil::HilError),
     /// A file could not be read or written.
     #[error("{path}: {message}")]
     Io {
