@@ -786,7 +786,10 @@ enum Step {
 }
 
 /// The phone's configuration and the rig's platform from the scenario's Given steps.
-fn configure(steps: &[PlannedStep]) -> Result<(AppConfig, Option<(f64, f64)>, bool), String> {
+/// Phone configuration, position the location service answers (if any), network up.
+type RigSetup = (AppConfig, Option<(f64, f64)>, bool);
+
+fn configure(steps: &[PlannedStep]) -> Result<RigSetup, String> {
     let mut contacts = vec![crate::simulation::generated_contact(1)];
     let mut message = None;
     let mut position = Some((45.764_043, 4.835_659));
@@ -978,10 +981,31 @@ mod tests {
     }
 
     #[test]
+    fn tagged_project_features_all_run_on_hardware() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../features");
+        let files = crate::runner::collect_features(&[dir.to_string()]).unwrap_or_default();
+        let mut planned = Vec::new();
+        for (f, _) in &files {
+            match plan_feature(f) {
+                Ok(p) => planned.extend(p),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(planned.len() >= 6, "{} @hil scenarios", planned.len());
+        let opts = HilOptions::new(BondKey([0; 16]));
+        for sc in &planned {
+            let why = sc.steps.iter().find_map(|s| unsupported(s, &opts));
+            assert!(why.is_none(), "{}: {why:?}", sc.location);
+            assert!(configure(&sc.steps).is_ok(), "{}", sc.location);
+        }
+    }
+
+    #[test]
     fn no_adapter_is_one_clear_line() {
         // On a machine without a system bus or BlueZ (CI), the error names what is missing.
         if let Err(e) = BtleClient::new() {
             let s = e.to_string();
+            println!("{s}");
             assert!(s.starts_with("no Bluetooth adapter: "), "{s}");
             assert!(!s.contains('\n'));
         }
