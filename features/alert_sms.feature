@@ -6,7 +6,7 @@ Feature: Alert SMS on a single press
     Given a button paired with a phone
     And the phone is at 48.8566, 2.3522
 
-  @smoke
+  @smoke @hil
   Scenario: One contact is alerted
     Given the phone has 1 emergency contacts
     When the wearer presses the button
@@ -32,6 +32,7 @@ Feature: Alert SMS on a single press
     And exactly 5 SMS are sent
     And no call is placed
 
+  @hil
   Scenario: A named contacts table
     Given the emergency contacts:
       | name  | phone        |

@@ -8,23 +8,27 @@ Feature: Gestures
     And the phone has 2 emergency contacts
     And the phone is at 48.8566, 2.3522
 
+  @hil
   Scenario: A single press sends the alert SMS
     When the wearer presses the button
     Then within 5 s 2 contacts receive an SMS containing "I need help."
     And no call is placed
     And the siren is off
 
+  @hil
   Scenario: A double press calls the contacts
     When the wearer double-presses the button
     Then within 5 s the phone calls every contact
     And within 5 s 2 contacts receive an SMS containing "Join the conference: https://"
 
+  @hil
   Scenario: A triple press with nobody alerted sends nothing
     When the wearer triple-presses the button
     And 1 minutes pass
     Then no SMS is sent
     And no alert is raised
 
+  @hil
   Scenario: A long press sounds the siren
     When the wearer holds the button for 3 s
     Then within 1 s the siren is on

@@ -7,14 +7,19 @@
 //! - [`hand`]: the model of the wearer's hand;
 //! - [`simulation`]: ties button, link, phone and platform together;
 //! - [`timeline`]: what happened, rendered for humans, snapshots and determinism checks;
-//! - [`steps`]: the Gherkin vocabulary and the World; [`runner`]: running feature files.
+//! - [`steps`]: the Gherkin vocabulary and the World; [`runner`]: running feature files;
+//! - [`virtual_client`]: the GATT-client port over the simulator; [`conformance`]: the
+//!   port's conformance suite; `hil` (feature `hil`): the btleplug adapter and rig runs.
 
 pub mod battery;
 pub mod bench;
 pub mod capture;
+pub mod conformance;
 pub mod falls_eval;
 pub mod fleet;
 pub mod hand;
+#[cfg(feature = "hil")]
+pub mod hil;
 pub mod link;
 pub mod platform;
 pub mod rng;
@@ -25,6 +30,7 @@ pub mod steps;
 pub mod timeline;
 pub mod trace;
 pub mod tracegen;
+pub mod virtual_client;
 
 /// Errors of the harness.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +47,10 @@ pub enum SimError {
     /// A trace cannot be read.
     #[error(transparent)]
     Trace(#[from] trace::TraceError),
+    /// Hardware in the loop: no adapter, no bus, a device that does not answer.
+    #[cfg(feature = "hil")]
+    #[error(transparent)]
+    Hil(#[from] hil::HilError),
     /// A file could not be read or written.
     #[error("{path}: {message}")]
     Io {
