@@ -7,7 +7,8 @@
 //! - [`hand`]: the model of the wearer's hand;
 //! - [`simulation`]: ties button, link, phone and platform together;
 //! - [`timeline`]: what happened, rendered for humans, snapshots and determinism checks;
-//! - [`steps`]: the Gherkin vocabulary and the World; [`runner`]: running feature files.
+//! - [`steps`]: the Gherkin vocabulary and the World; [`runner`]: running feature files;
+//! - [`report`]: self-contained HTML reports with plots (replays and suite runs).
 
 pub mod battery;
 pub mod capture;
@@ -15,6 +16,7 @@ pub mod falls_eval;
 pub mod hand;
 pub mod link;
 pub mod platform;
+pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod sched;
