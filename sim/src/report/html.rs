@@ -66,6 +66,7 @@ figure{margin:0 0 .8em}
 figcaption{font-size:.85em;color:#555;margin:.1em 0 .2em}
 svg.plot{display:block;max-width:100%;height:auto;background:#fcfcfd;border:1px solid #e3e6ec}
 svg.plot text{font-family:system-ui,sans-serif;font-size:11px;fill:#444}
+svg.plot text.empty{fill:#999;font-style:italic}
 svg.plot .grid{stroke:#e3e6ec;stroke-width:1}
 svg.plot .axis{stroke:#888;stroke-width:1}
 svg.plot .accel-magnitude{fill:none;stroke:#1a73e8;stroke-width:1}

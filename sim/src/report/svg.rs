@@ -86,24 +86,80 @@ impl TimeAxis {
         ((d * cols / u128::from(self.span())) as usize).min(cols as usize - 1)
     }
 
-    /// Tick times: a 1-2-5 step giving at most 10 intervals.
-    fn ticks(&self) -> Vec<Micros> {
+    /// Tick step: the smallest round duration giving at most 10 intervals.
+    fn tick_step(&self) -> Micros {
+        const MIN: Micros = 60 * SECOND;
+        const HOUR: Micros = 60 * MIN;
+        const DAY: Micros = 24 * HOUR;
+        let steps = [
+            MILLI,
+            2 * MILLI,
+            5 * MILLI,
+            10 * MILLI,
+            20 * MILLI,
+            50 * MILLI,
+            100 * MILLI,
+            200 * MILLI,
+            500 * MILLI,
+            SECOND,
+            2 * SECOND,
+            5 * SECOND,
+            10 * SECOND,
+            15 * SECOND,
+            30 * SECOND,
+            MIN,
+            2 * MIN,
+            5 * MIN,
+            10 * MIN,
+            15 * MIN,
+            30 * MIN,
+            HOUR,
+            2 * HOUR,
+            3 * HOUR,
+            6 * HOUR,
+            12 * HOUR,
+            DAY,
+            2 * DAY,
+            7 * DAY,
+            14 * DAY,
+            30 * DAY,
+            60 * DAY,
+            90 * DAY,
+            180 * DAY,
+            365 * DAY,
+        ];
         let span = self.span();
-        let mut step: Micros = 1;
-        'find: for decade in 0..20u32 {
-            for m in [1, 2, 5] {
-                let s = m * 10u64.saturating_pow(decade);
-                if span / s <= 10 {
-                    step = s;
-                    break 'find;
-                }
-            }
-        }
+        steps
+            .into_iter()
+            .find(|&s| span / s <= 10)
+            .unwrap_or_else(|| span.div_ceil(10))
+    }
+
+    /// Tick times, multiples of the tick step.
+    fn ticks(&self) -> Vec<Micros> {
+        let step = self.tick_step();
         let first = self.t0.div_ceil(step) * step;
         (0..)
             .map(|i| first + i * step)
             .take_while(|&t| t <= self.t1)
             .collect()
+    }
+
+    /// A tick's label in the unit of the tick step (`30 s`, `5 min`, `6 h`, `2 d`).
+    fn tick_label(&self, t: Micros) -> String {
+        const MIN: Micros = 60 * SECOND;
+        const HOUR: Micros = 60 * MIN;
+        const DAY: Micros = 24 * HOUR;
+        let step = self.tick_step();
+        if step >= DAY && t % DAY == 0 {
+            format!("{} d", t / DAY)
+        } else if step >= HOUR && t % HOUR == 0 {
+            format!("{} h", t / HOUR)
+        } else if step >= MIN && t % MIN == 0 {
+            format!("{} min", t / MIN)
+        } else {
+            format!("{} s", fmt_s(t))
+        }
     }
 }
 
@@ -126,9 +182,9 @@ fn open(out: &mut String, class: &str, axis: &TimeAxis, h: f64, label: &str) {
         let x = axis.x(t);
         let _ = writeln!(
             out,
-            "<line class=\"grid\" x1=\"{x:.2}\" y1=\"{y0:.1}\" x2=\"{x:.2}\" y2=\"{y1:.1}\"/><text class=\"tick\" x=\"{x:.2}\" y=\"{:.1}\" text-anchor=\"middle\">{} s</text>",
+            "<line class=\"grid\" x1=\"{x:.2}\" y1=\"{y0:.1}\" x2=\"{x:.2}\" y2=\"{y1:.1}\"/><text class=\"tick\" x=\"{x:.2}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
             y1 + 15.0,
-            fmt_s(t)
+            esc(&axis.tick_label(t))
         );
     }
     let _ = writeln!(
@@ -238,6 +294,9 @@ pub fn accel_plot(
         }
         out.push_str("\"/>\n");
     }
+    if shown.is_empty() {
+        empty_note(&mut out, H, "no accelerometer samples recorded");
+    }
     for (t, kind, detail) in markers
         .iter()
         .filter(|(_, k, _)| matches!(*k, "gesture" | "fall"))
@@ -315,9 +374,10 @@ pub fn link_plot(axis: &TimeAxis, link: &[(Micros, bool)]) -> Plot {
     out.push_str("</svg>\n");
     let ups = changes.iter().filter(|c| c.1).count();
     let caption = format!(
-        "Link state: {} changes ({ups} connections, {} disconnections).",
-        changes.len(),
-        changes.len() - ups
+        "Link state: {} ({}, {}).",
+        plural(changes.len(), "change"),
+        plural(ups, "connection"),
+        plural(changes.len() - ups, "disconnection")
     );
     Plot { svg: out, caption }
 }
@@ -358,11 +418,14 @@ pub fn battery_plot(axis: &TimeAxis, battery: &[(Micros, u8)]) -> Plot {
             );
         }
     }
+    if battery.is_empty() {
+        empty_note(&mut out, H, "no battery report");
+    }
     out.push_str("</svg>\n");
     let caption = match (battery.first(), battery.last()) {
         (Some(a), Some(b)) => format!(
-            "Battery level (%): {} reports, from {} % to {} %.",
-            battery.len(),
+            "Battery level (%): {}, from {} % to {} %.",
+            plural(battery.len(), "report"),
             a.1,
             b.1
         ),
@@ -426,6 +489,9 @@ pub fn lanes_plot(
             lane_y(i)
         );
     }
+    if shown == 0 {
+        empty_note(&mut out, h, "no event");
+    }
     out.push_str("</svg>\n");
     let mut counts = String::new();
     for k in &lanes {
@@ -443,6 +509,26 @@ pub fn lanes_plot(
         format!("Events ({shown}): {counts}. Hover a dot for its detail.")
     };
     Plot { svg: out, caption }
+}
+
+/// `1 change`, `2 changes`.
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// A centred note in an empty drawing area of height `h`.
+fn empty_note(out: &mut String, h: f64, text: &str) {
+    let _ = writeln!(
+        out,
+        "<text class=\"empty\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+        LEFT + PLOT_W / 2.0,
+        TOP + h / 2.0 + 4.0,
+        esc(text)
+    );
 }
 
 /// A `<figure>` holding a plot and its caption.
@@ -464,6 +550,12 @@ mod tests {
         let t = a.ticks();
         assert_eq!(t.first(), Some(&0));
         assert_eq!(t[1], 10 * SECOND);
+        assert_eq!(a.tick_label(t[1]), "10 s");
+        let long = TimeAxis::new(0, 3 * 86_400 * SECOND);
+        assert_eq!(long.tick_step(), 12 * 3600 * SECOND);
+        assert_eq!(long.tick_label(86_400 * SECOND), "24 h");
+        let days = TimeAxis::new(0, 30 * 86_400 * SECOND);
+        assert_eq!(days.tick_label(7 * 86_400 * SECOND), "7 d");
         assert!(t.len() <= 11);
         let b = TimeAxis::new(0, 0);
         assert_eq!(b.t1, SECOND);
