@@ -151,11 +151,11 @@ impl TimeAxis {
         const HOUR: Micros = 60 * MIN;
         const DAY: Micros = 24 * HOUR;
         let step = self.tick_step();
-        if step >= DAY && t % DAY == 0 {
+        if step >= DAY && t.is_multiple_of(DAY) {
             format!("{} d", t / DAY)
-        } else if step >= HOUR && t % HOUR == 0 {
+        } else if step >= HOUR && t.is_multiple_of(HOUR) {
             format!("{} h", t / HOUR)
-        } else if step >= MIN && t % MIN == 0 {
+        } else if step >= MIN && t.is_multiple_of(MIN) {
             format!("{} min", t / MIN)
         } else {
             format!("{} s", fmt_s(t))
