@@ -51,6 +51,15 @@ pub fn fmt_duration(d: Micros) -> String {
     }
 }
 
+/// `1 change`, `2 changes`.
+pub fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 /// The inline style sheet (no `<`, `&` or `url(`).
 const CSS: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:1.5em;color:#1d2330;background:#fff}

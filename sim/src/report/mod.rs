@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 use crate::simulation::Simulation;
 use crate::steps::world::ScenarioMeta;
 
-use html::{esc, fmt_duration, page, timeline_table};
+use html::{esc, fmt_duration, page, plural, timeline_table};
 use svg::{figure, TimeAxis};
 
 /// The shared time axis of a simulation: from 0 to now (or to the last recorded datum).
@@ -66,13 +66,13 @@ pub fn replay_report(title: &str, sim: &Simulation) -> String {
     );
     let _ = writeln!(
         b,
-        "<dt>events</dt><dd>{} gestures, {} falls, {} SMS, {} calls, {} rejected frames, {} faults</dd>",
-        count(sim, "gesture"),
-        count(sim, "fall"),
+        "<dt>events</dt><dd>{}, {}, {} SMS, {}, {}, {}</dd>",
+        plural(count(sim, "gesture"), "gesture"),
+        plural(count(sim, "fall"), "fall"),
         count(sim, "sms"),
-        count(sim, "call"),
-        count(sim, "rejected"),
-        count(sim, "fault")
+        plural(count(sim, "call"), "call"),
+        plural(count(sim, "rejected"), "rejected frame"),
+        plural(count(sim, "fault"), "fault")
     );
     let _ = writeln!(
         b,
@@ -117,15 +117,14 @@ pub fn replay_report(title: &str, sim: &Simulation) -> String {
 pub fn scenario_timeline_html(sim: &Simulation) -> String {
     let axis = sim_axis(sim);
     let mut s = String::new();
+    // Only the lanes of kinds that occurred, in the usual order, keep sections short.
+    let present: Vec<&str> = svg::ALL_KINDS
+        .into_iter()
+        .filter(|k| sim.series.markers.iter().any(|m| m.1 == *k))
+        .collect();
     s.push_str(&figure(
         "fig-events",
-        &svg::lanes_plot(
-            &axis,
-            &sim.series.markers,
-            &svg::ALL_KINDS,
-            true,
-            "plot-events",
-        ),
+        &svg::lanes_plot(&axis, &sim.series.markers, &present, true, "plot-events"),
     ));
     s.push_str(&figure(
         "fig-link",

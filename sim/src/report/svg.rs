@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use crate::sched::{Micros, MILLI, SECOND};
 use crate::simulation::fmt_s;
 
-use super::html::esc;
+use super::html::{esc, plural};
 
 /// Width of every plot's drawing area, in SVG user units (pixels at scale 1).
 pub const PLOT_W: f64 = 1000.0;
@@ -509,15 +509,6 @@ pub fn lanes_plot(
         format!("Events ({shown}): {counts}. Hover a dot for its detail.")
     };
     Plot { svg: out, caption }
-}
-
-/// `1 change`, `2 changes`.
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }
 
 /// A centred note in an empty drawing area of height `h`.
