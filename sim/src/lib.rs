@@ -10,6 +10,7 @@
 //! - [`steps`]: the Gherkin vocabulary and the World; [`runner`]: running feature files;
 //! - [`virtual_client`]: the GATT-client port over the simulator; [`conformance`]: the
 //!   port's conformance suite; `hil` (feature `hil`): the btleplug adapter and rig runs.
+//! - [`report`]: self-contained HTML reports with plots (replays and suite runs).
 
 pub mod battery;
 pub mod bench;
@@ -22,6 +23,7 @@ pub mod hand;
 pub mod hil;
 pub mod link;
 pub mod platform;
+pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod sched;
