@@ -113,7 +113,7 @@ pub fn run_wearer(
     // wearer in ten a day.
     let days = hours / 24.0;
     let mut acts: Vec<(Micros, Act)> = Vec::new();
-    let mut draw = |rate_per_day: f64, rng: &mut Stream| -> u64 {
+    let draw = |rate_per_day: f64, rng: &mut Stream| -> u64 {
         let mean = rate_per_day * days;
         let whole = mean.floor() as u64;
         whole + u64::from(rng.chance(mean - mean.floor()))

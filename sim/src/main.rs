@@ -48,6 +48,9 @@ enum Cmd {
         /// Write each scenario's BLE traffic as a btsnoop file into DIR.
         #[arg(long, value_name = "DIR")]
         capture: Option<PathBuf>,
+        /// Write one self-contained HTML report of the run (steps, results, plots).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
         /// Only the summary, not every step.
         #[arg(long, short)]
         quiet: bool,
@@ -62,6 +65,9 @@ enum Cmd {
         /// Print the timeline as JSON.
         #[arg(long)]
         json: bool,
+        /// Write a self-contained HTML report with plots.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
         /// Keep simulating this many seconds after the trace ends (countdowns, SMS).
         #[arg(long, default_value_t = 60)]
         after: u64,
@@ -106,6 +112,11 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Hardware in the loop: a real button over a real BLE adapter (cargo feature `hil`).
+    Hil {
+        #[command(subcommand)]
+        cmd: HilCmd,
+    },
     /// Print every step the harness understands, with an example each.
     Steps,
     /// Parse and check a feature or trace file without running it.
@@ -143,6 +154,77 @@ enum FallsCmd {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum HilCmd {
+    /// List devices advertising the Alert service (address, RSSI, name, battery).
+    Scan {
+        /// How long to scan.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
+    /// Run the features tagged @hil against a real button.
+    Run {
+        /// Feature files or folders.
+        paths: Vec<String>,
+        /// The button's address.
+        #[arg(long)]
+        device: String,
+        /// The bond key the button holds (32 hex digits).
+        #[arg(long)]
+        key: String,
+    },
+}
+
+#[cfg(feature = "hil")]
+fn hil(cmd: HilCmd) -> anyhow::Result<ExitCode> {
+    let fail = |e: sim::hil::HilError| {
+        eprintln!("error: {e}");
+        Ok(ExitCode::from(2))
+    };
+    match cmd {
+        HilCmd::Scan { seconds } => match sim::hil::scan(seconds) {
+            Ok(rows) => {
+                for r in rows {
+                    println!("{r}");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => fail(e),
+        },
+        HilCmd::Run { paths, device, key } => {
+            let bytes: Vec<u8> = (0..key.len())
+                .step_by(2)
+                .map(|i| {
+                    key.get(i..i + 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                })
+                .collect::<Option<_>>()
+                .filter(|b: &Vec<u8>| b.len() == 16)
+                .ok_or_else(|| anyhow::anyhow!("--key must be 32 hex digits"))?;
+            let mut k = [0u8; 16];
+            k.copy_from_slice(&bytes);
+            let opts = sim::hil::HilOptions::new(protocol::BondKey(k));
+            match sim::hil::run(&paths, &device, &opts) {
+                Ok(report) => {
+                    print!("{}", report.render());
+                    Ok(if report.ok() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    })
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+#[cfg(not(feature = "hil"))]
+fn hil(_cmd: HilCmd) -> anyhow::Result<ExitCode> {
+    eprintln!("error: this sim was built without hardware support: rebuild with `cargo build -p sim --features hil`");
+    Ok(ExitCode::from(2))
+}
+
 fn load_profile(p: Option<&PathBuf>) -> anyhow::Result<device_model::DeviceProfile> {
     Ok(match p {
         Some(p) => device_model::DeviceProfile::load(p)?,
@@ -174,6 +256,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Run {
+            html,
             paths,
             tags,
             name,
@@ -186,6 +269,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
             quiet,
         } => {
             let opts = RunOptions {
+                html,
                 paths,
                 tags,
                 name,
@@ -206,6 +290,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
             })
         }
         Cmd::Replay {
+            html,
             trace,
             profile,
             json,
@@ -219,6 +304,9 @@ fn real_main() -> anyhow::Result<ExitCode> {
                 ..Default::default()
             };
             let mut s = sim::simulation::Simulation::new(setup)?;
+            if html.is_some() {
+                s.accel_log = Some(Vec::new());
+            }
             s.start_replay(&trace)?;
             let far = s.now() + 400 * 86_400 * sim::sched::SECOND;
             s.run_until_cond(far, &|s| !s.replay_active());
@@ -227,6 +315,12 @@ fn real_main() -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&s.timeline.to_json())?);
             } else {
                 print!("{}", s.timeline.render());
+            }
+            if let Some(path) = &html {
+                let title = format!("replay of {}", trace.display());
+                std::fs::write(path, sim::report::replay_report(&title, &s))
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("report written to {}", path.display());
             }
             if let Some(e) = s.replay_error.take() {
                 eprintln!("error: {e}");
@@ -287,6 +381,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Hil { cmd } => hil(cmd),
         Cmd::Steps => {
             for kind in [Kind::Given, Kind::When, Kind::Then] {
                 println!("{}:", kind.name());

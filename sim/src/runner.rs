@@ -48,6 +48,8 @@ pub struct RunOptions {
     pub check_determinism: bool,
     /// Write each scenario's BLE traffic as btsnoop here.
     pub capture: Option<PathBuf>,
+    /// Write one HTML report of the run here.
+    pub html: Option<PathBuf>,
     /// No console output from cucumber.
     pub quiet: bool,
 }
@@ -65,6 +67,8 @@ pub struct ScenarioOutcome {
     pub message: Option<String>,
     /// Its rendered timeline.
     pub timeline: String,
+    /// Its section of the HTML report, when one is asked for.
+    pub section: Option<crate::report::ScenarioSection>,
 }
 
 impl ScenarioOutcome {
@@ -408,6 +412,7 @@ fn run_once_here(
     let shard = opts.shard;
     let run_seed = opts.seed;
     let capture = opts.capture.clone();
+    let html_on = opts.html.is_some();
 
     let mut cuke = AlarmWorld::cucumber()
         .with_writer(writer)
@@ -436,14 +441,16 @@ fn run_once_here(
                     run_seed,
                 };
                 w.setup.capture = cap.is_some();
+                w.record_accel = html_on;
             }
             .boxed_local()
         })
-        .after(move |_feature, _rule, _sc, ev, w| {
+        .after(move |feature, rule, sc, ev, w| {
             let outcomes = outcomes.clone();
             let capture = capture.clone();
             async move {
                 let Some(w) = w else { return };
+                let html = html_on;
                 let (passed, message) = match ev {
                     event::ScenarioFinished::StepPassed => (true, None),
                     event::ScenarioFinished::StepSkipped => {
@@ -466,6 +473,37 @@ fn run_once_here(
                         eprintln!("capture: {e}");
                     }
                 }
+                let section = html.then(|| {
+                    let all = feature
+                        .background
+                        .iter()
+                        .flat_map(|b| b.steps.iter())
+                        .chain(
+                            rule.iter()
+                                .flat_map(|r| r.background.iter().flat_map(|b| b.steps.iter())),
+                        )
+                        .chain(sc.steps.iter());
+                    let steps = all
+                        .enumerate()
+                        .map(|(i, st)| {
+                            let status = if i < w.steps_done {
+                                "passed"
+                            } else if i == w.steps_done && !passed {
+                                "failed"
+                            } else {
+                                "skipped"
+                            };
+                            (format!("{}{}", st.keyword, st.value), status.to_string())
+                        })
+                        .collect();
+                    crate::report::ScenarioSection::from_sim(
+                        &w.meta,
+                        passed,
+                        message.clone(),
+                        steps,
+                        w.sim.as_ref(),
+                    )
+                });
                 if let Ok(mut o) = outcomes.lock() {
                     o.push(ScenarioOutcome {
                         meta: w.meta.clone(),
@@ -473,6 +511,7 @@ fn run_once_here(
                         passed,
                         message,
                         timeline,
+                        section,
                     });
                 }
             }
@@ -596,6 +635,19 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, SimError> {
         run_once(opts, &files, false, first.clone())?;
     }
     summary.scenarios = first.lock().map(|v| v.clone()).unwrap_or_default();
+    if let Some(path) = &opts.html {
+        let sections: Vec<_> = summary
+            .scenarios
+            .iter()
+            .filter_map(|o| o.section.clone())
+            .collect();
+        std::fs::write(path, crate::report::suite_report("sim run", &sections)).map_err(|e| {
+            SimError::Io {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            }
+        })?;
+    }
     if opts.check_determinism {
         let second: Outcomes = Arc::default();
         if !files.is_empty() {

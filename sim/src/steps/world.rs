@@ -37,6 +37,10 @@ pub struct AlarmWorld {
     pub meta: ScenarioMeta,
     /// A start-up error, reported by the first step that needs the simulation.
     pub start_error: Option<String>,
+    /// Steps completed so far (for reports).
+    pub steps_done: usize,
+    /// Record the accelerometer samples (for reports).
+    pub record_accel: bool,
 }
 
 impl AlarmWorld {
@@ -62,8 +66,11 @@ impl AlarmWorld {
         if self.sim.is_none() {
             let mut setup = self.setup.clone();
             setup.seed = self.seed();
-            let sim =
+            let mut sim =
                 Simulation::new(setup).map_err(|e| format!("cannot start the simulation: {e}"))?;
+            if self.record_accel {
+                sim.accel_log = Some(Vec::new());
+            }
             self.sim = Some(sim);
         }
         self.sim.as_mut().ok_or_else(|| "no simulation".to_string())
