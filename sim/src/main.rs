@@ -51,6 +51,9 @@ enum Cmd {
         /// Write one self-contained HTML report of the run (steps, results, plots).
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Scenarios run in parallel on this many threads (default: all cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
         /// Only the summary, not every step.
         #[arg(long, short)]
         quiet: bool,
@@ -256,6 +259,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Run {
+            jobs,
             html,
             paths,
             tags,
@@ -269,6 +273,8 @@ fn real_main() -> anyhow::Result<ExitCode> {
             quiet,
         } => {
             let opts = RunOptions {
+                jobs: jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
                 html,
                 paths,
                 tags,

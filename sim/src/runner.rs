@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub capture: Option<PathBuf>,
     /// Write one HTML report of the run here.
     pub html: Option<PathBuf>,
+    /// Runner threads (scenarios in parallel; 0 or 1 = one thread).
+    pub jobs: usize,
     /// No console output from cucumber.
     pub quiet: bool,
 }
@@ -340,52 +342,142 @@ type Outcomes = Arc<Mutex<Vec<ScenarioOutcome>>>;
 /// stack. Every run happens on a thread of its own with room to spare.
 const RUNNER_STACK: usize = 256 << 20;
 
+/// A `Write` into a shared buffer (one per runner thread, merged afterwards).
+#[derive(Clone, Default)]
+struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedBuf {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend_from_slice(b);
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl SharedBuf {
+    fn take(&self) -> Vec<u8> {
+        self.0
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
+    }
+}
+
+/// Where one runner writes: console, JUnit XML, Cucumber JSON.
+struct Sinks {
+    console: Box<dyn Write>,
+    junit: Box<dyn Write>,
+    json: Box<dyn Write>,
+}
+
+/// Merge the JUnit documents of several runners into one `<testsuites>`.
+fn merge_junit(parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut inner = String::new();
+    for p in parts {
+        let text = String::from_utf8_lossy(p);
+        if let (Some(a), Some(b)) = (text.find("<testsuites>"), text.rfind("</testsuites>")) {
+            inner.push_str(&text[a + "<testsuites>".len()..b]);
+        }
+    }
+    format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites>{inner}</testsuites>")
+        .into_bytes()
+}
+
+/// Merge the Cucumber JSON arrays of several runners into one array.
+fn merge_json(parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut all = Vec::new();
+    for p in parts {
+        if let Ok(serde_json::Value::Array(v)) = serde_json::from_slice(p) {
+            all.extend(v);
+        }
+    }
+    serde_json::to_vec_pretty(&all).unwrap_or_default()
+}
+
+/// Run the scenarios of `files` on `jobs` threads (each a cucumber runner over a
+/// disjoint, stable part of the scenarios, on a large stack); write the merged reports.
 fn run_once(
     opts: &RunOptions,
     files: &[(PathBuf, Option<usize>)],
     quiet: bool,
     outcomes: Outcomes,
+    progress: Option<&indicatif::ProgressBar>,
 ) -> Result<(), SimError> {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("scenarios".into())
-            .stack_size(RUNNER_STACK)
-            .spawn_scoped(scope, || run_once_here(opts, files, quiet, outcomes))
-            .map_err(|e| SimError::Setup(format!("cannot start the runner thread: {e}")))?
-            .join()
-            .map_err(|_| SimError::Setup("the runner thread panicked".into()))?
-    })
+    let jobs = opts.jobs.max(1) as u64;
+    let bufs: Vec<[SharedBuf; 3]> = (0..jobs).map(|_| Default::default()).collect();
+    std::thread::scope(|scope| -> Result<(), SimError> {
+        let mut handles = Vec::new();
+        for (t, b) in bufs.iter().enumerate() {
+            let outcomes = outcomes.clone();
+            let b = b.clone();
+            let progress = progress.cloned();
+            let part = (jobs > 1).then_some((t as u64, jobs));
+            let h = std::thread::Builder::new()
+                .name(format!("scenarios-{t}"))
+                .stack_size(RUNNER_STACK)
+                .spawn_scoped(scope, move || {
+                    let [console, junit, json] = b;
+                    let sinks = Sinks {
+                        console: Box::new(console),
+                        junit: Box::new(junit),
+                        json: Box::new(json),
+                    };
+                    run_once_here(opts, files, sinks, part, outcomes, progress)
+                })
+                .map_err(|e| SimError::Setup(format!("cannot start a runner thread: {e}")))?;
+            handles.push(h);
+        }
+        for h in handles {
+            h.join()
+                .map_err(|_| SimError::Setup("a runner thread panicked".into()))??;
+        }
+        Ok(())
+    })?;
+    if quiet {
+        return Ok(());
+    }
+    let take = |k: usize| -> Vec<Vec<u8>> { bufs.iter().map(|b| b[k].take()).collect() };
+    if !opts.quiet {
+        for c in take(0) {
+            let _ = io::stdout().write_all(&c);
+        }
+    }
+    let write = |p: &Option<PathBuf>, bytes: Vec<u8>| -> Result<(), SimError> {
+        match p {
+            Some(p) => std::fs::write(p, bytes).map_err(|e| SimError::Io {
+                path: p.display().to_string(),
+                message: e.to_string(),
+            }),
+            None => Ok(()),
+        }
+    };
+    let (junit, json) = (take(1), take(2));
+    write(&opts.junit, merge_junit(&junit))?;
+    write(&opts.json, merge_json(&json))?;
+    Ok(())
 }
 
 fn run_once_here(
     opts: &RunOptions,
     files: &[(PathBuf, Option<usize>)],
-    quiet: bool,
+    sinks: Sinks,
+    part: Option<(u64, u64)>,
     outcomes: Outcomes,
+    progress: Option<indicatif::ProgressBar>,
 ) -> Result<(), SimError> {
-    let out = |p: &Option<PathBuf>| -> Result<Box<dyn Write>, SimError> {
-        match p {
-            Some(p) if !quiet => std::fs::File::create(p)
-                .map(|f| Box::new(io::BufWriter::new(f)) as Box<dyn Write>)
-                .map_err(|e| SimError::Io {
-                    path: p.display().to_string(),
-                    message: e.to_string(),
-                }),
-            _ => Ok(Box::new(io::sink())),
-        }
-    };
-    let console: Box<dyn Write> = if quiet || opts.quiet {
-        Box::new(io::sink())
-    } else {
-        Box::new(io::stdout())
-    };
+    let Sinks {
+        console,
+        junit,
+        json,
+    } = sinks;
     let writer = writer::Basic::raw(console, Coloring::Never, Verbosity::Default)
         .summarized()
-        .tee::<AlarmWorld, _>(writer::JUnit::for_tee(
-            out(&opts.junit)?,
-            Verbosity::Default,
-        ))
-        .tee::<AlarmWorld, _>(writer::Json::for_tee(out(&opts.json)?))
+        .tee::<AlarmWorld, _>(writer::JUnit::for_tee(junit, Verbosity::Default))
+        .tee::<AlarmWorld, _>(writer::Json::for_tee(json))
         .normalized::<AlarmWorld>();
 
     let tags = match &opts.tags {
@@ -448,6 +540,7 @@ fn run_once_here(
         .after(move |feature, rule, sc, ev, w| {
             let outcomes = outcomes.clone();
             let capture = capture.clone();
+            let progress = progress.clone();
             async move {
                 let Some(w) = w else { return };
                 let html = html_on;
@@ -504,6 +597,12 @@ fn run_once_here(
                         w.sim.as_ref(),
                     )
                 });
+                if let Some(bar) = &progress {
+                    bar.inc(1);
+                    if !passed {
+                        bar.set_message(format!("FAILED {}:{}", w.meta.file, w.meta.line));
+                    }
+                }
                 if let Ok(mut o) = outcomes.lock() {
                     o.push(ScenarioOutcome {
                         meta: w.meta.clone(),
@@ -537,6 +636,11 @@ fn run_once_here(
             }
             if let Some((k, n)) = shard {
                 if shard_of(&feature.name, &sc.name, n) != k - 1 {
+                    return false;
+                }
+            }
+            if let Some((t, n)) = part {
+                if derive_seed(1, &feature.name, &sc.name, "part") % n != t {
                     return false;
                 }
             }
@@ -631,8 +735,19 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, SimError> {
         })?;
     }
     let first: Outcomes = Arc::default();
+    let progress = std::io::IsTerminal::is_terminal(&io::stderr()).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} scenarios {elapsed} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar
+    });
     if !files.is_empty() {
-        run_once(opts, &files, false, first.clone())?;
+        run_once(opts, &files, false, first.clone(), progress.as_ref())?;
+    }
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
     }
     summary.scenarios = first.lock().map(|v| v.clone()).unwrap_or_default();
     if let Some(path) = &opts.html {
@@ -651,7 +766,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, SimError> {
     if opts.check_determinism {
         let second: Outcomes = Arc::default();
         if !files.is_empty() {
-            run_once(opts, &files, true, second.clone())?;
+            run_once(opts, &files, true, second.clone(), None)?;
         }
         let again: BTreeMap<(String, usize), String> = second
             .lock()
