@@ -412,6 +412,13 @@ impl Button {
         if self.dead {
             return;
         }
+        if let Input::Accel(mg) = input {
+            // The hot path (50 samples a second): only the detector, and delivery if it
+            // queued a fall. Timers are the host's business through `poll_timeout`.
+            self.on_accel(now, mg);
+            self.pump(now);
+            return;
+        }
         self.handle_timeout(now);
         match input {
             Input::Edge { down } => self.gestures.edge(now, down),
@@ -663,6 +670,11 @@ impl Button {
                 });
             }
         }
+    }
+
+    /// Whether actions are waiting to be polled.
+    pub fn has_actions(&self) -> bool {
+        !self.actions.is_empty()
     }
 
     /// Next action.

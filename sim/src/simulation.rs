@@ -205,6 +205,8 @@ pub struct Simulation {
     pub series: Series,
     /// The time the current run may not go past.
     horizon: Micros,
+    /// Cached next deadlines of the button and the phone.
+    due_cache: (Option<Micros>, Option<Micros>),
 }
 
 impl Simulation {
@@ -267,6 +269,7 @@ impl Simulation {
             accel_log: None,
             series: Series::default(),
             horizon: 0,
+            due_cache: (None, None),
         };
         sim.note(Layer::Harness, format!("scenario seed {}", setup.seed));
         let durable = Durable::bonded(button_addr.clone(), key.0);
@@ -363,13 +366,21 @@ impl Simulation {
     // ---- the run loop -----------------------------------------------------------------
 
     fn next_due(&self) -> Option<Micros> {
+        let (b, p) = self.due_cache;
+        [self.sched.peek_time(), b, p].into_iter().flatten().min()
+    }
+
+    /// Recompute the button's and the phone's next deadlines. Called after every
+    /// interaction with either (`drain_*`) and at the end of every step, so the cache
+    /// is never older than the last change.
+    fn refresh_due(&mut self) {
         let b = self.button.as_ref().and_then(|b| b.poll_timeout());
         let p = self
             .phone
             .as_ref()
             .and_then(|p| p.poll_timeout())
             .map(|u| self.virt(u));
-        [self.sched.peek_time(), b, p].into_iter().flatten().min()
+        self.due_cache = (b, p);
     }
 
     fn virt(&self, utc_us: u64) -> Micros {
@@ -409,6 +420,7 @@ impl Simulation {
             }
             self.drain_phone();
         }
+        self.refresh_due();
         true
     }
 
@@ -630,10 +642,10 @@ impl Simulation {
     }
 
     fn trace_next(&mut self) {
+        let Some(mut r) = self.replay.take() else {
+            return;
+        };
         loop {
-            let Some(mut r) = self.replay.take() else {
-                return;
-            };
             if let Some(rec) = r.pending.take() {
                 r.records += 1;
                 r.last_t = self.now;
@@ -647,18 +659,20 @@ impl Simulation {
                         {
                             r.recent.pop_front();
                         }
-                        let mut out: [Option<[i16; 3]>; 8] = [None; 8];
+                        let mut out = [[0i16; 3]; 4];
                         let mut extra = Vec::new();
                         let mut n = 0;
                         r.resampler.push_with(rec.t_us, g, |_, mg| {
-                            if n < out.len() {
-                                out[n] = Some(mg);
-                            } else {
-                                extra.push(mg);
+                            match out.get_mut(n) {
+                                Some(o) => *o = mg,
+                                None => extra.push(mg),
                             }
                             n += 1;
                         });
-                        for mg in out.into_iter().flatten().chain(extra) {
+                        for &mg in out.iter().take(n) {
+                            self.accel_sample(mg);
+                        }
+                        for mg in extra {
                             self.accel_sample(mg);
                         }
                     }
@@ -676,7 +690,6 @@ impl Simulation {
                 Some(Ok(rec)) => {
                     let at = (r.start + rec.t_us).max(self.now);
                     r.pending = Some(rec);
-                    self.replay = Some(r);
                     // Nothing else due before the next record, and within this run:
                     // take it now rather than through the queue (same order, same times).
                     if at <= self.horizon && self.next_due().is_none_or(|d| d > at) {
@@ -684,6 +697,7 @@ impl Simulation {
                         continue;
                     }
                     self.sched.at(at, Ev::TraceNext);
+                    self.replay = Some(r);
                 }
                 Some(Err(e)) => {
                     self.note(
@@ -737,8 +751,13 @@ impl Simulation {
         if let Some(log) = self.accel_log.as_mut() {
             log.push((self.now, mg));
         }
-        if self.button.is_some() {
-            self.give_button(Input::Accel(mg));
+        if let Some(b) = self.button.as_mut() {
+            b.handle(self.now, Input::Accel(mg));
+            // A sample that changed nothing observable (the usual case) needs no drain:
+            // the button's deadlines only move when it queues an event, which is an action.
+            if b.has_actions() {
+                self.drain_button();
+            }
         }
     }
 
@@ -1041,12 +1060,14 @@ impl Simulation {
                 }
             }
         }
+        self.refresh_due();
     }
 
     fn drain_phone(&mut self) {
         while let Some(c) = self.phone.as_mut().and_then(|p| p.poll_command()) {
             self.exec(c);
         }
+        self.refresh_due();
     }
 
     fn exec(&mut self, c: Command) {

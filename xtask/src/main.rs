@@ -2,6 +2,7 @@
 //!
 //! - `ci`: what `.ci/run` does (tests, the bundled suite with the determinism check,
 //!   clippy with and without `hil`, rustfmt);
+//! - `bench [--runs N]`: speed and memory figures (release build), `target/bench.json`;
 //! - `soak --cases N`: the delivery property test over N random fault schedules;
 //! - `tune-falls --exclude SUBJECT`: fit the fall detector, score the left-out subject;
 //! - `gen-traces`: regenerate the synthetic traces under `scenarios/traces/`.
@@ -97,15 +98,72 @@ fn soak(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `bench [--runs N]`: build `sim` in release, run its measurements, print the table and
+/// write `target/bench.json`.
+fn bench(args: &[String]) -> anyhow::Result<()> {
+    let runs = match args {
+        [flag, n] if flag == "--runs" => n.parse::<usize>().context("--runs takes a number")?,
+        [] => 5,
+        _ => bail!("usage: cargo xtask bench [--runs N]"),
+    };
+    run("cargo", &["build", "--release", "-q", "-p", "sim"])?;
+    let sim = std::path::Path::new("target/release/sim");
+    let out = Command::new(sim)
+        .args([
+            "bench",
+            "--json",
+            "--runs",
+            &runs.to_string(),
+            "--features",
+            "features",
+        ])
+        .output()
+        .context("running sim bench")?;
+    if !out.status.success() {
+        bail!("sim bench failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let figs: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("reading sim bench output")?;
+    let machine = serde_json::json!({
+        "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "runs": runs,
+    });
+    let doc = serde_json::json!({ "machine": machine, "figures": figs });
+    std::fs::write("target/bench.json", serde_json::to_string_pretty(&doc)?)
+        .context("writing target/bench.json")?;
+    println!(
+        "{:<3} {:<66} {:>14} {:<12} {:<24} met",
+        "", "measure (median of runs)", "value", "unit", "goal"
+    );
+    for f in figs.as_array().into_iter().flatten() {
+        println!(
+            "{:<3} {:<66} {:>14.3} {:<12} {:<24} {}",
+            f["id"].as_str().unwrap_or(""),
+            f["what"].as_str().unwrap_or(""),
+            f["value"].as_f64().unwrap_or(0.0),
+            f["unit"].as_str().unwrap_or(""),
+            f["goal"].as_str().unwrap_or(""),
+            if f["met"].as_bool().unwrap_or(false) {
+                "yes"
+            } else {
+                "NO"
+            }
+        );
+    }
+    println!("written: target/bench.json");
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("soak") => soak(&args[1..]),
+        Some("bench") => bench(&args[1..]),
         Some("tune-falls") => tune_falls::run(&args[1..]),
         Some("gen-traces") => gen_traces::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | soak [--cases N] | tune-falls | gen-traces>");
+            eprintln!("usage: cargo xtask <ci | bench [--runs N] | soak [--cases N] | tune-falls | gen-traces>");
             bail!("unknown or missing subcommand")
         }
     }
