@@ -275,6 +275,7 @@ impl Simulation {
         let durable = Durable::bonded(button_addr.clone(), key.0);
         sim.platform.storage = Some(durable.to_bytes());
         let battery = Button::fresh_battery(&setup.profile, setup.battery_pct.unwrap_or(100.0));
+        sim.series.battery.push((0, battery.level_percent(0)));
         sim.button = Some(Button::boot(
             setup.profile.clone(),
             Flash::bonded(key),
