@@ -826,6 +826,9 @@ impl Simulation {
                     }
                     return;
                 }
+                if let GattEvent::WriteDone { .. } = &ev {
+                    self.link.record(self.now, Dir::ToPhone, vec![0x13]);
+                }
                 if let GattEvent::Value { char, value, .. } = &ev {
                     let handle = characteristic(*char).map_or(0, |c| c.value_handle);
                     let op = if confirm { 0x1d } else { 0x1b };
@@ -861,6 +864,9 @@ impl Simulation {
                         );
                     }
                     return;
+                }
+                if input == Input::IndicationConfirmed {
+                    self.link.record(self.now, Dir::ToButton, vec![0x1e]);
                 }
                 if let Input::Write { char, value } = &input {
                     let handle = characteristic(*char).map_or(0, |c| c.value_handle);
