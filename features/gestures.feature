@@ -53,3 +53,17 @@ Feature: Gestures
     When the wearer presses the button for 100 ms
     And the wearer presses the button for 100 ms
     Then within 5 s exactly 4 SMS are sent
+
+  Scenario: A recorded double press (button trace) calls the contacts
+    When the trace "traces/buttons_double_press.jsonl" is replayed
+    Then within 5 s the phone calls every contact
+
+  Scenario: Mashing the button in panic raises the alert, never "I am safe"
+    When the trace "traces/buttons_panic_mash.jsonl" is replayed
+    Then within 5 s 2 contacts receive an SMS containing "I need help."
+    And 0 contacts receive an SMS containing "I am safe"
+
+  Scenario: A recorded alert then "I am safe"
+    When the trace "traces/buttons_single_then_safe.jsonl" is replayed
+    Then within 5 s 2 contacts receive an SMS containing "I am safe"
+    And exactly 4 SMS are sent

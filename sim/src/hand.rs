@@ -87,6 +87,36 @@ impl Hand {
     }
 }
 
+/// A button trace made by the hand: `(name, seed, groups)` where each group is a number
+/// of presses (the hand's timing) started at a time in ms.
+pub const BUTTON_TRACES: &[(&str, u64, &[(u64, u32)])] = &[
+    ("buttons_double_press", 11, &[(1_000, 2)]),
+    ("buttons_panic_mash", 12, &[(1_000, 6)]),
+    ("buttons_single_then_safe", 13, &[(1_000, 1), (60_000, 3)]),
+];
+
+/// Native JSON Lines of the groups of presses, drawn by the hand model from `seed`
+/// (bounces included): header, then one `button` record per edge.
+pub fn button_trace_jsonl(name: &str, seed: u64, groups: &[(u64, u32)]) -> String {
+    let mut hand = Hand::new(seed, HandModel::default());
+    let mut s = format!(
+        "{{\"trace\":\"alarm-button\",\"version\":1,\"source\":\"synthetic: sim::hand press-timing model, {name}, seed {seed}\",\"generator\":\"sim::hand\",\"seed\":{seed},\"device\":\"button\"}}\n"
+    );
+    for &(start_ms, n) in groups {
+        let (edges, _) = hand.presses(start_ms * MILLI, n);
+        for (t, down) in edges {
+            // Edge times in ms with µs precision (3 decimals).
+            s.push_str(&format!(
+                "{{\"t_ms\":{}.{:03},\"button\":\"{}\"}}\n",
+                t / MILLI,
+                t % MILLI,
+                if down { "down" } else { "up" }
+            ));
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

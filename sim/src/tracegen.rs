@@ -312,6 +312,11 @@ pub fn write_all(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         std::fs::write(&path, to_jsonl(a, a.default_seed()))?;
         out.push(path);
     }
+    for &(name, seed, groups) in crate::hand::BUTTON_TRACES {
+        let path = dir.join(format!("{name}.jsonl"));
+        std::fs::write(&path, crate::hand::button_trace_jsonl(name, seed, groups))?;
+        out.push(path);
+    }
     Ok(out)
 }
 
@@ -374,6 +379,15 @@ mod tests {
                 p.display()
             );
             assert!(on_disk.len() < 300_000);
+        }
+        for &(name, seed, groups) in crate::hand::BUTTON_TRACES {
+            let p = dir.join(format!("{name}.jsonl"));
+            let on_disk = std::fs::read_to_string(&p).unwrap_or_default();
+            assert!(
+                on_disk == crate::hand::button_trace_jsonl(name, seed, groups),
+                "{} is stale: run `cargo xtask gen-traces`",
+                p.display()
+            );
         }
     }
 }
