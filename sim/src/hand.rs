@@ -87,9 +87,11 @@ impl Hand {
     }
 }
 
-/// A button trace made by the hand: `(name, seed, groups)` where each group is a number
-/// of presses (the hand's timing) started at a time in ms.
-pub const BUTTON_TRACES: &[(&str, u64, &[(u64, u32)])] = &[
+/// One generated button trace: name, seed, groups of (start ms, presses).
+pub type ButtonTrace = (&'static str, u64, &'static [(u64, u32)]);
+
+/// The button traces under `scenarios/traces/`.
+pub const BUTTON_TRACES: &[ButtonTrace] = &[
     ("buttons_double_press", 11, &[(1_000, 2)]),
     ("buttons_panic_mash", 12, &[(1_000, 6)]),
     ("buttons_single_then_safe", 13, &[(1_000, 1), (60_000, 3)]),
