@@ -23,6 +23,9 @@ use crate::sched::{Micros, MILLI};
 pub struct LinkParams {
     /// Connection interval (ms).
     pub conn_interval_ms: u32,
+    /// Slave latency: connection events the idle button may skip (it listens every
+    /// `slave_latency + 1` events, and at every event where it has something to send).
+    pub slave_latency: u16,
     /// Supervision timeout (ms).
     pub supervision_timeout_ms: u32,
     /// From the phone's CONNECT_IND to services discovered (ms).
@@ -34,10 +37,11 @@ pub struct LinkParams {
 impl Default for LinkParams {
     fn default() -> Self {
         Self {
-            conn_interval_ms: 30,
+            conn_interval_ms: 100,
+            slave_latency: 9,
             supervision_timeout_ms: 4_000,
             conn_setup_ms: 150,
-            att_mtu: 23,
+            att_mtu: 247,
         }
     }
 }
@@ -421,19 +425,30 @@ impl VirtualLink {
         if let Some(u) = self.outage_until.filter(|&u| u > start) {
             start = u;
         }
-        // The next connection event strictly after `start` (a reply never shares its event).
+        // The next connection event strictly after `start` (a reply never shares its
+        // event). Towards the button, an event it listens to: every `latency + 1` events
+        // when idle, or the one right after it last transmitted (it stays awake then).
         let k = start.saturating_sub(conn.anchor) / interval + 1;
-        let first = conn.anchor + k * interval;
-        let cap = self.supervision() / interval + 1;
+        let mut first = conn.anchor + k * interval;
+        let mut step = interval;
+        if dir == Dir::ToButton {
+            let awake = self.next_free[Dir::ToPhone as usize] + interval >= first;
+            if !awake {
+                step = interval * (u64::from(self.params.slave_latency) + 1);
+                let k = start.saturating_sub(conn.anchor) / step + 1;
+                first = conn.anchor + k * step;
+            }
+        }
+        let cap = self.supervision() / step + 1;
         let fails = rng.failures(self.loss(), cap);
-        if fails * interval >= self.supervision() {
+        if fails * step >= self.supervision() {
             let doom = first + self.supervision();
             if let Some(c) = self.conn.as_mut() {
                 c.doomed_at = Some(c.doomed_at.map_or(doom, |d| d.min(doom)));
             }
             return (None, vec![(doom, LinkEv::Supervision { conn: conn.id })]);
         }
-        let at = first + fails * interval;
+        let at = first + fails * step;
         self.next_free[dir as usize] = at;
         (Some(at), Vec::new())
     }
@@ -478,8 +493,23 @@ mod tests {
         l.connect_now(0);
         let (a, _) = l.transmit(5_000, Dir::ToPhone, &mut rng);
         let (b, _) = l.transmit(6_000, Dir::ToPhone, &mut rng);
-        assert_eq!(a, Some(30_000));
+        assert_eq!(a, Some(100_000));
         assert!(b >= a);
+    }
+
+    #[test]
+    fn an_idle_button_hears_the_phone_at_its_latency_events_only() {
+        let mut rng = Stream::new(1, Component::Radio);
+        let mut l = VirtualLink::new(LinkParams::default());
+        l.connect_now(0);
+        // Idle: the button listens every (9 + 1) x 100 ms.
+        let (w, _) = l.transmit(2_005_000, Dir::ToButton, &mut rng);
+        assert_eq!(w, Some(3_000_000));
+        // Right after the button transmitted, it is awake for the next event.
+        let (up, _) = l.transmit(3_250_000, Dir::ToPhone, &mut rng);
+        assert_eq!(up, Some(3_300_000));
+        let (reply, _) = l.transmit(3_300_000, Dir::ToButton, &mut rng);
+        assert_eq!(reply, Some(3_400_000));
     }
 
     #[test]

@@ -236,7 +236,11 @@ impl Simulation {
                 .ok_or_else(|| SimError::Setup(format!("no contact named {who:?}")))?;
             platform.answering.insert(number, *a);
         }
-        let mut link = VirtualLink::new(setup.link.clone());
+        // The connection timing is the button's (its power profile was derived for it).
+        let mut link_params = setup.link.clone();
+        link_params.conn_interval_ms = setup.profile.power.conn_interval_ms.round().max(8.0) as u32;
+        link_params.slave_latency = setup.profile.power.slave_latency;
+        let mut link = VirtualLink::new(link_params);
         if let Some(p) = setup.loss_pct {
             link.set_loss(0, p / 100.0);
         }
