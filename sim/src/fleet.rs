@@ -242,12 +242,27 @@ pub fn run_fleet(
     threads: usize,
     progress: bool,
 ) -> Result<FleetSummary, SimError> {
+    run_fleet_shard(devices, hours, seed, threads, progress, None)
+}
+
+/// Run the wearers of shard `K/N` (those whose index is `K - 1` modulo `N`): N machines
+/// together run the whole fleet, and their summaries add up.
+pub fn run_fleet_shard(
+    devices: u64,
+    hours: f64,
+    seed: u64,
+    threads: usize,
+    progress: bool,
+    shard: Option<(u64, u64)>,
+) -> Result<FleetSummary, SimError> {
+    let (k, n) = shard.unwrap_or((1, 1));
+    let mine: Vec<u64> = (0..devices).filter(|i| i % n == k - 1).collect();
     let fall_trace = to_jsonl(Activity::FallForward, 1);
     let next = AtomicU64::new(0);
     let results: Mutex<Vec<(u64, WearerOutcome)>> = Mutex::new(Vec::new());
     let error: Mutex<Option<SimError>> = Mutex::new(None);
     let bar = (progress && std::io::stdout().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::new(devices);
+        let b = indicatif::ProgressBar::new(mine.len() as u64);
         b.set_style(
             indicatif::ProgressStyle::with_template(
                 "{bar:40} {pos}/{len} wearers, {per_sec}, eta {eta}",
@@ -259,10 +274,10 @@ pub fn run_fleet(
     std::thread::scope(|scope| {
         for _ in 0..threads.max(1) {
             scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= devices {
+                let j = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let Some(&i) = mine.get(j) else {
                     break;
-                }
+                };
                 match run_wearer(seed, i, hours, &fall_trace) {
                     Ok(o) => {
                         if let Ok(mut r) = results.lock() {
@@ -292,7 +307,7 @@ pub fn run_fleet(
     results.sort_by_key(|(i, _)| *i);
     let mut lat: Vec<Micros> = Vec::new();
     let mut sum = FleetSummary {
-        devices,
+        devices: mine.len() as u64,
         hours,
         ..Default::default()
     };

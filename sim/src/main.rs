@@ -98,6 +98,9 @@ enum Cmd {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Run only shard K of N of the wearers (by index), e.g. 2/4.
+        #[arg(long, value_parser = parse_shard)]
+        shard: Option<(u64, u64)>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -346,6 +349,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Fleet {
+            shard,
             devices,
             hours,
             seed,
@@ -358,7 +362,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             let started = std::time::Instant::now();
-            let summary = sim::fleet::run_fleet(devices, hours, seed, threads, !json)?;
+            let summary = sim::fleet::run_fleet_shard(devices, hours, seed, threads, !json, shard)?;
             let wall = started.elapsed().as_secs_f64();
             if json {
                 let mut v = serde_json::to_value(&summary)?;
