@@ -415,8 +415,9 @@ impl Button {
         if let Input::Accel(mg) = input {
             // The hot path (50 samples a second): only the detector, and delivery if it
             // queued a fall. Timers are the host's business through `poll_timeout`.
-            self.on_accel(now, mg);
-            self.pump(now);
+            if self.on_accel(now, mg) {
+                self.pump(now);
+            }
             return;
         }
         self.handle_timeout(now);
@@ -440,7 +441,9 @@ impl Button {
                 self.power(now, PowerState::AdvertisingFast);
             }
             Input::IndicationConfirmed => {}
-            Input::Accel(mg) => self.on_accel(now, mg),
+            Input::Accel(mg) => {
+                self.on_accel(now, mg);
+            }
             Input::Write { char, value } => self.on_write(now, char, &value),
         }
         self.pump(now);
@@ -450,7 +453,9 @@ impl Button {
         if char == TEST_INJECT_CHAR && self.profile.test_service {
             match TestInjection::decode(value) {
                 Ok(TestInjection::Edge { down }) => self.gestures.edge(now, down),
-                Ok(TestInjection::Accel { mg }) => self.on_accel(now, mg),
+                Ok(TestInjection::Accel { mg }) => {
+                    self.on_accel(now, mg);
+                }
                 Ok(other) => self.log(DeviceEvent::Refused {
                     reason: format!("injection not supported: {other:?}"),
                 }),
@@ -519,7 +524,8 @@ impl Button {
         }
     }
 
-    fn on_accel(&mut self, now: u64, mg: [i16; 3]) {
+    /// Feed one sample to the fall detector; true when it queued a fall event.
+    fn on_accel(&mut self, now: u64, mg: [i16; 3]) -> bool {
         if let Some(info) = self.fall.push(mg) {
             self.log(DeviceEvent::Fall {
                 peak_mg: info.peak_mg,
@@ -533,7 +539,9 @@ impl Button {
                 EventKind::Fall,
                 info.peak_mg.to_le_bytes().to_vec(),
             );
+            return true;
         }
+        false
     }
 
     /// Store an event in the persistent queue (e.g. from the fall detector).

@@ -71,13 +71,17 @@ fn isqrt(v: u64) -> u64 {
     if v < 2 {
         return v;
     }
-    let mut x = v;
-    let mut y = x / 2 + (x & 1);
-    while y < x {
+    // Newton's iteration from a power of two at or above the root (from the bit
+    // length), so it converges in a few steps instead of ~log2(v) halvings.
+    let bits = 64 - v.leading_zeros();
+    let mut x = 1u64 << bits.div_ceil(2);
+    loop {
+        let y = (x + v / x) / 2;
+        if y >= x {
+            return x;
+        }
         x = y;
-        y = (x + v / x) / 2;
     }
-    x
 }
 
 /// Thresholds and windows of the fall detector.
@@ -514,6 +518,20 @@ pub struct Judgement {
     pub post_tilt_deg: Option<u8>,
     /// Whether it was judged a fall.
     pub fall: bool,
+}
+
+#[cfg(test)]
+mod isqrt_tests {
+    use super::isqrt;
+
+    #[test]
+    fn isqrt_is_the_floor_root() {
+        for v in (0..200_000u64).chain([u64::MAX, u64::MAX - 1, 1 << 62, (1 << 32) - 1, 1 << 32]) {
+            let r = isqrt(v);
+            assert!(r.checked_mul(r).is_some_and(|sq| sq <= v), "{v}");
+            assert!((r + 1).checked_mul(r + 1).is_none_or(|sq| sq > v), "{v}");
+        }
+    }
 }
 
 #[cfg(test)]
