@@ -177,18 +177,27 @@ mod tests {
     #[test]
     fn round_trip_and_tamper() {
         let k = BondKey([3; 16]);
-        let bytes = frame().seal(&k).unwrap();
-        assert_eq!(EventFrame::open(&bytes, &k).unwrap(), Some(frame()));
+        let bytes = frame().seal(&k).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            EventFrame::open(&bytes, &k).unwrap_or_else(|e| panic!("{e}")),
+            Some(frame())
+        );
         let mut bad = bytes.clone();
         bad[3] ^= 1;
-        assert_eq!(EventFrame::open(&bad, &k).unwrap(), None);
-        assert_eq!(EventFrame::open(&bytes, &BondKey([4; 16])).unwrap(), None);
+        assert_eq!(
+            EventFrame::open(&bad, &k).unwrap_or_else(|e| panic!("{e}")),
+            None
+        );
+        assert_eq!(
+            EventFrame::open(&bytes, &BondKey([4; 16])).unwrap_or_else(|e| panic!("{e}")),
+            None
+        );
     }
 
     #[test]
     fn errors_are_precise() {
         let k = BondKey([3; 16]);
-        let bytes = frame().seal(&k).unwrap();
+        let bytes = frame().seal(&k).unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(
             EventFrame::decode(&bytes[..bytes.len() - 1]),
             Err(ProtocolError::Truncated { .. })
@@ -226,8 +235,8 @@ mod tests {
                                  payload in proptest::collection::vec(any::<u8>(), 0..=64)) {
             let k = BondKey([9; 16]);
             let f = EventFrame { kind: EventKind::Fall, flags, seq, time_ms, payload };
-            let bytes = f.seal(&k).unwrap();
-            prop_assert_eq!(EventFrame::open(&bytes, &k).unwrap(), Some(f));
+            let bytes = f.seal(&k).unwrap_or_else(|e| panic!("{e}"));
+            prop_assert_eq!(EventFrame::open(&bytes, &k).unwrap_or_else(|e| panic!("{e}")), Some(f));
         }
     }
 }

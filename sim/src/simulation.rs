@@ -842,7 +842,7 @@ impl Simulation {
                 self.give_phone_gatt(ev);
                 if confirm {
                     // ATT Handle Value Confirmation back to the button.
-                    self.send_to_button(Input::IndicationConfirmed, None, vec![0x1e]);
+                    self.send_to_button(Input::IndicationConfirmed, None);
                 }
             }
             Ev::ToButton {
@@ -880,7 +880,7 @@ impl Simulation {
                 self.give_button(input);
                 if let Some(id) = write_id {
                     // ATT Write Response back to the phone.
-                    self.send_to_phone(GattEvent::WriteDone { id, ok: true }, false, vec![0x13]);
+                    self.send_to_phone(GattEvent::WriteDone { id, ok: true }, false);
                 }
             }
             Ev::Platform(pe) => self.on_platform_event(pe),
@@ -975,7 +975,7 @@ impl Simulation {
         }
     }
 
-    fn send_to_phone(&mut self, ev: GattEvent, confirm: bool, _att: Vec<u8>) {
+    fn send_to_phone(&mut self, ev: GattEvent, confirm: bool) {
         let (at, evs) = self.link.transmit(self.now, Dir::ToPhone, &mut self.radio);
         self.schedule_link(evs);
         if let (Some(at), Some(conn)) = (at, self.link.conn_id()) {
@@ -983,7 +983,7 @@ impl Simulation {
         }
     }
 
-    fn send_to_button(&mut self, input: Input, write_id: Option<u64>, _att: Vec<u8>) {
+    fn send_to_button(&mut self, input: Input, write_id: Option<u64>) {
         let (at, evs) = self.link.transmit(self.now, Dir::ToButton, &mut self.radio);
         self.schedule_link(evs);
         if let (Some(at), Some(conn)) = (at, self.link.conn_id()) {
@@ -1020,7 +1020,6 @@ impl Simulation {
                             value,
                         },
                         true,
-                        Vec::new(),
                     );
                 }
                 Action::Notify { char, value } => {
@@ -1032,7 +1031,6 @@ impl Simulation {
                             value,
                         },
                         false,
-                        Vec::new(),
                     );
                 }
                 Action::Vibrate { pattern, on_ms } => {
@@ -1328,7 +1326,7 @@ impl Simulation {
             GattCommand::Write {
                 char, value, id, ..
             } => {
-                self.send_to_button(Input::Write { char, value }, Some(id), Vec::new());
+                self.send_to_button(Input::Write { char, value }, Some(id));
             }
             GattCommand::Disconnect(d) => {
                 if d == self.button_addr {
