@@ -26,6 +26,9 @@ use crate::store::{
 use crate::text::{age, map_link, utc, Fix};
 
 const S: u64 = 1_000_000;
+/// A connection attempt without an answer is abandoned after this, and scanning starts
+/// again (a stack that never reports the outcome must not wedge the app).
+const CONNECT_TIMEOUT_US: u64 = 10 * S;
 
 /// Progress of a call placed through the telephony service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,7 +173,8 @@ pub struct PhoneApp {
     d: Durable,
     out: VecDeque<Command>,
     connected: Option<DeviceId>,
-    connecting: bool,
+    /// A connection attempt in progress, since (UTC µs).
+    connecting: Option<u64>,
     bt_on: bool,
     network: bool,
     disconnected_since: Option<u64>,
@@ -189,7 +193,7 @@ impl PhoneApp {
             d: durable,
             out: VecDeque::new(),
             connected: None,
-            connecting: false,
+            connecting: None,
             bt_on: true,
             network: true,
             disconnected_since: Some(now),
@@ -299,7 +303,7 @@ impl PhoneApp {
                 if on {
                     self.out.push_back(Command::Gatt(GattCommand::StartScan));
                 } else {
-                    self.connecting = false;
+                    self.connecting = None;
                     if let Some(d) = self.connected.take() {
                         self.on_disconnected(now, d);
                     }
@@ -308,16 +312,16 @@ impl PhoneApp {
             GattEvent::Discovered { device, .. } => {
                 if self.bt_on
                     && self.connected.is_none()
-                    && !self.connecting
+                    && self.connecting.is_none()
                     && self.bonded_device() == Some(&device)
                 {
-                    self.connecting = true;
+                    self.connecting = Some(now);
                     self.out
                         .push_back(Command::Gatt(GattCommand::Connect(device)));
                 }
             }
             GattEvent::Connected(device) => {
-                self.connecting = false;
+                self.connecting = None;
                 if self.bonded_device() != Some(&device) {
                     self.out
                         .push_back(Command::Gatt(GattCommand::Disconnect(device)));
@@ -336,7 +340,7 @@ impl PhoneApp {
                 self.write(DeviceCommand::SetTime { utc_ms: now / 1000 }, None);
             }
             GattEvent::Disconnected(device) => {
-                self.connecting = false;
+                self.connecting = None;
                 if self.connected.as_ref() == Some(&device) {
                     self.connected = None;
                     self.on_disconnected(now, device);
@@ -953,16 +957,26 @@ impl PhoneApp {
             .filter(|_| !self.disconnect_warned && self.d.bond.is_some())
             .map(|t| t + warn);
         let retry = self.sms_retry_at.filter(|_| !self.d.outbox.is_empty());
+        let connect = self.connecting.map(|t| t + CONNECT_TIMEOUT_US);
         alerts
             .chain(calls)
             .chain(countdown)
             .chain(disconnect)
             .chain(retry)
+            .chain(connect)
             .min()
     }
 
     /// Process what is due at `now`.
     pub fn handle_timeout(&mut self, now: u64) {
+        if self
+            .connecting
+            .is_some_and(|t| t + CONNECT_TIMEOUT_US <= now)
+        {
+            self.connecting = None;
+            self.log("connection attempt timed out: scanning again".into());
+            self.out.push_back(Command::Gatt(GattCommand::StartScan));
+        }
         // Fixes not come in time.
         let expired: Vec<u64> = self
             .d

@@ -130,9 +130,10 @@ pub enum LinkEv {
         /// Discovery generation.
         gen: u64,
     },
-    /// The connection the phone asked for is up (valid if `gen` is current).
+    /// The connection set-up the phone started ends (succeeds or fails) now, if `req`
+    /// is still the current request.
     Established {
-        /// Discovery generation.
+        /// Connection request number.
         gen: u64,
     },
     /// Check whether the connection `conn` is still alive (supervision timeout).
@@ -166,6 +167,7 @@ pub struct VirtualLink {
     loss_set: f64,
     distance_m: f64,
     gen: u64,
+    connect_req: u64,
     next_free: [Micros; 2],
     /// PDUs that crossed.
     pub capture: Vec<AirPdu>,
@@ -187,6 +189,7 @@ impl VirtualLink {
             loss_set: 0.0,
             distance_m: 1.0,
             gen: 0,
+            connect_req: 0,
             next_free: [0; 2],
             capture: Vec::new(),
             capture_on: false,
@@ -389,16 +392,27 @@ impl VirtualLink {
 
     /// The phone asked to connect after seeing an advertisement at `now`.
     pub fn request_connection(&mut self, now: Micros) -> Vec<(Micros, LinkEv)> {
+        // Only a newer request or the connection itself supersedes a request: changes of
+        // the advertising interval or new discoveries do not.
+        self.connect_req += 1;
+        let at = now + u64::from(self.params.conn_setup_ms) * MILLI;
         vec![(
-            now + u64::from(self.params.conn_setup_ms) * MILLI,
-            LinkEv::Established { gen: self.gen },
+            at,
+            LinkEv::Established {
+                gen: self.connect_req,
+            },
         )]
     }
 
-    /// Connection set-up completed at `now`; returns the connection id, or `None` if the
-    /// button is unreachable now.
+    /// Whether `req` is the pending connection request.
+    pub fn current_request(&self, req: u64) -> bool {
+        req == self.connect_req && self.conn.is_none()
+    }
+
+    /// Connection set-up completed at `now`; returns the connection id, or `None` when it
+    /// failed (the button is not advertising or unreachable, or the phone's radio is off).
     pub fn establish(&mut self, now: Micros) -> Option<u64> {
-        if self.in_outage(now) || self.hopeless() {
+        if self.adv.is_none() || !self.phone_radio || self.in_outage(now) || self.hopeless() {
             return None;
         }
         Some(self.connect_now(now))

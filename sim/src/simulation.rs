@@ -941,7 +941,7 @@ impl Simulation {
                 }
             }
             LinkEv::Established { gen } => {
-                if !self.link.current_gen(gen) || self.phone.is_none() || self.button.is_none() {
+                if !self.link.current_request(gen) || self.phone.is_none() {
                     return;
                 }
                 match self.link.establish(self.now) {
@@ -951,6 +951,7 @@ impl Simulation {
                         self.give_phone_gatt(GattEvent::Connected(self.button_addr.clone()));
                     }
                     None => {
+                        self.note(Layer::Link, "connection attempt failed".into());
                         self.give_phone_gatt(GattEvent::Disconnected(self.button_addr.clone()));
                         let evs = self.link.discover(self.now, &mut self.radio);
                         self.schedule_link(evs);

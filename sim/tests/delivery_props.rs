@@ -167,3 +167,17 @@ proptest! {
         check(seed, &ops)?;
     }
 }
+
+/// Found by the soak: the fast-advertising window ended at the very instant the phone
+/// asked to connect after an outage; the request was dropped and the app waited forever.
+#[test]
+fn regression_connection_request_survives_advertising_interval_change() {
+    let ops = [
+        (1, Op::Press(1)),
+        (1, Op::Press(1)),
+        (1, Op::Press(1)),
+        (1, Op::Outage(34)),
+        (34, Op::Press(1)),
+    ];
+    check(10_000_221_348_908_534_117, &ops).expect("every alert exactly once");
+}
