@@ -233,8 +233,48 @@ impl JsonlReader {
     }
 }
 
+/// Plain decimals (`-12.3456`): an integer mantissa below 2^53 divided by an exact power
+/// of ten is correctly rounded (Clinger's fast path), so this equals `str::parse`.
+fn plain_decimal(s: &str) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (neg, digits) = match s.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        rest => (false, rest),
+    };
+    let mut mantissa: u64 = 0;
+    let mut frac_digits: Option<usize> = None;
+    let mut n = 0;
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                n += 1;
+                if let Some(f) = frac_digits.as_mut() {
+                    *f += 1;
+                }
+            }
+            b'.' if frac_digits.is_none() && n > 0 => frac_digits = Some(0),
+            _ => return None,
+        }
+        if n > 15 {
+            return None;
+        }
+    }
+    let frac = frac_digits.unwrap_or(0);
+    if n == 0 || frac_digits == Some(0) {
+        return None;
+    }
+    let v = mantissa as f64 / POW10[frac];
+    Some(if neg { -v } else { v })
+}
+
 /// A number as JSON writes it (no `+`, `inf` or `NaN`), parsed.
 fn json_number(s: &str) -> Option<f64> {
+    if let Some(v) = plain_decimal(s) {
+        return Some(v);
+    }
     let first = s.bytes().next()?;
     if !(first == b'-' || first.is_ascii_digit())
         || !s
@@ -262,4 +302,34 @@ fn fast_accel(line: &str) -> Option<(&str, f64, [f64; 3])> {
         *o = v;
     }
     it.next().is_none().then_some((t_text, t, g))
+}
+
+#[cfg(test)]
+mod fast_number_tests {
+    use super::{json_number, plain_decimal};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn plain_decimals_equal_std_parse(int in -99_999i64..99_999, frac in 0u64..10_000_000, digits in 0usize..8) {
+            let text = if digits == 0 {
+                format!("{int}")
+            } else {
+                format!("{int}.{:0width$}", frac % 10u64.pow(digits as u32), width = digits)
+            };
+            let ours = json_number(&text);
+            prop_assert_eq!(ours.map(f64::to_bits), text.parse::<f64>().ok().map(f64::to_bits), "{}", text);
+        }
+    }
+
+    #[test]
+    fn odd_forms_fall_back_or_refuse() {
+        assert_eq!(plain_decimal("1e3"), None);
+        assert_eq!(plain_decimal("1."), None);
+        assert_eq!(plain_decimal(".5"), None);
+        assert_eq!(plain_decimal("-"), None);
+        assert_eq!(plain_decimal("12345678901234567"), None);
+        assert_eq!(json_number("1e3"), Some(1000.0));
+        assert_eq!(json_number("-0.0001"), Some(-0.0001));
+    }
 }
