@@ -1044,3 +1044,113 @@ impl PhoneApp {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Contact;
+    use protocol::event::FLAG_CLOCK_SYNCED;
+
+    const KEY: [u8; 16] = [7; 16];
+    const T0: u64 = 1_767_603_600_000_000;
+
+    fn app() -> (PhoneApp, DeviceId) {
+        let dev = DeviceId("AA".into());
+        let cfg = AppConfig::new(vec![
+            Contact::new("A", "+33611111111").unwrap_or_else(|e| panic!("{e}"))
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut app = PhoneApp::start(cfg, Durable::bonded(dev.clone(), KEY), T0);
+        app.handle(T0, Input::Gatt(GattEvent::Connected(dev.clone())));
+        while app.poll_command().is_some() {}
+        (app, dev)
+    }
+
+    fn frame(seq: u32) -> Vec<u8> {
+        let f = EventFrame {
+            kind: EventKind::Single,
+            flags: FLAG_CLOCK_SYNCED,
+            seq,
+            time_ms: T0 / 1000,
+            payload: vec![],
+        };
+        f.seal(&BondKey(KEY)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn drain(app: &mut PhoneApp) -> Vec<Command> {
+        std::iter::from_fn(|| app.poll_command()).collect()
+    }
+
+    fn ack_write(cmds: &[Command]) -> Option<(usize, u64)> {
+        cmds.iter().enumerate().find_map(|(i, c)| match c {
+            Command::Gatt(GattCommand::Write { value, id, .. })
+                if DeviceCommand::decode(value)
+                    .is_ok_and(|d| matches!(d, DeviceCommand::Ack { .. })) =>
+            {
+                Some((i, *id))
+            }
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn an_event_is_recorded_durably_before_it_is_acknowledged() {
+        let (mut app, dev) = app();
+        app.handle(
+            T0 + 1,
+            Input::Gatt(GattEvent::Value {
+                device: dev,
+                char: EVENT_CHAR,
+                value: frame(1),
+            }),
+        );
+        let cmds = drain(&mut app);
+        let (ack_at, _) = ack_write(&cmds).unwrap_or_else(|| panic!("no ack in {cmds:?}"));
+        let persisted = cmds[..ack_at].iter().rev().find_map(|c| match c {
+            Command::Persist(b) => Durable::from_bytes(b).ok(),
+            _ => None,
+        });
+        let d = persisted.unwrap_or_else(|| panic!("no Persist before the ack in {cmds:?}"));
+        assert!(
+            d.events.contains_key(&1),
+            "the persisted state holds the event"
+        );
+        assert!(cmds.iter().any(|c| matches!(c, Command::RequestLocation)));
+    }
+
+    #[test]
+    fn a_retransmission_is_acked_again_but_a_replay_is_rejected() {
+        let (mut app, dev) = app();
+        let value = |d: &DeviceId| {
+            Input::Gatt(GattEvent::Value {
+                device: d.clone(),
+                char: EVENT_CHAR,
+                value: frame(1),
+            })
+        };
+        app.handle(T0 + 1, value(&dev));
+        let first = drain(&mut app);
+        let (_, id) = ack_write(&first).unwrap_or_else(|| panic!("no ack"));
+        // The ack was lost: the button sends the event again; acknowledged, not acted on.
+        app.handle(T0 + 2, value(&dev));
+        let again = drain(&mut app);
+        assert!(ack_write(&again).is_some());
+        assert!(
+            !again.iter().any(|c| matches!(c, Command::RequestLocation)),
+            "acted on twice: {again:?}"
+        );
+        assert_eq!(app.durable().rejected, 0);
+        // Once the button has confirmed an ack, a copy can only be a replay.
+        let (_, id2) = ack_write(&again).unwrap_or_else(|| panic!("no ack"));
+        app.handle(
+            T0 + 3,
+            Input::Gatt(GattEvent::WriteDone { id: id2, ok: true }),
+        );
+        let _ = id;
+        app.handle(T0 + 4, value(&dev));
+        assert_eq!(app.durable().rejected, 1);
+        // A stranger's frame is rejected too.
+        app.handle(T0 + 5, value(&DeviceId("BB".into())));
+        assert_eq!(app.durable().rejected, 2);
+    }
+}
