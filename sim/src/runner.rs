@@ -338,6 +338,25 @@ fn shard_of(feature: &str, scenario: &str, n: u64) -> u64 {
 
 type Outcomes = Arc<Mutex<Vec<ScenarioOutcome>>>;
 
+/// Step failures are panics that cucumber catches and reports; keep stderr free of their
+/// default "thread panicked" noise — only on the scenario runner threads, and installed
+/// once for the process (never swapped back and forth, which would race between runs).
+fn quiet_step_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with("scenarios-"))
+            {
+                return;
+            }
+            prev(info);
+        }));
+    });
+}
+
 /// Cucumber's futures are deep; in debug builds they need more than a default thread's
 /// stack. Every run happens on a thread of its own with room to spare.
 const RUNNER_STACK: usize = 256 << 20;
@@ -657,11 +676,8 @@ fn run_once_here(
             }
         };
 
-    let prev_hook = std::panic::take_hook();
-    // Step failures are reported by the writers; keep stderr free of panic noise.
-    std::panic::set_hook(Box::new(|_| {}));
+    quiet_step_panics();
     let result = futures::executor::block_on(cuke.filter_run(files_root(files), filter));
-    std::panic::set_hook(prev_hook);
     drop(result);
     Ok(())
 }
