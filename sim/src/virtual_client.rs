@@ -221,7 +221,7 @@ impl VirtualGattClient {
                 }
             }
             LinkEv::Established { gen } => {
-                if !self.link.current_gen(gen) {
+                if !self.link.current_request(gen) {
                     return;
                 }
                 match self.link.establish(self.now) {
