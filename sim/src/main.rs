@@ -21,43 +21,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// Run feature files (default: `features/`); exit code 0 only when all pass.
-    Run {
-        /// Feature files or folders; `FILE:LINE` runs the scenario at that line.
-        paths: Vec<String>,
-        /// Tag expression, e.g. '@smoke and not @slow'.
-        #[arg(long)]
-        tags: Option<String>,
-        /// Only scenarios whose name matches this regex.
-        #[arg(long)]
-        name: Option<String>,
-        /// The run's seed (each scenario's seed derives from it).
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Write JUnit XML here.
-        #[arg(long)]
-        junit: Option<PathBuf>,
-        /// Write Cucumber JSON here.
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// Run shard K of N (1-based), e.g. 2/4: N machines together run each scenario once.
-        #[arg(long, value_parser = parse_shard)]
-        shard: Option<(u64, u64)>,
-        /// Run every scenario twice; fail any whose event timeline differs.
-        #[arg(long)]
-        check_determinism: bool,
-        /// Write each scenario's BLE traffic as a btsnoop file into DIR.
-        #[arg(long, value_name = "DIR")]
-        capture: Option<PathBuf>,
-        /// Write one self-contained HTML report of the run (steps, results, plots).
-        #[arg(long, value_name = "FILE")]
-        html: Option<PathBuf>,
-        /// Scenarios run in parallel on this many threads (default: all cores).
-        #[arg(long, short)]
-        jobs: Option<usize>,
-        /// Only the summary, not every step.
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Run(RunOptions),
     /// Replay one trace through button, link and phone; print the event timeline.
     Replay {
         /// A trace (native JSONL, generic CSV or SisFall raw).
@@ -99,7 +63,7 @@ enum Cmd {
         #[arg(long)]
         threads: Option<usize>,
         /// Run only shard K of N of the wearers (by index), e.g. 2/4.
-        #[arg(long, value_parser = parse_shard)]
+        #[arg(long, value_parser = runner::parse_shard)]
         shard: Option<(u64, u64)>,
         /// Print JSON.
         #[arg(long)]
@@ -238,16 +202,6 @@ fn load_profile(p: Option<&PathBuf>) -> anyhow::Result<device_model::DeviceProfi
     })
 }
 
-fn parse_shard(s: &str) -> Result<(u64, u64), String> {
-    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 1/4")?;
-    let k: u64 = k.parse().map_err(|_| format!("bad shard index {k:?}"))?;
-    let n: u64 = n.parse().map_err(|_| format!("bad shard count {n:?}"))?;
-    if n == 0 || k == 0 || k > n {
-        return Err(format!("expected 1 <= K <= N, got {k}/{n}"));
-    }
-    Ok((k, n))
-}
-
 fn main() -> ExitCode {
     match real_main() {
         Ok(code) => code,
@@ -261,37 +215,9 @@ fn main() -> ExitCode {
 fn real_main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Run {
-            jobs,
-            html,
-            paths,
-            tags,
-            name,
-            seed,
-            junit,
-            json,
-            shard,
-            check_determinism,
-            capture,
-            quiet,
-        } => {
-            let opts = RunOptions {
-                jobs: jobs
-                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-                html,
-                paths,
-                tags,
-                name,
-                seed,
-                junit,
-                json,
-                shard,
-                check_determinism,
-                capture,
-                quiet,
-            };
+        Cmd::Run(opts) => {
             let summary = runner::run(&opts)?;
-            print!("{}", summary.report_with(!quiet));
+            print!("{}", summary.report_with(!opts.quiet));
             Ok(if summary.ok() {
                 ExitCode::SUCCESS
             } else {

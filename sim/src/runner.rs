@@ -27,33 +27,56 @@ use crate::steps::world::ScenarioMeta;
 use crate::steps::{self, AlarmWorld, Kind};
 use crate::SimError;
 
-/// What to run and how.
-#[derive(Clone, Debug, Default)]
+/// What to run and how (also the arguments of `sim run`).
+#[derive(Clone, Debug, Default, clap::Args)]
 pub struct RunOptions {
-    /// Feature files or folders; `FILE:LINE` selects one scenario.
+    /// Feature files or folders (default `features/`); `FILE:LINE` runs the scenario at
+    /// that line.
     pub paths: Vec<String>,
-    /// Tag expression (`@smoke and not @slow`).
+    /// Tag expression, e.g. '@smoke and not @slow'.
+    #[arg(long)]
     pub tags: Option<String>,
     /// Only scenarios whose name matches this regex.
+    #[arg(long)]
     pub name: Option<String>,
-    /// The run's seed.
+    /// The run's seed (each scenario's seed derives from it).
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// JUnit XML output.
+    /// Write JUnit XML here.
+    #[arg(long)]
     pub junit: Option<PathBuf>,
-    /// Cucumber JSON output.
+    /// Write Cucumber JSON here.
+    #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Run shard `k` of `n` (1-based).
+    /// Run shard K of N (1-based), e.g. 2/4: N machines together run each scenario once.
+    #[arg(long, value_parser = parse_shard)]
     pub shard: Option<(u64, u64)>,
-    /// Run every scenario twice and compare timelines.
+    /// Run every scenario twice; fail any whose event timeline differs.
+    #[arg(long)]
     pub check_determinism: bool,
-    /// Write each scenario's BLE traffic as btsnoop here.
+    /// Write each scenario's BLE traffic as a btsnoop file into DIR.
+    #[arg(long, value_name = "DIR")]
     pub capture: Option<PathBuf>,
-    /// Write one HTML report of the run here.
+    /// Write one self-contained HTML report of the run (steps, results, plots).
+    #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Runner threads (scenarios in parallel; 0 or 1 = one thread).
+    /// Scenarios run in parallel on this many threads (0 = all cores).
+    #[arg(long, short, default_value_t = 0)]
     pub jobs: usize,
-    /// No console output from cucumber.
+    /// Only the summary, not every step.
+    #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Parse `K/N` (1 <= K <= N), as `--shard` takes it.
+pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 1/4")?;
+    let k: u64 = k.parse().map_err(|_| format!("bad shard index {k:?}"))?;
+    let n: u64 = n.parse().map_err(|_| format!("bad shard count {n:?}"))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("expected 1 <= K <= N, got {k}/{n}"));
+    }
+    Ok((k, n))
 }
 
 /// How one scenario ended.
@@ -406,15 +429,40 @@ fn merge_junit(parts: &[Vec<u8>]) -> Vec<u8> {
         .into_bytes()
 }
 
-/// Merge the Cucumber JSON arrays of several runners into one array.
+/// Merge the Cucumber JSON arrays of several runners into one array: one object per
+/// feature (by `uri`), its elements in file order, features in first-seen order.
 fn merge_json(parts: &[Vec<u8>]) -> Vec<u8> {
-    let mut all = Vec::new();
+    let mut features: Vec<serde_json::Value> = Vec::new();
     for p in parts {
-        if let Ok(serde_json::Value::Array(v)) = serde_json::from_slice(p) {
-            all.extend(v);
+        let Ok(serde_json::Value::Array(v)) = serde_json::from_slice(p) else {
+            continue;
+        };
+        for f in v {
+            let same = features
+                .iter_mut()
+                .find(|g| g.get("uri").is_some() && g.get("uri") == f.get("uri"));
+            match (same, f.get("elements").and_then(|e| e.as_array()).cloned()) {
+                (Some(g), Some(more)) => {
+                    if let Some(serde_json::Value::Array(els)) = g.get_mut("elements") {
+                        els.extend(more);
+                    }
+                }
+                _ => features.push(f),
+            }
         }
     }
-    serde_json::to_vec_pretty(&all).unwrap_or_default()
+    for f in &mut features {
+        if let Some(serde_json::Value::Array(els)) = f.get_mut("elements") {
+            // Cucumber gives a background element its scenario's line and writes it right
+            // after the scenario: a stable sort by line keeps each pair together.
+            els.sort_by_key(|e| {
+                e.get("line")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0)
+            });
+        }
+    }
+    serde_json::to_vec_pretty(&features).unwrap_or_default()
 }
 
 /// Run the scenarios of `files` on `jobs` threads (each a cucumber runner over a
@@ -426,7 +474,10 @@ fn run_once(
     outcomes: Outcomes,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<(), SimError> {
-    let jobs = opts.jobs.max(1) as u64;
+    let jobs = match opts.jobs {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    } as u64;
     let bufs: Vec<[SharedBuf; 3]> = (0..jobs).map(|_| Default::default()).collect();
     std::thread::scope(|scope| -> Result<(), SimError> {
         let mut handles = Vec::new();

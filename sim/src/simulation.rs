@@ -823,11 +823,7 @@ impl Simulation {
                 }
                 if self.link.in_outage(self.now) {
                     // Retransmitted by the link layer after the outage, if it survives.
-                    let (at, evs) = self.link.transmit(self.now, Dir::ToPhone, &mut self.radio);
-                    self.schedule_link(evs);
-                    if let Some(at) = at {
-                        self.sched.at(at, Ev::ToPhone { conn, ev, confirm });
-                    }
+                    self.send_to_phone(ev, confirm);
                     return;
                 }
                 if let GattEvent::WriteDone { .. } = &ev {
@@ -855,18 +851,8 @@ impl Simulation {
                     return;
                 }
                 if conn != 0 && self.link.in_outage(self.now) {
-                    let (at, evs) = self.link.transmit(self.now, Dir::ToButton, &mut self.radio);
-                    self.schedule_link(evs);
-                    if let Some(at) = at {
-                        self.sched.at(
-                            at,
-                            Ev::ToButton {
-                                conn,
-                                input,
-                                write_id,
-                            },
-                        );
-                    }
+                    // Retransmitted by the link layer after the outage, if it survives.
+                    self.send_to_button(input, write_id);
                     return;
                 }
                 if input == Input::IndicationConfirmed {

@@ -153,17 +153,20 @@ fn number_of(s: &Simulation, who: &str) -> Result<String, String> {
         })
 }
 
+/// One indented line per SMS: when, to whom, what.
+fn sms_lines(sms: &[crate::platform::Sms]) -> String {
+    let lines: Vec<String> = sms
+        .iter()
+        .map(|m| format!("  at {} s to {}: {}", fmt_s(m.t_us), m.to, m.text))
+        .collect();
+    lines.join("\n")
+}
+
 fn received_summary(s: &Simulation) -> String {
     if s.platform.sms_delivered.is_empty() {
         return "no SMS was delivered".into();
     }
-    let lines: Vec<String> = s
-        .platform
-        .sms_delivered
-        .iter()
-        .map(|m| format!("  at {} s to {}: {}", fmt_s(m.t_us), m.to, m.text))
-        .collect();
-    format!("SMS delivered:\n{}", lines.join("\n"))
+    format!("SMS delivered:\n{}", sms_lines(&s.platform.sms_delivered))
 }
 
 fn every_contact_sms(s: &Simulation) -> Result<(), String> {
@@ -336,13 +339,10 @@ fn fall_reported(s: &Simulation) -> Result<(), String> {
 fn exactly_sms(s: &Simulation, n: usize) -> Result<(), String> {
     let got = s.platform.sms_sent.len();
     (got == n).then_some(()).ok_or_else(|| {
-        let lines: Vec<String> = s
-            .platform
-            .sms_sent
-            .iter()
-            .map(|m| format!("  at {} s to {}: {}", fmt_s(m.t_us), m.to, m.text))
-            .collect();
-        format!("expected {n} SMS sent, {got} were:\n{}", lines.join("\n"))
+        format!(
+            "expected {n} SMS sent, {got} were:\n{}",
+            sms_lines(&s.platform.sms_sent)
+        )
     })
 }
 

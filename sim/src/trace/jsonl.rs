@@ -110,16 +110,11 @@ impl JsonlReader {
     }
 
     pub(crate) fn next_record(&mut self) -> Option<Result<Record, TraceError>> {
-        loop {
-            let line = match self.lines.next_line()? {
-                Err(e) => return Some(Err(e)),
-                Ok(l) => l,
-            };
-            if line.trim().is_empty() {
-                continue;
-            }
-            return Some(self.parse(&line));
-        }
+        Some(
+            self.lines
+                .next_content_line()?
+                .and_then(|line| self.parse(&line)),
+        )
     }
 
     fn parse(&mut self, line: &str) -> Result<Record, TraceError> {

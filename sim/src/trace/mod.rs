@@ -161,6 +161,17 @@ impl Lines {
         self.line_no
     }
 
+    /// Next line that is not blank (space-only lines, as SisFall files end with, are
+    /// skipped), or `None` at the end.
+    pub(crate) fn next_content_line(&mut self) -> Option<Result<String, TraceError>> {
+        loop {
+            match self.next_line()? {
+                Ok(l) if l.trim().is_empty() => continue,
+                other => return Some(other),
+            }
+        }
+    }
+
     /// Next line without its end-of-line (`\n` or `\r\n`), or `None` at the end.
     pub(crate) fn next_line(&mut self) -> Option<Result<String, TraceError>> {
         self.buf.clear();
