@@ -12,7 +12,7 @@
 //! again, not acted on); a copy whose acknowledgement the button confirmed can only be a
 //! replay, and is rejected like a frame with a bad tag or from an unbonded device.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use protocol::gatt::{BATTERY_LEVEL_CHAR, CONTROL_CHAR, EVENT_CHAR};
 use protocol::{BondKey, Command as DeviceCommand, EventFrame, EventKind, VibrationPattern};
@@ -29,6 +29,8 @@ const S: u64 = 1_000_000;
 /// A connection attempt without an answer is abandoned after this, and scanning starts
 /// again (a stack that never reports the outcome must not wedge the app).
 const CONNECT_TIMEOUT_US: u64 = 10 * S;
+/// An SMS refused while the network is reported up is retried after this.
+const SMS_QUICK_RETRY_US: u64 = 2 * S;
 
 /// Progress of a call placed through the telephony service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,7 +182,6 @@ pub struct PhoneApp {
     disconnected_since: Option<u64>,
     disconnect_warned: bool,
     writes: BTreeMap<u64, Option<u32>>,
-    sms_inflight: BTreeSet<u64>,
     sms_retry_at: Option<u64>,
     dirty: bool,
 }
@@ -199,7 +200,6 @@ impl PhoneApp {
             disconnected_since: Some(now),
             disconnect_warned: false,
             writes: BTreeMap::new(),
-            sms_inflight: BTreeSet::new(),
             sms_retry_at: None,
             dirty: false,
         };
@@ -282,7 +282,7 @@ impl PhoneApp {
                 self.network = available;
                 if available {
                     self.log("cellular network back".into());
-                    self.retry_outbox(now);
+                    self.retry_outbox(now, false);
                 }
             }
             Input::RecordingStopped { id, content } => self.on_recording(now, id, &content),
@@ -793,6 +793,7 @@ impl PhoneApp {
                 text,
                 alert,
                 attempts: 0,
+                awaiting_since_us: None,
             },
         );
         if let Some(a) = self.d.alerts.get_mut(&alert) {
@@ -802,41 +803,52 @@ impl PhoneApp {
         self.send_sms(now, id);
     }
 
-    fn send_sms(&mut self, _now: u64, id: u64) {
+    fn send_sms(&mut self, now: u64, id: u64) {
         let Some(sms) = self.d.outbox.get_mut(&id) else {
             return;
         };
         sms.attempts += 1;
+        sms.awaiting_since_us = Some(now);
         let cmd = Command::SendSms {
             id,
             to: sms.to.clone(),
             text: sms.text.clone(),
         };
-        self.sms_inflight.insert(id);
         // The outbox entry is durable before the SMS leaves.
         self.persist();
         self.out.push_back(cmd);
     }
 
-    fn retry_outbox(&mut self, now: u64) {
+    /// Send again the SMS known to have failed; with `stale`, also those whose result
+    /// has not come within the retry period (lost across an app restart, say). An SMS
+    /// whose result may still come is never sent twice at once.
+    fn retry_outbox(&mut self, now: u64, stale: bool) {
         self.sms_retry_at = None;
+        let period = u64::from(self.cfg.timings.sms_retry_s) * S;
         let ids: Vec<u64> = self
             .d
             .outbox
-            .keys()
-            .copied()
-            .filter(|id| !self.sms_inflight.contains(id))
+            .iter()
+            .filter(|(_, m)| match m.awaiting_since_us {
+                None => true,
+                Some(t) => stale && t + period <= now,
+            })
+            .map(|(&id, _)| id)
             .collect();
         for id in ids {
             self.send_sms(now, id);
         }
+        if !self.d.outbox.is_empty() {
+            self.sms_retry_at = Some(now + period);
+        }
     }
 
     fn on_sms_result(&mut self, now: u64, id: u64, ok: bool) {
-        self.sms_inflight.remove(&id);
-        let Some(sms) = self.d.outbox.get(&id) else {
+        let Some(sms) = self.d.outbox.get_mut(&id) else {
             return;
         };
+        sms.awaiting_since_us = None;
+        self.dirty = true;
         let alert = sms.alert;
         if ok {
             self.d.outbox.remove(&id);
@@ -859,7 +871,14 @@ impl PhoneApp {
         } else {
             self.log(format!("SMS {id} not sent: kept for retry"));
             self.feedback(alert, VibrationPattern::Failed);
-            let retry = now + u64::from(self.cfg.timings.sms_retry_s) * S;
+            // With the network up (it may just have come back), try again shortly;
+            // without it, at the retry period and as soon as it returns.
+            let wait = if self.network {
+                SMS_QUICK_RETRY_US
+            } else {
+                u64::from(self.cfg.timings.sms_retry_s) * S
+            };
+            let retry = now + wait;
             self.sms_retry_at = Some(self.sms_retry_at.map_or(retry, |r| r.min(retry)));
         }
     }
@@ -1040,7 +1059,7 @@ impl PhoneApp {
                 .push_back(Command::Warn(Warning::ButtonDisconnected));
         }
         if self.sms_retry_at.is_some_and(|t| t <= now) {
-            self.retry_outbox(now);
+            self.retry_outbox(now, true);
         }
     }
 }

@@ -79,6 +79,9 @@ pub struct OutSms {
     pub alert: u64,
     /// Send attempts so far.
     pub attempts: u32,
+    /// Handed to the SMS service at this time (UTC µs) and its result not yet known.
+    #[serde(default)]
+    pub awaiting_since_us: Option<u64>,
 }
 
 /// One contact's alert calls.

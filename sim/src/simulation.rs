@@ -300,6 +300,10 @@ impl Simulation {
         sim.note(Layer::Link, "connected".into());
         sim.give_button(Input::Connected);
         sim.give_phone_gatt(GattEvent::Connected(button_addr));
+        if !sim.platform.network {
+            // The platform reports the network state to a starting app.
+            sim.give_phone(phone::Input::Network { available: false });
+        }
         Ok(sim)
     }
 

@@ -181,3 +181,20 @@ fn regression_connection_request_survives_advertising_interval_change() {
     ];
     check(10_000_221_348_908_534_117, &ops).expect("every alert exactly once");
 }
+
+/// Found by the property test in CI: a conference SMS sent twice.
+#[test]
+fn regression_conference_sms_once_across_restart() {
+    let ops = [
+        (1, Op::Outage(5)),
+        (6, Op::Loss(26)),
+        (1, Op::Outage(639)),
+        (15, Op::Press(2)),
+        (1, Op::Loss(0)),
+        (287, Op::Press(2)),
+        (85, Op::Replay),
+        (168, Op::Loss(16)),
+        (83, Op::Restart),
+    ];
+    check(5_676_000_016_732_031_451, &ops).expect("every alert exactly once");
+}
