@@ -64,7 +64,8 @@ impl SisFallReader {
                 if body_end == 0 {
                     "end of line".to_string()
                 } else {
-                    excerpt(&line[body_end.saturating_sub(1)..body_end])
+                    // The last character (not byte: the line may hold any UTF-8).
+                    excerpt(&body.chars().last().map(String::from).unwrap_or_default())
                 },
             ));
         };

@@ -271,7 +271,7 @@ fn overlong_line_is_an_error() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400), fmt in 0..3usize) {
@@ -304,4 +304,21 @@ proptest! {
             }
         }
     }
+}
+
+/// Found by `random_bytes_never_panic`: a multi-byte character where `;` was expected.
+#[test]
+fn sisfall_line_ending_in_a_multibyte_character_is_an_error() {
+    let r = TraceReader::from_reader(
+        Path::new("D01_SA01_R01.txt"),
+        TraceFormat::SisFall,
+        Box::new(std::io::Cursor::new(vec![194u8, 128])),
+    )
+    .and_then(|mut r| {
+        r.next().unwrap_or(Ok(Record {
+            t_us: 0,
+            kind: RecordKind::BatteryMv(0),
+        }))
+    });
+    assert!(r.is_err(), "{r:?}");
 }
