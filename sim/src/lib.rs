@@ -1,58 +1,48 @@
-//! The harness: a deterministic discrete-event simulation of the alarm button, the
-//! virtual BLE link and the phone app on a simulated platform, plus the cucumber World,
-//! the step catalogue, the runner and reports behind the `sim` binary.
+//! The `sim` binary's library: the tools behind its subcommands — fall-detector
+//! evaluation ([`falls_eval`]), battery estimate ([`battery`]), fleet runs ([`fleet`]),
+//! the benchmark figures ([`bench`]), trace generation ([`gen_traces`]) — and the
+//! harness's layer crates re-exported under their historical paths:
 //!
-//! - [`sched`]: virtual clock and event queue; [`rng`]: seeded streams;
-//! - [`link`]: the virtual BLE link; [`platform`]: SMS network, telephony, GPS, storage;
-//! - [`hand`]: the model of the wearer's hand;
-//! - [`simulation`]: ties button, link, phone and platform together;
-//! - [`timeline`]: what happened, rendered for humans, snapshots and determinism checks;
-//! - [`steps`]: the Gherkin vocabulary and the World; [`runner`]: running feature files;
-//! - [`virtual_client`]: the GATT-client port over the simulator; [`conformance`]: the
-//!   port's conformance suite; `hil` (feature `hil`): the btleplug adapter and rig runs.
-//! - [`report`]: self-contained HTML reports with plots (replays and suite runs).
+//! - `sim_traces` ([`trace`], [`tracegen`]): trace readers and generator;
+//! - `sim_world` ([`sched`], [`rng`], [`link`], [`platform`], [`hand`], [`simulation`],
+//!   [`timeline`], [`capture`], [`virtual_client`], [`conformance`]): the world;
+//! - `sim_steps` ([`steps`], [`runner`], [`report`]): the domain language and runner;
+//! - `sim_rig` (`hil`, feature `hil`): hardware in the loop.
 
 pub mod battery;
 pub mod bench;
-pub mod capture;
-pub mod conformance;
 pub mod falls_eval;
 pub mod fleet;
-pub mod hand;
-#[cfg(feature = "hil")]
-pub mod hil;
-pub mod link;
-pub mod platform;
-pub mod report;
-pub mod rng;
-pub mod runner;
-pub mod sched;
-pub mod simulation;
-pub mod steps;
-pub mod timeline;
-pub mod trace;
-pub mod tracegen;
-pub mod virtual_client;
+pub mod gen_traces;
 
-/// Errors of the harness.
+#[cfg(feature = "hil")]
+pub use sim_rig::hil;
+pub use sim_steps::{report, runner, steps};
+pub use sim_traces as trace;
+pub use sim_traces::gen as tracegen;
+pub use sim_world::{
+    capture, conformance, hand, link, platform, rng, sched, simulation, timeline, virtual_client,
+};
+
+/// Errors of the tools.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
-    /// A device profile problem.
+    /// The world could not be built or run.
     #[error(transparent)]
-    Device(#[from] device_model::DeviceError),
-    /// A phone configuration problem.
+    World(#[from] sim_world::WorldError),
+    /// A run failed to start.
     #[error(transparent)]
-    Phone(#[from] phone::PhoneError),
+    Run(#[from] sim_steps::RunError),
     /// A scenario set-up problem.
     #[error("{0}")]
     Setup(String),
     /// A trace cannot be read.
     #[error(transparent)]
-    Trace(#[from] trace::TraceError),
+    Trace(#[from] sim_traces::TraceError),
     /// Hardware in the loop: no adapter, no bus, a device that does not answer.
     #[cfg(feature = "hil")]
     #[error(transparent)]
-    Hil(#[from] hil::HilError),
+    Hil(#[from] sim_rig::hil::HilError),
     /// A file could not be read or written.
     #[error("{path}: {message}")]
     Io {

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 pub fn run(_args: &[String]) -> Result<()> {
     let dir = crate::tune_falls::workspace_root().join("scenarios/traces");
     let paths =
-        sim::tracegen::write_all(&dir).with_context(|| format!("writing {}", dir.display()))?;
+        sim::gen_traces::write_all(&dir).with_context(|| format!("writing {}", dir.display()))?;
     for p in paths {
         println!("wrote {}", p.display());
     }

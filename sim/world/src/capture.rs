@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::link::Dir;
 use crate::simulation::{Simulation, EPOCH_UTC_MS};
-use crate::SimError;
+use crate::WorldError;
 
 /// Microseconds between 0 AD and the Unix epoch, as btsnoop counts.
 const BTSNOOP_EPOCH_DELTA_US: u64 = 0x00dc_ddb3_0f2f_8000;
@@ -48,8 +48,8 @@ pub fn btsnoop_bytes(sim: &Simulation) -> Vec<u8> {
 }
 
 /// Write the capture of a simulation to `path`.
-pub fn write_btsnoop(path: &Path, sim: &Simulation) -> Result<(), SimError> {
-    let io = |e: std::io::Error| SimError::Io {
+pub fn write_btsnoop(path: &Path, sim: &Simulation) -> Result<(), WorldError> {
+    let io = |e: std::io::Error| WorldError::Io {
         path: path.display().to_string(),
         message: e.to_string(),
     };

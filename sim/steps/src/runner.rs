@@ -25,7 +25,7 @@ use futures::FutureExt as _;
 use crate::rng::derive_seed;
 use crate::steps::world::ScenarioMeta;
 use crate::steps::{self, AlarmWorld, Kind};
-use crate::SimError;
+use crate::RunError;
 
 /// What to run and how (also the arguments of `sim run`).
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -188,7 +188,7 @@ fn split_path(p: &str) -> (PathBuf, Option<usize>) {
 }
 
 /// All `.feature` files under the given paths, sorted, with their line selections.
-pub fn collect_features(paths: &[String]) -> Result<Vec<(PathBuf, Option<usize>)>, SimError> {
+pub fn collect_features(paths: &[String]) -> Result<Vec<(PathBuf, Option<usize>)>, RunError> {
     let mut out = Vec::new();
     for p in paths {
         let (path, line) = split_path(p);
@@ -200,7 +200,7 @@ pub fn collect_features(paths: &[String]) -> Result<Vec<(PathBuf, Option<usize>)
         } else if path.is_file() {
             out.push((path, line));
         } else {
-            return Err(SimError::Io {
+            return Err(RunError::Io {
                 path: path.display().to_string(),
                 message: "no such file or folder".into(),
             });
@@ -209,8 +209,8 @@ pub fn collect_features(paths: &[String]) -> Result<Vec<(PathBuf, Option<usize>)
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SimError> {
-    let rd = std::fs::read_dir(dir).map_err(|e| SimError::Io {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), RunError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| RunError::Io {
         path: dir.display().to_string(),
         message: e.to_string(),
     })?;
@@ -473,13 +473,13 @@ fn run_once(
     quiet: bool,
     outcomes: Outcomes,
     progress: Option<&indicatif::ProgressBar>,
-) -> Result<(), SimError> {
+) -> Result<(), RunError> {
     let jobs = match opts.jobs {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     } as u64;
     let bufs: Vec<[SharedBuf; 3]> = (0..jobs).map(|_| Default::default()).collect();
-    std::thread::scope(|scope| -> Result<(), SimError> {
+    std::thread::scope(|scope| -> Result<(), RunError> {
         let mut handles = Vec::new();
         for (t, b) in bufs.iter().enumerate() {
             let outcomes = outcomes.clone();
@@ -498,12 +498,12 @@ fn run_once(
                     };
                     run_once_here(opts, files, sinks, part, outcomes, progress)
                 })
-                .map_err(|e| SimError::Setup(format!("cannot start a runner thread: {e}")))?;
+                .map_err(|e| RunError::Setup(format!("cannot start a runner thread: {e}")))?;
             handles.push(h);
         }
         for h in handles {
             h.join()
-                .map_err(|_| SimError::Setup("a runner thread panicked".into()))??;
+                .map_err(|_| RunError::Setup("a runner thread panicked".into()))??;
         }
         Ok(())
     })?;
@@ -516,9 +516,9 @@ fn run_once(
             let _ = io::stdout().write_all(&c);
         }
     }
-    let write = |p: &Option<PathBuf>, bytes: Vec<u8>| -> Result<(), SimError> {
+    let write = |p: &Option<PathBuf>, bytes: Vec<u8>| -> Result<(), RunError> {
         match p {
-            Some(p) => std::fs::write(p, bytes).map_err(|e| SimError::Io {
+            Some(p) => std::fs::write(p, bytes).map_err(|e| RunError::Io {
                 path: p.display().to_string(),
                 message: e.to_string(),
             }),
@@ -538,7 +538,7 @@ fn run_once_here(
     part: Option<(u64, u64)>,
     outcomes: Outcomes,
     progress: Option<indicatif::ProgressBar>,
-) -> Result<(), SimError> {
+) -> Result<(), RunError> {
     let Sinks {
         console,
         junit,
@@ -553,13 +553,13 @@ fn run_once_here(
     let tags = match &opts.tags {
         Some(t) => Some(
             gherkin::tagexpr::TagOperation::from_str(t)
-                .map_err(|e| SimError::Setup(format!("bad tag expression {t:?}: {e}")))?,
+                .map_err(|e| RunError::Setup(format!("bad tag expression {t:?}: {e}")))?,
         ),
         None => None,
     };
     let name = match &opts.name {
         Some(n) => Some(
-            regex::Regex::new(n).map_err(|e| SimError::Setup(format!("bad --name regex: {e}")))?,
+            regex::Regex::new(n).map_err(|e| RunError::Setup(format!("bad --name regex: {e}")))?,
         ),
         None => None,
     };
@@ -784,7 +784,7 @@ fn slug(m: &ScenarioMeta) -> String {
 }
 
 /// Run the features.
-pub fn run(opts: &RunOptions) -> Result<RunSummary, SimError> {
+pub fn run(opts: &RunOptions) -> Result<RunSummary, RunError> {
     let paths = if opts.paths.is_empty() {
         vec!["features".to_string()]
     } else {
@@ -796,7 +796,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, SimError> {
         summary.problems.extend(validate_feature(f));
     }
     if let Some(dir) = &opts.capture {
-        std::fs::create_dir_all(dir).map_err(|e| SimError::Io {
+        std::fs::create_dir_all(dir).map_err(|e| RunError::Io {
             path: dir.display().to_string(),
             message: e.to_string(),
         })?;
@@ -824,7 +824,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, SimError> {
             .filter_map(|o| o.section.clone())
             .collect();
         std::fs::write(path, crate::report::suite_report("sim run", &sections)).map_err(|e| {
-            SimError::Io {
+            RunError::Io {
                 path: path.display().to_string(),
                 message: e.to_string(),
             }

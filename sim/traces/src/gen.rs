@@ -302,19 +302,14 @@ pub fn to_jsonl(activity: Activity, seed: u64) -> String {
     s
 }
 
-/// Writes every activity's trace (default seeds) into `dir` as
-/// `<name>.jsonl`; returns the paths written.
-pub fn write_all(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+/// Writes every activity's trace (default seeds) into `dir` as `<name>.jsonl`;
+/// returns the paths written.
+pub fn write_activities(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut out = Vec::new();
     for a in Activity::ALL {
         let path = dir.join(format!("{}.jsonl", a.name()));
         std::fs::write(&path, to_jsonl(a, a.default_seed()))?;
-        out.push(path);
-    }
-    for &(name, seed, groups) in crate::hand::BUTTON_TRACES {
-        let path = dir.join(format!("{name}.jsonl"));
-        std::fs::write(&path, crate::hand::button_trace_jsonl(name, seed, groups))?;
         out.push(path);
     }
     Ok(out)
@@ -323,9 +318,6 @@ pub fn write_all(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::falls_eval::{resample_trace, run_detector};
-    use device_model::accel::AccelConfig;
-    use device_model::fall::FallDetectorConfig;
 
     #[test]
     fn deterministic_from_seed() {
@@ -337,57 +329,5 @@ mod tests {
             to_jsonl(Activity::Walking, 7),
             to_jsonl(Activity::Walking, 8)
         );
-    }
-
-    #[test]
-    fn default_detector_detects_the_fall_only() {
-        let dir = std::env::temp_dir().join(format!("tracegen-test-{}", std::process::id()));
-        let paths = write_all(&dir).expect("write traces");
-        let accel = AccelConfig::default();
-        for (a, p) in Activity::ALL.iter().zip(&paths) {
-            let samples = resample_trace(p, &accel).expect("readable");
-            let (first, count) =
-                run_detector(&samples, &FallDetectorConfig::default(), accel.odr_hz);
-            if a.is_fall() {
-                assert_eq!(count, 1, "{}: {first:?}", a.name());
-            } else {
-                assert_eq!(count, 0, "{}: {first:?}", a.name());
-            }
-            // Several seeds, to check it is not luck.
-            for seed in 10..14 {
-                let text = to_jsonl(*a, seed);
-                let q = dir.join(format!("{}-{seed}.jsonl", a.name()));
-                std::fs::write(&q, text).expect("write");
-                let samples = resample_trace(&q, &accel).expect("readable");
-                let (_, count) =
-                    run_detector(&samples, &FallDetectorConfig::default(), accel.odr_hz);
-                assert_eq!(count, usize::from(a.is_fall()), "{} seed {seed}", a.name());
-            }
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn committed_traces_are_up_to_date() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/traces");
-        for a in Activity::ALL {
-            let p = dir.join(format!("{}.jsonl", a.name()));
-            let on_disk = std::fs::read_to_string(&p).unwrap_or_default();
-            assert!(
-                on_disk == to_jsonl(a, a.default_seed()),
-                "{} is stale: run `cargo xtask gen-traces`",
-                p.display()
-            );
-            assert!(on_disk.len() < 300_000);
-        }
-        for &(name, seed, groups) in crate::hand::BUTTON_TRACES {
-            let p = dir.join(format!("{name}.jsonl"));
-            let on_disk = std::fs::read_to_string(&p).unwrap_or_default();
-            assert!(
-                on_disk == crate::hand::button_trace_jsonl(name, seed, groups),
-                "{} is stale: run `cargo xtask gen-traces`",
-                p.display()
-            );
-        }
     }
 }

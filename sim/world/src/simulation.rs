@@ -28,7 +28,7 @@ use crate::rng::{Component, Stream};
 use crate::sched::{Micros, Scheduler, MILLI, SECOND};
 use crate::timeline::{Layer, Timeline};
 use crate::trace::{open_trace, Record, RecordKind, TraceError, TraceReader};
-use crate::SimError;
+use crate::WorldError;
 
 /// UTC at virtual time zero: 2026-01-05 09:00:00 UTC (a Monday morning).
 pub const EPOCH_UTC_MS: u64 = 1_767_603_600_000;
@@ -211,8 +211,8 @@ pub struct Simulation {
 
 impl Simulation {
     /// Build the world at t = 0: the button bonded and connected, the app running.
-    pub fn new(setup: Setup) -> Result<Self, SimError> {
-        setup.profile.validate().map_err(SimError::Device)?;
+    pub fn new(setup: Setup) -> Result<Self, WorldError> {
+        setup.profile.validate().map_err(WorldError::Device)?;
         let mut platform_rng = Stream::new(setup.seed, Component::Platform);
         let key = BondKey(platform_rng.bytes());
         let contacts = if setup.contacts.is_empty() {
@@ -220,7 +220,7 @@ impl Simulation {
         } else {
             setup.contacts.clone()
         };
-        let mut app_config = AppConfig::new(contacts).map_err(SimError::Phone)?;
+        let mut app_config = AppConfig::new(contacts).map_err(WorldError::Phone)?;
         if let Some(m) = &setup.message {
             app_config.texts.alert_message = m.clone();
         }
@@ -233,7 +233,7 @@ impl Simulation {
                 .iter()
                 .find(|c| &c.name == who || &c.phone == who)
                 .map(|c| c.phone.clone())
-                .ok_or_else(|| SimError::Setup(format!("no contact named {who:?}")))?;
+                .ok_or_else(|| WorldError::Setup(format!("no contact named {who:?}")))?;
             platform.answering.insert(number, *a);
         }
         // The connection timing is the button's (its power profile was derived for it).

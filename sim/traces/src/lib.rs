@@ -1,4 +1,6 @@
-//! Streaming trace readers for the formats of SPEC §5.
+//! Streaming trace readers for the formats of SPEC §5, and the physical model that
+//! generates the synthetic accelerometer traces of `scenarios/traces/` ([`gen`]).
+//! This crate depends on nothing of the workspace.
 //!
 //! - native JSON Lines ([`jsonl`]): a header object
 //!   `{"trace":"alarm-button","version":1,...}` then one record per line;
@@ -15,6 +17,7 @@
 //! otherwise by sniffing the first byte(s).
 
 pub mod csv;
+pub mod gen;
 pub mod jsonl;
 pub mod sisfall;
 
