@@ -8,6 +8,7 @@
 //!
 //! - [`config`]: contacts (E.164), texts, timings;
 //! - [`gatt`]: the GATT-client port (trait) and its commands and events;
+//! - [`note`]: the app's log lines, typed ([`AppNote`]);
 //! - [`store`]: what survives an app restart;
 //! - [`text`]: how positions and times are written in messages;
 //! - [`app`]: the state machine.
@@ -15,12 +16,14 @@
 pub mod app;
 pub mod config;
 pub mod gatt;
+pub mod note;
 pub mod store;
 pub mod text;
 
 pub use app::{CallUpdate, Command, Input, PhoneApp, Warning};
 pub use config::{AppConfig, Contact};
 pub use gatt::{DeviceId, GattClient, GattCommand, GattEvent};
+pub use note::{AppNote, CancelledBy, RejectReason};
 pub use store::Durable;
 pub use text::Fix;
 
