@@ -11,12 +11,15 @@
 //! - [`note`]: the app's log lines, typed ([`AppNote`]);
 //! - [`store`]: what survives an app restart;
 //! - [`text`]: how positions and times are written in messages;
-//! - [`app`]: the state machine.
+//! - [`app`]: the state machine;
+//! - [`platform`]: the platform port (trait): SMS, calls, location, siren, recorder,
+//!   warnings, durable storage, log.
 
 pub mod app;
 pub mod config;
 pub mod gatt;
 pub mod note;
+pub mod platform;
 pub mod store;
 pub mod text;
 
@@ -24,6 +27,7 @@ pub use app::{CallUpdate, Command, Input, PhoneApp, Warning};
 pub use config::{AppConfig, Contact};
 pub use gatt::{DeviceId, GattClient, GattCommand, GattEvent};
 pub use note::{AppNote, CancelledBy, RejectReason};
+pub use platform::Platform;
 pub use store::Durable;
 pub use text::Fix;
 
