@@ -271,6 +271,13 @@ impl PhoneApp {
         self.out.pop_front()
     }
 
+    /// Put back, at the head of the queue, a command the host could not execute: it
+    /// is the next one [`PhoneApp::poll_command`] returns, so nothing queued after it
+    /// runs before it (see [`crate::host::drain`]).
+    pub(crate) fn unpoll(&mut self, cmd: Command) {
+        self.out.push_front(cmd);
+    }
+
     /// Handle an input at `now` (UTC µs).
     pub fn handle(&mut self, now: u64, input: Input) {
         self.handle_timeout(now);

@@ -2,14 +2,15 @@
 //! central ([`crate::GattClient`]): SMS, telephony, conference, location, siren,
 //! recorder, notifications, durable storage and the log.
 //!
-//! There is one method per non-GATT [`crate::Command`]; the host loop
+//! There is one method per non-GATT [`crate::Command`]; [`crate::host::apply`]
 //! dispatches each command to it. A call only starts an operation: its outcome, when
 //! there is one, comes back later as an [`crate::Input`] that the host feeds to
 //! [`crate::PhoneApp::handle`]. Each method says which input answers it.
 //!
 //! Errors: an `Err` means the platform could not even start the operation (the port is
 //! broken, not "the SMS was refused" — that is [`crate::Input::SmsResult`]). The host
-//! loop stops at the first error so that nothing after a failed command runs before it.
+//! loop stops at the first error so that nothing after a failed command runs before it
+//! (see [`crate::host::drain`]).
 
 use crate::app::Warning;
 use crate::note::AppNote;
