@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::AppConfig;
 use crate::gatt::{DeviceId, GattCommand, GattEvent};
+use crate::note::{hex, AppNote, CancelledBy, RejectReason};
 use crate::store::{
     ActiveRecording, Alert, AlertKind, CallTask, Countdown, Durable, EventRecord, OutSms, Recording,
 };
@@ -164,8 +165,8 @@ pub enum Command {
     Warn(Warning),
     /// Write the durable state; durable before the next command runs.
     Persist(Vec<u8>),
-    /// A line for the log.
-    Log(String),
+    /// A line for the log ([`AppNote`]'s `Display` is the text).
+    Note(AppNote),
 }
 
 /// The app.
@@ -206,7 +207,7 @@ impl PhoneApp {
         if app.d.next_id == 0 {
             app.d.next_id = 1;
         }
-        app.log("app started".into());
+        app.note(AppNote::Started);
         if app.d.bond.is_some() {
             app.out.push_back(Command::Gatt(GattCommand::StartScan));
         }
@@ -253,8 +254,8 @@ impl PhoneApp {
         self.connected.is_some()
     }
 
-    fn log(&mut self, s: String) {
-        self.out.push_back(Command::Log(s));
+    fn note(&mut self, n: AppNote) {
+        self.out.push_back(Command::Note(n));
     }
 
     fn persist(&mut self) {
@@ -270,6 +271,13 @@ impl PhoneApp {
         self.out.pop_front()
     }
 
+    /// Put back, at the head of the queue, a command the host could not execute: it
+    /// is the next one [`PhoneApp::poll_command`] returns, so nothing queued after it
+    /// runs before it (see [`crate::host::drain`]).
+    pub(crate) fn unpoll(&mut self, cmd: Command) {
+        self.out.push_front(cmd);
+    }
+
     /// Handle an input at `now` (UTC µs).
     pub fn handle(&mut self, now: u64, input: Input) {
         self.handle_timeout(now);
@@ -281,12 +289,12 @@ impl PhoneApp {
             Input::Network { available } => {
                 self.network = available;
                 if available {
-                    self.log("cellular network back".into());
+                    self.note(AppNote::NetworkBack);
                     self.retry_outbox(now, false);
                 }
             }
             Input::RecordingStopped { id, content } => self.on_recording(now, id, &content),
-            Input::UserCancel => self.cancel_countdown("the wearer on the phone"),
+            Input::UserCancel => self.cancel_countdown(CancelledBy::PhoneCancel),
         }
     }
 
@@ -330,7 +338,7 @@ impl PhoneApp {
                 self.connected = Some(device.clone());
                 self.disconnected_since = None;
                 self.disconnect_warned = false;
-                self.log(format!("connected to {device}"));
+                self.note(AppNote::Connected(device.clone()));
                 for char in [EVENT_CHAR, BATTERY_LEVEL_CHAR] {
                     self.out.push_back(Command::Gatt(GattCommand::Subscribe {
                         device: device.clone(),
@@ -375,7 +383,7 @@ impl PhoneApp {
     fn on_disconnected(&mut self, now: u64, device: DeviceId) {
         self.disconnected_since = Some(now);
         self.writes.clear();
-        self.log(format!("disconnected from {device}"));
+        self.note(AppNote::Disconnected(device));
     }
 
     fn write(&mut self, cmd: DeviceCommand, acking: Option<u32>) {
@@ -396,43 +404,35 @@ impl PhoneApp {
         if self.connected.is_some() {
             self.write(DeviceCommand::Vibrate(p), None);
         } else {
-            self.log(format!("button not connected: cannot vibrate {}", p.name()));
+            self.note(AppNote::CannotVibrate(p));
         }
     }
 
-    fn reject(&mut self, why: String) {
+    fn reject(&mut self, why: RejectReason) {
         self.d.rejected += 1;
         self.dirty = true;
-        self.log(format!("rejected event: {why}"));
+        self.note(AppNote::Rejected(why));
     }
 
     fn on_event_frame(&mut self, now: u64, device: &DeviceId, value: &[u8]) {
         let Some(bond) = self.d.bond.clone().filter(|b| &b.device == device) else {
-            return self.reject(format!("from unbonded device {device}"));
+            return self.reject(RejectReason::UnbondedDevice(device.clone()));
         };
         let frame = match EventFrame::open(value, &BondKey(bond.key)) {
-            Err(e) => return self.reject(format!("malformed: {e}")),
-            Ok(None) => {
-                return self.reject("authentication tag does not match (tampered or forged)".into())
-            }
+            Err(e) => return self.reject(RejectReason::Malformed(e)),
+            Ok(None) => return self.reject(RejectReason::BadTag),
             Ok(Some(f)) => f,
         };
         if let Some(rec) = self.d.events.get(&frame.seq) {
             if rec.ack_confirmed {
-                return self.reject(format!(
-                    "replay of event #{} already acknowledged",
-                    frame.seq
-                ));
+                return self.reject(RejectReason::ReplayAcknowledged { seq: frame.seq });
             }
-            self.log(format!(
-                "event #{} again (ack not confirmed): acknowledged again",
-                frame.seq
-            ));
+            self.note(AppNote::Retransmission { seq: frame.seq });
             self.persist();
             return self.write(DeviceCommand::Ack { seq: frame.seq }, Some(frame.seq));
         }
         if frame.seq <= self.d.pruned_through {
-            return self.reject(format!("replay of old event #{}", frame.seq));
+            return self.reject(RejectReason::ReplayOld { seq: frame.seq });
         }
         let now_ms = now / 1000;
         let event_ms = if frame.clock_synced() {
@@ -456,16 +456,12 @@ impl PhoneApp {
                 self.d.pruned_through = s;
             }
         }
-        self.log(format!(
-            "event #{} {} received{}",
-            frame.seq,
-            frame.kind.name(),
-            if late {
-                format!(" late (happened {})", utc(event_ms))
-            } else {
-                String::new()
-            }
-        ));
+        self.note(AppNote::EventReceived {
+            seq: frame.seq,
+            kind: frame.kind,
+            event_ms,
+            late,
+        });
         self.act(now, frame.kind, &frame.payload, event_ms, late);
         // Recorded and acted on in one durable write, then acknowledged.
         self.persist();
@@ -478,7 +474,7 @@ impl PhoneApp {
         match kind {
             EventKind::Single => {
                 if self.d.countdown.is_some() {
-                    self.cancel_countdown("a press on the button");
+                    self.cancel_countdown(CancelledBy::ButtonPress);
                 } else {
                     self.new_alert(now, AlertKind::Help, event_ms, late, self.all_contacts());
                 }
@@ -539,7 +535,7 @@ impl PhoneApp {
             }
             EventKind::Triple => {
                 self.stop_siren_and_recording();
-                self.cancel_countdown("\"I am safe\"");
+                self.cancel_countdown(CancelledBy::IAmSafe);
                 let window_ms = u64::from(self.cfg.timings.safe_window_s) * 1000;
                 let since = (now / 1000).saturating_sub(window_ms);
                 let mut to: Vec<String> = self
@@ -552,7 +548,7 @@ impl PhoneApp {
                 to.sort();
                 to.dedup();
                 if to.is_empty() {
-                    self.log("\"I am safe\": nobody was alerted in the window, no SMS".into());
+                    self.note(AppNote::SafeNobodyAlerted);
                 } else {
                     self.new_alert(now, AlertKind::Safe, event_ms, late, to);
                 }
@@ -564,7 +560,7 @@ impl PhoneApp {
                     .last_fall_ms
                     .is_some_and(|t| event_ms < t + refractory)
                 {
-                    self.log("fall within the refractory period: not raised again".into());
+                    self.note(AppNote::FallRefractory);
                     return;
                 }
                 self.d.last_fall_ms = Some(event_ms);
@@ -579,7 +575,7 @@ impl PhoneApp {
                     seconds: secs,
                 });
                 self.vibrate(VibrationPattern::Countdown);
-                self.log(format!("fall countdown started ({secs} s)"));
+                self.note(AppNote::FallCountdownStarted { secs });
             }
             EventKind::LowBattery => {
                 if let Some(&pct) = payload.first() {
@@ -601,7 +597,7 @@ impl PhoneApp {
                 self.d.battery_warned.push(level);
                 self.dirty = true;
                 self.out.push_back(Command::Warn(Warning::BatteryLow(pct)));
-                self.log(format!("button battery at {pct} %"));
+                self.note(AppNote::BatteryLow { pct });
                 break;
             }
         }
@@ -631,32 +627,29 @@ impl PhoneApp {
         let Some(r) = self.d.recording.take().filter(|r| r.id == id) else {
             return;
         };
-        let digest = Sha256::digest(content);
-        let sha256 = digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>();
-        self.log(format!(
-            "recording stored: {} bytes, sha256 {sha256}",
-            content.len()
-        ));
+        let digest: [u8; 32] = Sha256::digest(content).into();
+        let bytes = content.len() as u64;
+        self.note(AppNote::RecordingStored {
+            bytes,
+            sha256: digest,
+        });
         self.d.recordings.push(Recording {
             start_ms: r.start_ms,
             end_ms: now / 1000,
             position: r.position,
-            sha256,
-            bytes: content.len() as u64,
+            sha256: hex(&digest),
+            bytes,
         });
         self.dirty = true;
     }
 
-    fn cancel_countdown(&mut self, by: &str) {
+    fn cancel_countdown(&mut self, by: CancelledBy) {
         if self.d.countdown.take().is_some() {
             self.out.push_back(Command::CountdownAlarm {
                 on: false,
                 seconds: 0,
             });
-            self.log(format!("fall countdown cancelled by {by}"));
+            self.note(AppNote::FallCountdownCancelled(by));
             self.dirty = true;
         }
     }
@@ -869,7 +862,7 @@ impl PhoneApp {
                 }
             }
         } else {
-            self.log(format!("SMS {id} not sent: kept for retry"));
+            self.note(AppNote::SmsNotSent { id });
             self.feedback(alert, VibrationPattern::Failed);
             // With the network up (it may just have come back), try again shortly;
             // without it, at the retry period and as soon as it returns.
@@ -954,7 +947,7 @@ impl PhoneApp {
         }
         let to = c.to.clone();
         self.dirty = true;
-        self.log(format!("call to {to}: {update:?}"));
+        self.note(AppNote::Call { to, update });
     }
 
     // ---- time ------------------------------------------------------------------------
@@ -993,7 +986,7 @@ impl PhoneApp {
             .is_some_and(|t| t + CONNECT_TIMEOUT_US <= now)
         {
             self.connecting = None;
-            self.log("connection attempt timed out: scanning again".into());
+            self.note(AppNote::ConnectTimedOut);
             self.out.push_back(Command::Gatt(GattCommand::StartScan));
         }
         // Fixes not come in time.
@@ -1022,7 +1015,7 @@ impl PhoneApp {
             if let Some(c) = self.d.calls.values_mut().find(|c| c.call_id == Some(id)) {
                 c.ringing_since_us = None;
             }
-            self.log(format!("call {id} unanswered: hung up"));
+            self.note(AppNote::CallUnanswered { id });
             self.on_call(now, id, CallUpdate::Ended);
         }
         self.dial_due(now);
@@ -1038,7 +1031,7 @@ impl PhoneApp {
                     on: false,
                     seconds: 0,
                 });
-                self.log("fall countdown over: alerting contacts".into());
+                self.note(AppNote::FallCountdownOver);
                 self.new_alert(
                     now,
                     AlertKind::Fall,
@@ -1168,8 +1161,19 @@ mod tests {
         let _ = id;
         app.handle(T0 + 4, value(&dev));
         assert_eq!(app.durable().rejected, 1);
+        let replay = drain(&mut app);
+        assert!(
+            replay.contains(&Command::Note(AppNote::Rejected(
+                RejectReason::ReplayAcknowledged { seq: 1 }
+            ))),
+            "{replay:?}"
+        );
         // A stranger's frame is rejected too.
-        app.handle(T0 + 5, value(&DeviceId("BB".into())));
+        let stranger = DeviceId("BB".into());
+        app.handle(T0 + 5, value(&stranger));
         assert_eq!(app.durable().rejected, 2);
+        assert!(drain(&mut app).contains(&Command::Note(AppNote::Rejected(
+            RejectReason::UnbondedDevice(stranger)
+        ))));
     }
 }

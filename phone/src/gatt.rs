@@ -112,7 +112,7 @@ pub trait GattClient {
 
 impl GattCommand {
     /// Apply this command to a client.
-    pub fn apply<C: GattClient>(&self, client: &mut C) -> Result<(), C::Error> {
+    pub fn apply<C: GattClient + ?Sized>(&self, client: &mut C) -> Result<(), C::Error> {
         match self {
             GattCommand::StartScan => client.start_scan(),
             GattCommand::StopScan => client.stop_scan(),

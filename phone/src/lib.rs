@@ -8,19 +8,30 @@
 //!
 //! - [`config`]: contacts (E.164), texts, timings;
 //! - [`gatt`]: the GATT-client port (trait) and its commands and events;
+//! - [`note`]: the app's log lines, typed ([`AppNote`]);
 //! - [`store`]: what survives an app restart;
 //! - [`text`]: how positions and times are written in messages;
-//! - [`app`]: the state machine.
+//! - [`app`]: the state machine;
+//! - [`platform`]: the platform port (trait): SMS, calls, location, siren, recorder,
+//!   warnings, durable storage, log;
+//! - [`host`]: the host loop applying the app's commands to both ports, so that a host
+//!   only implements [`GattClient`] and [`Platform`].
 
 pub mod app;
 pub mod config;
 pub mod gatt;
+pub mod host;
+pub mod note;
+pub mod platform;
 pub mod store;
 pub mod text;
 
 pub use app::{CallUpdate, Command, Input, PhoneApp, Warning};
 pub use config::{AppConfig, Contact};
 pub use gatt::{DeviceId, GattClient, GattCommand, GattEvent};
+pub use host::HostError;
+pub use note::{AppNote, CancelledBy, RejectReason};
+pub use platform::Platform;
 pub use store::Durable;
 pub use text::Fix;
 
