@@ -1071,16 +1071,8 @@ impl Simulation {
     }
 
     fn exec(&mut self, c: Command) {
-        if let Command::Log(line) = &c {
-            // The app logs "event #N kind received" once per newly recorded event.
-            if let Some(seq) = line
-                .strip_prefix("event #")
-                .filter(|r| r.contains(" received"))
-                .and_then(|r| r.split(' ').next())
-                .and_then(|n| n.parse().ok())
-            {
-                self.series.received.push((self.now, seq));
-            }
+        if let Command::Note(phone::AppNote::EventReceived { seq, .. }) = &c {
+            self.series.received.push((self.now, *seq));
         }
         match &c {
             Command::SendSms { to, .. } => self.mark("sms", to.clone()),
@@ -1284,7 +1276,7 @@ impl Simulation {
                 self.note(Layer::Platform, format!("warning shown: {w:?}"));
             }
             Command::Persist(bytes) => self.platform.storage = Some(bytes),
-            Command::Log(s) => self.note(Layer::Phone, s),
+            Command::Note(n) => self.note(Layer::Phone, n.to_string()),
         }
     }
 

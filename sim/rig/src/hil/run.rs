@@ -509,7 +509,7 @@ impl Rig<'_> {
                 self.note(format!("warning {w:?}"));
                 self.record.warnings.push(w);
             }
-            Command::Log(s) => self.note(format!("phone: {s}")),
+            Command::Note(n) => self.note(format!("phone: {n}")),
         }
     }
 
