@@ -479,103 +479,13 @@ impl PhoneApp {
                     self.new_alert(now, AlertKind::Help, event_ms, late, self.all_contacts());
                 }
             }
-            EventKind::Double => {
-                let room = self.d.id();
-                let url = format!("{}{room}", self.cfg.conference_base_url);
-                self.new_alert(
-                    now,
-                    AlertKind::Conference { url: url.clone() },
-                    event_ms,
-                    late,
-                    self.all_contacts(),
-                );
-                for to in self.all_contacts() {
-                    let task = self.d.id();
-                    self.d.calls.insert(
-                        task,
-                        CallTask {
-                            to,
-                            attempts: 0,
-                            dial_at_us: Some(now),
-                            call_id: None,
-                            ringing_since_us: None,
-                            done: false,
-                        },
-                    );
-                }
-                self.out.push_back(Command::JoinConference {
-                    url,
-                    mic_on: true,
-                    speaker_muted: true,
-                });
-                self.dial_due(now);
-            }
-            EventKind::Long => {
-                if self.d.siren_on || self.d.recording.is_some() {
-                    self.stop_siren_and_recording();
-                } else {
-                    self.d.siren_on = true;
-                    self.out.push_back(Command::Siren {
-                        on: true,
-                        volume_pct: 100,
-                        override_silent: true,
-                    });
-                    let id = self.d.id();
-                    self.d.recording = Some(ActiveRecording {
-                        id,
-                        start_ms: now / 1000,
-                        position: self.d.last_fix,
-                    });
-                    self.out.push_back(Command::StartRecording {
-                        id,
-                        button_mic: true,
-                    });
-                    self.vibrate(VibrationPattern::Sent);
-                }
-            }
-            EventKind::Triple => {
-                self.stop_siren_and_recording();
-                self.cancel_countdown(CancelledBy::IAmSafe);
-                let window_ms = u64::from(self.cfg.timings.safe_window_s) * 1000;
-                let since = (now / 1000).saturating_sub(window_ms);
-                let mut to: Vec<String> = self
-                    .d
-                    .alerted
-                    .iter()
-                    .filter(|(_, t)| *t >= since)
-                    .map(|(n, _)| n.clone())
-                    .collect();
-                to.sort();
-                to.dedup();
-                if to.is_empty() {
-                    self.note(AppNote::SafeNobodyAlerted);
-                } else {
-                    self.new_alert(now, AlertKind::Safe, event_ms, late, to);
-                }
-            }
+            EventKind::Double => self.on_double(now, event_ms, late),
+            EventKind::Long => self.on_long(now),
+            EventKind::Triple => self.on_triple(now, event_ms, late),
             EventKind::Fall => {
-                let refractory = u64::from(self.cfg.timings.fall_refractory_s) * 1000;
-                if self
-                    .d
-                    .last_fall_ms
-                    .is_some_and(|t| event_ms < t + refractory)
-                {
-                    self.note(AppNote::FallRefractory);
+                if !self.on_fall(now, event_ms, late) {
                     return;
                 }
-                self.d.last_fall_ms = Some(event_ms);
-                let secs = self.cfg.timings.fall_countdown_s;
-                self.d.countdown = Some(Countdown {
-                    ends_at_us: now + u64::from(secs) * S,
-                    event_ms,
-                    late,
-                });
-                self.out.push_back(Command::CountdownAlarm {
-                    on: true,
-                    seconds: secs,
-                });
-                self.vibrate(VibrationPattern::Countdown);
-                self.note(AppNote::FallCountdownStarted { secs });
             }
             EventKind::LowBattery => {
                 if let Some(&pct) = payload.first() {
@@ -584,6 +494,115 @@ impl PhoneApp {
             }
         }
         self.dirty = true;
+    }
+
+    /// Double press: SMS with the conference link, alert calls to every contact, the
+    /// wearer's phone joins the conference.
+    fn on_double(&mut self, now: u64, event_ms: u64, late: bool) {
+        let room = self.d.id();
+        let url = format!("{}{room}", self.cfg.conference_base_url);
+        self.new_alert(
+            now,
+            AlertKind::Conference { url: url.clone() },
+            event_ms,
+            late,
+            self.all_contacts(),
+        );
+        for to in self.all_contacts() {
+            let task = self.d.id();
+            self.d.calls.insert(
+                task,
+                CallTask {
+                    to,
+                    attempts: 0,
+                    dial_at_us: Some(now),
+                    call_id: None,
+                    ringing_since_us: None,
+                    done: false,
+                },
+            );
+        }
+        self.out.push_back(Command::JoinConference {
+            url,
+            mic_on: true,
+            speaker_muted: true,
+        });
+        self.dial_due(now);
+    }
+
+    /// Long press: siren and recording on, or both off when already on.
+    fn on_long(&mut self, now: u64) {
+        if self.d.siren_on || self.d.recording.is_some() {
+            return self.stop_siren_and_recording();
+        }
+        self.d.siren_on = true;
+        self.out.push_back(Command::Siren {
+            on: true,
+            volume_pct: 100,
+            override_silent: true,
+        });
+        let id = self.d.id();
+        self.d.recording = Some(ActiveRecording {
+            id,
+            start_ms: now / 1000,
+            position: self.d.last_fix,
+        });
+        self.out.push_back(Command::StartRecording {
+            id,
+            button_mic: true,
+        });
+        self.vibrate(VibrationPattern::Sent);
+    }
+
+    /// Triple press, "I am safe": stops siren, recording and countdown; tells the
+    /// contacts alerted in the window.
+    fn on_triple(&mut self, now: u64, event_ms: u64, late: bool) {
+        self.stop_siren_and_recording();
+        self.cancel_countdown(CancelledBy::IAmSafe);
+        let window_ms = u64::from(self.cfg.timings.safe_window_s) * 1000;
+        let since = (now / 1000).saturating_sub(window_ms);
+        let mut to: Vec<String> = self
+            .d
+            .alerted
+            .iter()
+            .filter(|(_, t)| *t >= since)
+            .map(|(n, _)| n.clone())
+            .collect();
+        to.sort();
+        to.dedup();
+        if to.is_empty() {
+            self.note(AppNote::SafeNobodyAlerted);
+        } else {
+            self.new_alert(now, AlertKind::Safe, event_ms, late, to);
+        }
+    }
+
+    /// A fall: the countdown starts, unless within the refractory period of the last
+    /// (then nothing changes and this returns false).
+    fn on_fall(&mut self, now: u64, event_ms: u64, late: bool) -> bool {
+        let refractory = u64::from(self.cfg.timings.fall_refractory_s) * 1000;
+        if self
+            .d
+            .last_fall_ms
+            .is_some_and(|t| event_ms < t + refractory)
+        {
+            self.note(AppNote::FallRefractory);
+            return false;
+        }
+        self.d.last_fall_ms = Some(event_ms);
+        let secs = self.cfg.timings.fall_countdown_s;
+        self.d.countdown = Some(Countdown {
+            ends_at_us: now + u64::from(secs) * S,
+            event_ms,
+            late,
+        });
+        self.out.push_back(Command::CountdownAlarm {
+            on: true,
+            seconds: secs,
+        });
+        self.vibrate(VibrationPattern::Countdown);
+        self.note(AppNote::FallCountdownStarted { secs });
+        true
     }
 
     fn all_contacts(&self) -> Vec<String> {
