@@ -107,11 +107,29 @@ pub fn run_wearer(
     fall_trace: &str,
 ) -> Result<WearerOutcome, SimError> {
     let seed = derive_seed(seed, "fleet", &i.to_string(), "");
-    let mut rng = Stream::new(seed, Component::Wearer);
     let span = (hours * 3600.0 * SECOND as f64) as Micros;
-    // Wearer actions: about 3 presses, 2 outages and 0.5 restarts a day; a fall for one
-    // wearer in ten a day.
-    let days = hours / 24.0;
+    let acts = plan_acts(seed, span, hours / 24.0);
+    let setup = Setup {
+        seed,
+        contacts: (1..=CONTACTS).map(generated_contact).collect(),
+        fix: Some((48.8566, 2.3522)),
+        ..Setup::default()
+    };
+    let mut sim = Simulation::new(setup)?;
+    sim.timeline.cap = 2_000;
+    for (t, act) in acts {
+        sim.run_until(t);
+        perform(&mut sim, act, fall_trace)?;
+    }
+    sim.run_until(span);
+    sim.advance(3600 * SECOND);
+    Ok(outcome(&sim))
+}
+
+/// The wearer's actions over `span`: about 3 presses, 2 outages and 0.5 restarts a
+/// day; a fall for one wearer in ten a day; at least 2 minutes apart.
+fn plan_acts(seed: u64, span: Micros, days: f64) -> Vec<(Micros, Act)> {
+    let mut rng = Stream::new(seed, Component::Wearer);
     let mut acts: Vec<(Micros, Act)> = Vec::new();
     let draw = |rate_per_day: f64, rng: &mut Stream| -> u64 {
         let mean = rate_per_day * days;
@@ -139,7 +157,6 @@ pub fn run_wearer(
         acts.push((rng.range(0, span), Act::Restart));
     }
     acts.sort_by_key(|(t, _)| *t);
-    // Keep wearer actions 2 minutes apart.
     let mut last = None::<Micros>;
     acts.retain(|(t, _)| {
         let keep = last.is_none_or(|l| *t >= l + 120 * SECOND);
@@ -148,49 +165,45 @@ pub fn run_wearer(
         }
         keep
     });
+    acts
+}
 
-    let setup = Setup {
-        seed,
-        contacts: (1..=CONTACTS).map(generated_contact).collect(),
-        fix: Some((48.8566, 2.3522)),
-        ..Setup::default()
-    };
-    let mut sim = Simulation::new(setup)?;
-    sim.timeline.cap = 2_000;
-    for (t, act) in acts {
-        sim.run_until(t);
-        match act {
-            Act::Single | Act::Double => {
-                let n = if matches!(act, Act::Single) { 1 } else { 2 };
-                let (edges, _) = sim.hand.presses(sim.now(), n);
-                for (t, d) in edges {
-                    sim.edge_at(t, d);
-                }
+/// Perform one wearer action now.
+fn perform(sim: &mut Simulation, act: Act, fall_trace: &str) -> Result<(), SimError> {
+    match act {
+        Act::Single | Act::Double => {
+            let n = if matches!(act, Act::Single) { 1 } else { 2 };
+            let (edges, _) = sim.hand.presses(sim.now(), n);
+            for (t, d) in edges {
+                sim.edge_at(t, d);
             }
-            Act::Long => {
-                for k in 0..2 {
-                    let at = sim.now() + k * 30 * SECOND;
-                    sim.edge_at(at, true);
-                    sim.edge_at(at + 2_500_000, false);
-                }
-            }
-            Act::Fall => {
-                let input = Box::new(std::io::Cursor::new(fall_trace.as_bytes().to_vec()));
-                let reader = TraceReader::from_reader(
-                    std::path::Path::new("fall_forward.jsonl"),
-                    TraceFormat::Jsonl,
-                    input,
-                )
-                .map_err(SimError::Trace)?;
-                sim.start_replay_reader("fall_forward.jsonl".into(), reader);
-            }
-            Act::Outage(d) => sim.outage(d),
-            Act::Restart => sim.restart_app(),
         }
+        Act::Long => {
+            for k in 0..2 {
+                let at = sim.now() + k * 30 * SECOND;
+                sim.edge_at(at, true);
+                sim.edge_at(at + 2_500_000, false);
+            }
+        }
+        Act::Fall => {
+            let input = Box::new(std::io::Cursor::new(fall_trace.as_bytes().to_vec()));
+            let reader = TraceReader::from_reader(
+                std::path::Path::new("fall_forward.jsonl"),
+                TraceFormat::Jsonl,
+                input,
+            )
+            .map_err(SimError::Trace)?;
+            sim.start_replay_reader("fall_forward.jsonl".into(), reader);
+        }
+        Act::Outage(d) => sim.outage(d),
+        Act::Restart => sim.restart_app(),
     }
-    sim.run_until(span);
-    sim.advance(3600 * SECOND);
+    Ok(())
+}
 
+/// What the run delivered: latencies of the events the phone received, and alerts
+/// lost or duplicated (per contact, per kind of alert SMS).
+fn outcome(sim: &Simulation) -> WearerOutcome {
     let s = &sim.series;
     let kinds = |k: &str| s.queued.iter().filter(|q| q.2 == k).count() as u64;
     let (singles, doubles, falls) = (kinds("single"), kinds("double"), kinds("fall"));
@@ -223,7 +236,7 @@ pub fn run_wearer(
     }
     out.alerts = singles + doubles + falls;
     out.rejected = u64::from(sim.durable().rejected);
-    Ok(out)
+    out
 }
 
 fn percentile(sorted: &[Micros], p: f64) -> f64 {
