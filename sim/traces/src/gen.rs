@@ -140,6 +140,124 @@ fn pulse(t: f64, len: f64) -> f64 {
     }
 }
 
+/// Forward fall: stand, lose balance (near free fall while pitching), impact, rebound, lie still.
+fn fall_forward(t: f64, sway: f64, impact_g: f64) -> Body {
+    let tau = std::f64::consts::TAU;
+    let t0 = 3.0; // balance lost
+    let t1 = t0 + 0.4; // impact
+    if t < t0 {
+        Body::still(sway)
+    } else if t < t1 {
+        let x = (t - t0) / 0.4;
+        Body {
+            pitch: (70.0 * smooth(x)).to_radians(),
+            up: 1.0 - 0.75 * smooth(x * 3.0),
+            fwd: 0.2 * x,
+            side: 0.0,
+        }
+    } else if t < t1 + 0.07 {
+        let p = pulse(t - t1, 0.07);
+        Body {
+            pitch: (70.0 + 20.0 * (t - t1) / 0.07).to_radians(),
+            up: 0.25 + (impact_g - 0.25) * p,
+            fwd: -0.8 * impact_g * 0.4 * p,
+            side: 0.3 * p,
+        }
+    } else if t < t1 + 0.4 {
+        let u = t - t1 - 0.07;
+        let ring = (-u / 0.08).exp() * (tau * 8.0 * u).cos();
+        Body {
+            pitch: 90f64.to_radians(),
+            up: 1.0 + 0.6 * ring,
+            fwd: 0.2 * ring,
+            side: 0.1 * ring,
+        }
+    } else {
+        Body::still(90.0)
+    }
+}
+
+/// Walking: vertical, forward and side oscillation at the step rate.
+fn walking(t: f64, sway: f64, step_hz: f64) -> Body {
+    let tau = std::f64::consts::TAU;
+    let ph = tau * step_hz * t;
+    Body {
+        pitch: (3.0 * ph.sin() + 0.3 * sway).to_radians(),
+        up: 1.0 + 0.35 * ph.sin() + 0.08 * (2.0 * ph).sin(),
+        fwd: 0.2 * (ph + 1.0).sin(),
+        side: 0.12 * (ph / 2.0).sin(),
+    }
+}
+
+/// Jogging: stance half-sine peaks, flight phases, trunk leaning.
+fn jogging(t: f64, step_hz: f64) -> Body {
+    let tau = std::f64::consts::TAU;
+    let cycle = (t * step_hz).fract();
+    let stance = 0.4;
+    let up = if cycle < stance {
+        0.2 + 3.0 * (std::f64::consts::PI * cycle / stance).sin()
+    } else {
+        0.2
+    };
+    let ph = tau * step_hz * t;
+    Body {
+        pitch: (8.0 + 4.0 * ph.sin()).to_radians(),
+        up,
+        fwd: 0.4 * (ph + 0.5).sin(),
+        side: 0.25 * (ph / 2.0).sin(),
+    }
+}
+
+/// Sitting down hard on a chair.
+fn sit_down_hard(t: f64, sway: f64) -> Body {
+    let t0 = 3.0;
+    if t < t0 {
+        Body::still(sway)
+    } else if t < t0 + 0.5 {
+        let x = (t - t0) / 0.5;
+        Body {
+            pitch: (25.0 * smooth(x * 2.0)).to_radians(),
+            up: 1.0 - 0.5 * pulse(x, 1.0),
+            fwd: 0.1 * pulse(x, 1.0),
+            side: 0.0,
+        }
+    } else if t < t0 + 0.6 {
+        let p = pulse(t - t0 - 0.5, 0.1);
+        Body {
+            pitch: 25f64.to_radians(),
+            up: 0.8 + 1.7 * p,
+            fwd: -0.3 * p,
+            side: 0.1 * p,
+        }
+    } else if t < t0 + 1.6 {
+        let x = t - t0 - 0.6;
+        Body::still(25.0 - 35.0 * smooth(x))
+    } else {
+        Body::still(-10.0)
+    }
+}
+
+/// Sitting down gently, then lying back on a bed.
+fn lie_down(t: f64, sway: f64) -> Body {
+    if t < 2.0 {
+        Body::still(sway)
+    } else if t < 4.0 {
+        let x = (t - 2.0) / 2.0;
+        let mut b = Body::still(20.0 * pulse(x, 1.0) - 10.0 * smooth(x));
+        b.up = 1.0 - 0.12 * pulse(x, 0.5) + 0.12 * pulse(x - 0.5, 0.5);
+        b
+    } else if t < 7.0 {
+        Body::still(-10.0)
+    } else if t < 10.0 {
+        let x = (t - 7.0) / 3.0;
+        let mut b = Body::still(-10.0 - 80.0 * smooth(x));
+        b.up = 1.0 - 0.08 * pulse(x, 1.0);
+        b
+    } else {
+        Body::still(-90.0)
+    }
+}
+
 /// Samples `(t_ms, [x, y, z] g)` of an activity, at [`RATE_HZ`].
 pub fn generate(activity: Activity, seed: u64) -> Vec<(f64, [f64; 3])> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -164,111 +282,11 @@ pub fn generate(activity: Activity, seed: u64) -> Vec<(f64, [f64; 3])> {
         let t = i as f64 * dt;
         let sway = 1.5 * (tau * 0.3 * t + sway_phase).sin();
         let mut b = match activity {
-            Activity::FallForward => {
-                let t0 = 3.0; // balance lost
-                let t1 = t0 + 0.4; // impact
-                if t < t0 {
-                    Body::still(sway)
-                } else if t < t1 {
-                    let x = (t - t0) / 0.4;
-                    Body {
-                        pitch: (70.0 * smooth(x)).to_radians(),
-                        up: 1.0 - 0.75 * smooth(x * 3.0),
-                        fwd: 0.2 * x,
-                        side: 0.0,
-                    }
-                } else if t < t1 + 0.07 {
-                    let p = pulse(t - t1, 0.07);
-                    Body {
-                        pitch: (70.0 + 20.0 * (t - t1) / 0.07).to_radians(),
-                        up: 0.25 + (impact_g - 0.25) * p,
-                        fwd: -0.8 * impact_g * 0.4 * p,
-                        side: 0.3 * p,
-                    }
-                } else if t < t1 + 0.4 {
-                    let u = t - t1 - 0.07;
-                    let ring = (-u / 0.08).exp() * (tau * 8.0 * u).cos();
-                    Body {
-                        pitch: 90f64.to_radians(),
-                        up: 1.0 + 0.6 * ring,
-                        fwd: 0.2 * ring,
-                        side: 0.1 * ring,
-                    }
-                } else {
-                    Body::still(90.0)
-                }
-            }
-            Activity::Walking => {
-                let ph = tau * step_hz * t;
-                Body {
-                    pitch: (3.0 * ph.sin() + 0.3 * sway).to_radians(),
-                    up: 1.0 + 0.35 * ph.sin() + 0.08 * (2.0 * ph).sin(),
-                    fwd: 0.2 * (ph + 1.0).sin(),
-                    side: 0.12 * (ph / 2.0).sin(),
-                }
-            }
-            Activity::Jogging => {
-                let cycle = (t * step_hz).fract();
-                let stance = 0.4;
-                let up = if cycle < stance {
-                    0.2 + 3.0 * (std::f64::consts::PI * cycle / stance).sin()
-                } else {
-                    0.2
-                };
-                let ph = tau * step_hz * t;
-                Body {
-                    pitch: (8.0 + 4.0 * ph.sin()).to_radians(),
-                    up,
-                    fwd: 0.4 * (ph + 0.5).sin(),
-                    side: 0.25 * (ph / 2.0).sin(),
-                }
-            }
-            Activity::SitDownHard => {
-                let t0 = 3.0;
-                if t < t0 {
-                    Body::still(sway)
-                } else if t < t0 + 0.5 {
-                    let x = (t - t0) / 0.5;
-                    Body {
-                        pitch: (25.0 * smooth(x * 2.0)).to_radians(),
-                        up: 1.0 - 0.5 * pulse(x, 1.0),
-                        fwd: 0.1 * pulse(x, 1.0),
-                        side: 0.0,
-                    }
-                } else if t < t0 + 0.6 {
-                    let p = pulse(t - t0 - 0.5, 0.1);
-                    Body {
-                        pitch: 25f64.to_radians(),
-                        up: 0.8 + 1.7 * p,
-                        fwd: -0.3 * p,
-                        side: 0.1 * p,
-                    }
-                } else if t < t0 + 1.6 {
-                    let x = t - t0 - 0.6;
-                    Body::still(25.0 - 35.0 * smooth(x))
-                } else {
-                    Body::still(-10.0)
-                }
-            }
-            Activity::LieDown => {
-                if t < 2.0 {
-                    Body::still(sway)
-                } else if t < 4.0 {
-                    let x = (t - 2.0) / 2.0;
-                    let mut b = Body::still(20.0 * pulse(x, 1.0) - 10.0 * smooth(x));
-                    b.up = 1.0 - 0.12 * pulse(x, 0.5) + 0.12 * pulse(x - 0.5, 0.5);
-                    b
-                } else if t < 7.0 {
-                    Body::still(-10.0)
-                } else if t < 10.0 {
-                    let x = (t - 7.0) / 3.0;
-                    let mut b = Body::still(-10.0 - 80.0 * smooth(x));
-                    b.up = 1.0 - 0.08 * pulse(x, 1.0);
-                    b
-                } else {
-                    Body::still(-90.0)
-                }
-            }
+            Activity::FallForward => fall_forward(t, sway, impact_g),
+            Activity::Walking => walking(t, sway, step_hz),
+            Activity::Jogging => jogging(t, step_hz),
+            Activity::SitDownHard => sit_down_hard(t, sway),
+            Activity::LieDown => lie_down(t, sway),
         };
         // Sensor noise and muscle tremor.
         b.up += 0.01 * gauss(&mut rng);
