@@ -150,58 +150,7 @@ impl JsonlReader {
                     t_ms = Some(t);
                     continue;
                 }
-                "acc_g" => {
-                    let arr = v.as_array().filter(|a| a.len() == 3);
-                    let Some(arr) = arr else {
-                        return Err(lines.err(
-                            col,
-                            "`acc_g` as an array of 3 numbers",
-                            excerpt(&v.to_string()),
-                        ));
-                    };
-                    let mut g = [0.0; 3];
-                    for (o, x) in g.iter_mut().zip(arr) {
-                        match x.as_f64() {
-                            Some(f) if f.is_finite() && f.abs() <= MAX_ABS_G => *o = f,
-                            _ => {
-                                return Err(lines.err(
-                                    col,
-                                    format!("an acceleration in g within ±{MAX_ABS_G}"),
-                                    excerpt(&x.to_string()),
-                                ))
-                            }
-                        }
-                    }
-                    RecordKind::Accel(g)
-                }
-                "button" => match v.as_str() {
-                    Some("down") => RecordKind::Button { down: true },
-                    Some("up") => RecordKind::Button { down: false },
-                    _ => {
-                        return Err(lines.err(
-                            col,
-                            r#"`button` as "down" or "up""#,
-                            excerpt(&v.to_string()),
-                        ))
-                    }
-                },
-                "battery_mv" => match v.as_u64() {
-                    Some(mv) if mv <= MAX_BATTERY_MV => RecordKind::BatteryMv(mv as u32),
-                    _ => {
-                        return Err(lines.err(
-                            col,
-                            format!("`battery_mv` as an integer within 0..={MAX_BATTERY_MV}"),
-                            excerpt(&v.to_string()),
-                        ))
-                    }
-                },
-                other => {
-                    return Err(lines.err(
-                        col,
-                        "only the fields `t_ms`, `acc_g`, `button`, `battery_mv`",
-                        format!("unknown field `{}`", excerpt(other).trim_matches('`')),
-                    ))
-                }
+                other => payload(lines, col, other, v)?,
             };
             if let Some((first, _)) = kind {
                 return Err(lines.err(
@@ -226,6 +175,64 @@ impl JsonlReader {
         let t_us = check_time(&self.lines, col, &t.to_string(), t, &mut self.prev_us)?;
         Ok(Record { t_us, kind })
     }
+}
+
+/// The payload of a record field other than `t_ms` (`col`: the key's column).
+fn payload(lines: &Lines, col: usize, k: &str, v: &Value) -> Result<RecordKind, TraceError> {
+    Ok(match k {
+        "acc_g" => {
+            let arr = v.as_array().filter(|a| a.len() == 3);
+            let Some(arr) = arr else {
+                return Err(lines.err(
+                    col,
+                    "`acc_g` as an array of 3 numbers",
+                    excerpt(&v.to_string()),
+                ));
+            };
+            let mut g = [0.0; 3];
+            for (o, x) in g.iter_mut().zip(arr) {
+                match x.as_f64() {
+                    Some(f) if f.is_finite() && f.abs() <= MAX_ABS_G => *o = f,
+                    _ => {
+                        return Err(lines.err(
+                            col,
+                            format!("an acceleration in g within ±{MAX_ABS_G}"),
+                            excerpt(&x.to_string()),
+                        ))
+                    }
+                }
+            }
+            RecordKind::Accel(g)
+        }
+        "button" => match v.as_str() {
+            Some("down") => RecordKind::Button { down: true },
+            Some("up") => RecordKind::Button { down: false },
+            _ => {
+                return Err(lines.err(
+                    col,
+                    r#"`button` as "down" or "up""#,
+                    excerpt(&v.to_string()),
+                ))
+            }
+        },
+        "battery_mv" => match v.as_u64() {
+            Some(mv) if mv <= MAX_BATTERY_MV => RecordKind::BatteryMv(mv as u32),
+            _ => {
+                return Err(lines.err(
+                    col,
+                    format!("`battery_mv` as an integer within 0..={MAX_BATTERY_MV}"),
+                    excerpt(&v.to_string()),
+                ))
+            }
+        },
+        other => {
+            return Err(lines.err(
+                col,
+                "only the fields `t_ms`, `acc_g`, `button`, `battery_mv`",
+                format!("unknown field `{}`", excerpt(other).trim_matches('`')),
+            ))
+        }
+    })
 }
 
 /// Plain decimals (`-12.3456`): an integer mantissa below 2^53 divided by an exact power
