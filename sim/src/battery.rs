@@ -205,6 +205,47 @@ pub fn estimate(
     estimate_with(cell, power, &Usage::with_presses(presses_per_day))
 }
 
+/// One usage event on the battery at `now`; the first motor brown-out is noted.
+fn apply(
+    b: &mut Battery,
+    power: &PowerProfile,
+    now: u64,
+    ev: Ev,
+    brownout: &mut Option<(u64, f64)>,
+) {
+    match ev {
+        Ev::Radio(n) => {
+            for _ in 0..n {
+                b.pulse(now, power.radio_pulse());
+            }
+        }
+        Ev::Motor(len) => {
+            let soc = b.soc_percent(now);
+            if b.pulse(now, power.motor_pulse(len)) && brownout.is_none() {
+                *brownout = Some((now, soc));
+            }
+        }
+        Ev::State(s) => b.set_state(now, s),
+    }
+}
+
+/// Charge per consumer, per day and as a share of the total.
+fn breakdown(b: &Battery, days: f64) -> Vec<BreakdownRow> {
+    let total = b.consumed_total_uah();
+    b.breakdown()
+        .into_iter()
+        .map(|(c, uah)| BreakdownRow {
+            consumer: c.name().to_string(),
+            uah_per_day: uah / days,
+            percent: if total > 0.0 {
+                uah * 100.0 / total
+            } else {
+                0.0
+            },
+        })
+        .collect()
+}
+
 /// Estimates the lifetime of a full `cell` in a button with `power` under
 /// `usage`, by running the [`Battery`] model over the simulated life.
 pub fn estimate_with(cell: &CellProfile, power: &PowerProfile, usage: &Usage) -> LifetimeEstimate {
@@ -230,20 +271,7 @@ pub fn estimate_with(cell: &CellProfile, power: &PowerProfile, usage: &Usage) ->
                 break 'life;
             }
             now = t;
-            match ev {
-                Ev::Radio(n) => {
-                    for _ in 0..n {
-                        b.pulse(now, power.radio_pulse());
-                    }
-                }
-                Ev::Motor(len) => {
-                    let soc = b.soc_percent(now);
-                    if b.pulse(now, power.motor_pulse(len)) && brownout.is_none() {
-                        brownout = Some((now, soc));
-                    }
-                }
-                Ev::State(s) => b.set_state(now, s),
-            }
+            apply(&mut b, power, now, ev, &mut brownout);
             // A pulse may have crossed a threshold on the spot.
             marks.scan(&b, now, now);
             if marks.empty.is_some() {
@@ -263,19 +291,7 @@ pub fn estimate_with(cell: &CellProfile, power: &PowerProfile, usage: &Usage) ->
     let days = end as f64 / DAY_US as f64;
     let to_days = |t: Option<u64>| t.map(|t| t as f64 / DAY_US as f64);
     let total = b.consumed_total_uah();
-    let breakdown = b
-        .breakdown()
-        .into_iter()
-        .map(|(c, uah)| BreakdownRow {
-            consumer: c.name().to_string(),
-            uah_per_day: uah / days,
-            percent: if total > 0.0 {
-                uah * 100.0 / total
-            } else {
-                0.0
-            },
-        })
-        .collect();
+    let breakdown = breakdown(&b, days);
 
     let mut idle = Battery::new(cell.clone(), power.clone(), 100.0);
     idle.advance(7 * DAY_US);
