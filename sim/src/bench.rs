@@ -194,6 +194,20 @@ fn detector_ns_per_sample() -> f64 {
     wall * 1e9 / (reps as f64 * samples.len() as f64)
 }
 
+/// Wall time of a fleet of 10,000 wearers for 24 h on all cores; an error if any
+/// alert was lost or duplicated.
+fn fleet_day() -> Result<f64, SimError> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let (wall, s) = timed(|| crate::fleet::run_fleet(10_000, 24.0, 0, threads, false));
+    let s = s?;
+    if s.lost != 0 || s.duplicated != 0 {
+        return Err(SimError::Setup(format!(
+            "fleet lost or duplicated alerts: {s:?}"
+        )));
+    }
+    Ok(wall)
+}
+
 /// Run every measurement `runs` times; `features` is the bundled suite's folder.
 pub fn run(runs: usize, features: &Path) -> Result<Vec<Figure>, SimError> {
     let runs = runs.max(1);
@@ -209,18 +223,15 @@ pub fn run(runs: usize, features: &Path) -> Result<Vec<Figure>, SimError> {
         a2.push(replay_hour_decoded(&trace)?);
         b.push(idle_30_days()?);
         c.push(suite(features)?);
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let (wall, s) = timed(|| crate::fleet::run_fleet(10_000, 24.0, 0, threads, false));
-        let s = s?;
-        if s.lost != 0 || s.duplicated != 0 {
-            return Err(SimError::Setup(format!(
-                "fleet lost or duplicated alerts: {s:?}"
-            )));
-        }
-        d.push(wall);
+        d.push(fleet_day()?);
         f.push(detector_ns_per_sample());
     }
     let e = vec![memory_per_pair()?];
+    Ok(figures([a, a2, b, c, d, e, f]))
+}
+
+/// The figures from the runs of each measurement, in table order.
+fn figures([a, a2, b, c, d, e, f]: [Vec<f64>; 7]) -> Vec<Figure> {
     let fig = |id, what, runs: Vec<f64>, unit, goal, ok: fn(f64) -> bool| {
         let value = median(runs.clone());
         Figure {
@@ -233,7 +244,7 @@ pub fn run(runs: usize, features: &Path) -> Result<Vec<Figure>, SimError> {
             runs,
         }
     };
-    Ok(vec![
+    vec![
         fig(
             "a",
             "replay 1 h of 100 Hz accelerometer through button, link, phone",
@@ -278,7 +289,7 @@ pub fn run(runs: usize, features: &Path) -> Result<Vec<Figure>, SimError> {
             "(figure)",
             |_| true,
         ),
-    ])
+    ]
 }
 
 /// The figures as a table.
