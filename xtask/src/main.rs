@@ -5,9 +5,11 @@
 //! - `bench [--runs N]`: speed and memory figures (release build), `target/bench.json`;
 //! - `soak --cases N`: the delivery property test over N random fault schedules;
 //! - `tune-falls --exclude SUBJECT`: fit the fall detector, score the left-out subject;
-//! - `gen-traces`: regenerate the synthetic traces under `scenarios/traces/`.
+//! - `gen-traces`: regenerate the synthetic traces under `scenarios/traces/`;
+//! - `layers`: check the crate layering of ARCHITECTURE.md against `cargo metadata`.
 
 mod gen_traces;
+mod layers;
 mod tune_falls;
 
 use std::process::Command;
@@ -123,8 +125,9 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => bench(&args[1..]),
         Some("tune-falls") => tune_falls::run(&args[1..]),
         Some("gen-traces") => gen_traces::run(&args[1..]),
+        Some("layers") => layers::run(),
         _ => {
-            eprintln!("usage: cargo xtask <ci | bench [--runs N] | soak [--cases N] | tune-falls | gen-traces>");
+            eprintln!("usage: cargo xtask <ci | bench [--runs N] | soak [--cases N] | tune-falls | gen-traces | layers>");
             bail!("unknown or missing subcommand")
         }
     }

@@ -1,0 +1,171 @@
+//! `cargo xtask layers`: checks the crate layering stated in ARCHITECTURE.md against
+//! `cargo metadata`: which workspace crates each crate may depend on, which external
+//! crates must not appear among its (transitive, normal) dependencies, and that no
+//! library crate uses `anyhow` directly.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+
+use anyhow::{bail, Context as _};
+use serde_json::Value;
+
+/// Per crate: the workspace crates it may use directly, and the external crates that
+/// must not be anywhere in its normal dependency tree.
+const RULES: &[(&str, &[&str], &[&str])] = &[
+    ("protocol", &[], CORE_FORBIDDEN),
+    ("device-model", &["protocol"], CORE_FORBIDDEN),
+    ("phone", &["protocol"], CORE_FORBIDDEN),
+    ("sim-traces", &[], CORE_FORBIDDEN),
+    (
+        "sim-world",
+        &["protocol", "device-model", "phone", "sim-traces"],
+        CORE_FORBIDDEN,
+    ),
+    (
+        "sim-steps",
+        &[
+            "protocol",
+            "device-model",
+            "phone",
+            "sim-traces",
+            "sim-world",
+        ],
+        &["btleplug", "bluer"],
+    ),
+    (
+        "sim-rig",
+        &[
+            "protocol",
+            "device-model",
+            "phone",
+            "sim-traces",
+            "sim-world",
+            "sim-steps",
+        ],
+        &[],
+    ),
+];
+
+/// No async runtime, no CLI parser, no test framework, no BLE stack, no anyhow in the
+/// core crates and the world.
+const CORE_FORBIDDEN: &[&str] = &[
+    "tokio",
+    "clap",
+    "cucumber",
+    "btleplug",
+    "bluer",
+    "futures",
+    "indicatif",
+];
+
+/// Library crates keep one error enum each: `anyhow` only in binaries and xtask.
+const NO_DIRECT_ANYHOW: &str = "anyhow";
+
+fn metadata() -> anyhow::Result<Value> {
+    let out = Command::new("cargo")
+        .args(["metadata", "--format-version", "1"])
+        .output()
+        .context("running cargo metadata")?;
+    if !out.status.success() {
+        bail!("cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    serde_json::from_slice(&out.stdout).context("reading cargo metadata")
+}
+
+/// Package id → (name, normal dependency ids).
+fn graph(meta: &Value) -> BTreeMap<String, (String, Vec<String>)> {
+    let names: BTreeMap<&str, &str> = meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p["id"].as_str()?, p["name"].as_str()?)))
+        .collect();
+    let mut g = BTreeMap::new();
+    for node in meta["resolve"]["nodes"].as_array().into_iter().flatten() {
+        let Some(id) = node["id"].as_str() else {
+            continue;
+        };
+        let deps = node["deps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| {
+                d["dep_kinds"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|k| k["kind"].is_null())
+            })
+            .filter_map(|d| d["pkg"].as_str().map(String::from))
+            .collect();
+        let name = names.get(id).copied().unwrap_or(id).to_string();
+        g.insert(id.to_string(), (name, deps));
+    }
+    g
+}
+
+fn closure(g: &BTreeMap<String, (String, Vec<String>)>, root: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![root.to_string()];
+    while let Some(id) = todo.pop() {
+        if let Some((_, deps)) = g.get(&id) {
+            for d in deps {
+                if seen.insert(d.clone()) {
+                    todo.push(d.clone());
+                }
+            }
+        }
+    }
+    seen.into_iter()
+        .filter_map(|id| g.get(&id).map(|n| n.0.clone()))
+        .collect()
+}
+
+/// Check every rule; print one line per crate; fail on any violation.
+pub fn run() -> anyhow::Result<()> {
+    let meta = metadata()?;
+    let g = graph(&meta);
+    let members: BTreeSet<String> = meta["workspace_members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.as_str().and_then(|id| g.get(id)).map(|n| n.0.clone()))
+        .collect();
+    let mut problems = Vec::new();
+    for &(name, allowed, forbidden) in RULES {
+        let Some((id, (_, direct))) = g.iter().find(|(_, (n, _))| n == name) else {
+            problems.push(format!("{name}: not in the workspace"));
+            continue;
+        };
+        let direct: BTreeSet<String> = direct
+            .iter()
+            .filter_map(|d| g.get(d))
+            .map(|n| n.0.clone())
+            .collect();
+        if direct.contains(NO_DIRECT_ANYHOW) {
+            problems.push(format!(
+                "{name} uses anyhow: a library crate has its own error enum"
+            ));
+        }
+        for d in direct.iter().filter(|d| members.contains(*d)) {
+            if !allowed.contains(&d.as_str()) {
+                problems.push(format!(
+                    "{name} depends on {d}, which its layer may not use"
+                ));
+            }
+        }
+        let all = closure(&g, id);
+        for f in forbidden.iter().filter(|f| all.contains(**f)) {
+            problems.push(format!("{name} pulls in {f} (forbidden in its layer)"));
+        }
+        println!(
+            "{name:<13} ok to use {allowed:?}; {} crates in its tree",
+            all.len()
+        );
+    }
+    if !problems.is_empty() {
+        bail!("layering violated:\n  {}", problems.join("\n  "));
+    }
+    println!("layers: ok");
+    Ok(())
+}
