@@ -192,7 +192,7 @@ pub fn run_wearer(
     sim.advance(3600 * SECOND);
 
     let s = &sim.series;
-    let kinds = |k: &str| s.queued.iter().filter(|q| q.2 == k).count() as u64;
+    let kinds = |k: &str| s.queued.iter().filter(|q| q.2.name() == k).count() as u64;
     let (singles, doubles, falls) = (kinds("single"), kinds("double"), kinds("fall"));
     let mut out = WearerOutcome {
         queued: s.queued.len() as u64,
