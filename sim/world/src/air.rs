@@ -747,3 +747,274 @@ fn describe(e: &DeviceEvent) -> String {
         DeviceEvent::Refused { reason } => format!("refused: {reason}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use device_model::{Button, DeviceProfile, Flash, Input};
+    use phone::gatt::{DeviceId, GattClient, GattEvent};
+    use protocol::gatt::{characteristic_by_handle, BATTERY_LEVEL_CHAR, CONTROL_CHAR, EVENT_CHAR};
+    use protocol::{BondKey, Command};
+
+    use super::Air;
+    use crate::link::{LinkParams, VirtualLink};
+    use crate::rng::{Component, Stream};
+    use crate::sched::{Micros, MILLI, SECOND};
+    use crate::shared::{Core, Ev, Shared};
+
+    /// The air alone, with a recording central: what it heard, and when.
+    struct Rig {
+        core: Core,
+        air: Air,
+        heard: Vec<(Micros, GattEvent)>,
+    }
+
+    impl Rig {
+        fn new(loss: f64) -> Rig {
+            let core: Core = Rc::new(RefCell::new(Shared::default()));
+            let profile = DeviceProfile::default();
+            let battery = Button::fresh_battery(&profile, 100.0);
+            let button = Button::boot(profile, Flash::bonded(BondKey([7; 16])), battery, 0);
+            let mut link = VirtualLink::new(LinkParams::default());
+            link.set_loss(0, loss);
+            link.capture_on = true;
+            let radio = Stream::new(1, Component::Radio);
+            let dev = DeviceId(crate::simulation::BUTTON_ADDR.into());
+            let mut air = Air::new(core.clone(), radio, link, button, dev);
+            air.drain_button();
+            Rig {
+                core,
+                air,
+                heard: Vec::new(),
+            }
+        }
+
+        fn dev(&self) -> DeviceId {
+            self.air.device().clone()
+        }
+
+        fn now(&self) -> Micros {
+            self.core.borrow().now
+        }
+
+        fn collect(&mut self) {
+            let now = self.now();
+            while let Some(e) = self.air.poll_event() {
+                self.heard.push((now, e));
+            }
+        }
+
+        fn run(&mut self, dur: Micros) {
+            let until = self.now() + dur;
+            loop {
+                let q = self.core.borrow().sched.peek_time();
+                let Some(t) = [q, self.air.button_due()].into_iter().flatten().min() else {
+                    break;
+                };
+                if t > until {
+                    break;
+                }
+                self.core.borrow_mut().now = t;
+                loop {
+                    let ev = self.core.borrow_mut().sched.pop_due(t);
+                    let Some((_, ev)) = ev else { break };
+                    match ev {
+                        Ev::Air(e) => {
+                            let heard = &mut self.heard;
+                            self.air.process(e, &mut |air: &mut Air| {
+                                while let Some(e) = air.poll_event() {
+                                    heard.push((t, e));
+                                }
+                            });
+                        }
+                        Ev::Edge { down } => self.air.button_input(Input::Edge { down }),
+                        _ => {}
+                    }
+                }
+                self.air.button_timeout();
+            }
+            self.core.borrow_mut().now = until;
+        }
+
+        /// Scan, connect, stop scanning; the time of `Connected`.
+        fn connect(&mut self) -> Micros {
+            let dev = self.dev();
+            self.air.start_scan().unwrap();
+            self.run(3 * SECOND);
+            self.air.connect(&dev).unwrap();
+            self.run(SECOND);
+            self.air.stop_scan().unwrap();
+            self.connected_at().expect("connected")
+        }
+
+        fn connected_at(&self) -> Option<Micros> {
+            self.heard
+                .iter()
+                .find(|(_, e)| matches!(e, GattEvent::Connected(_)))
+                .map(|(t, _)| *t)
+        }
+
+        fn set_time(&mut self, id: u64) {
+            let dev = self.dev();
+            let cmd = Command::SetTime {
+                utc_ms: 1_767_603_600_000,
+            };
+            self.air
+                .write(&dev, CONTROL_CHAR, &cmd.encode(), id)
+                .unwrap();
+            self.run(3 * SECOND);
+        }
+
+        fn press(&mut self) {
+            let now = self.now();
+            let mut core = self.core.borrow_mut();
+            core.at(now, Ev::Edge { down: true });
+            core.at(now + 120 * MILLI, Ev::Edge { down: false });
+        }
+
+        fn values(&self, char: protocol::Uuid) -> usize {
+            let is = |e: &GattEvent| matches!(e, GattEvent::Value { char: c, .. } if *c == char);
+            self.heard.iter().filter(|(_, e)| is(e)).count()
+        }
+    }
+
+    #[test]
+    fn idle_doom_is_evaluated_on_every_new_connection() {
+        // 95 % loss: a supervision timeout's worth of consecutive losses is likely.
+        let mut rig = Rig::new(0.95);
+        let up = rig.connect();
+        rig.run(5 * SECOND);
+        let down = rig
+            .heard
+            .iter()
+            .find(|(_, e)| matches!(e, GattEvent::Disconnected(_)))
+            .map(|(t, _)| *t);
+        assert_eq!(down, Some(up + 4 * SECOND), "{:?}", rig.heard);
+    }
+
+    #[test]
+    fn central_disconnect_is_known_at_once_by_the_central_one_interval_later_by_the_button() {
+        let mut rig = Rig::new(0.0);
+        rig.connect();
+        let dev = rig.dev();
+        rig.air.write(&dev, CONTROL_CHAR, &[0xff], 9).unwrap();
+        rig.air.disconnect(&dev).unwrap();
+        rig.collect();
+        let now = rig.now();
+        let tail: Vec<_> = rig.heard.iter().rev().take(2).rev().cloned().collect();
+        let want = vec![
+            (now, GattEvent::WriteDone { id: 9, ok: false }),
+            (now, GattEvent::Disconnected(dev)),
+        ];
+        assert_eq!(tail, want);
+        assert!(rig.air.button().is_some_and(Button::is_connected));
+        rig.run(100 * MILLI);
+        assert!(!rig.air.button().is_some_and(Button::is_connected));
+    }
+
+    #[test]
+    fn values_reach_the_central_only_when_subscribed_and_the_link_clears_subscriptions() {
+        let mut rig = Rig::new(0.0);
+        rig.connect();
+        rig.set_time(1);
+        rig.press();
+        rig.run(3 * SECOND);
+        assert_eq!(rig.values(EVENT_CHAR), 0, "not subscribed: {:?}", rig.heard);
+        let dev = rig.dev();
+        rig.air.subscribe(&dev, EVENT_CHAR).unwrap();
+        // The unacknowledged event is indicated again after the firmware's ack timeout.
+        let retry = u64::from(DeviceProfile::default().link.ack_timeout_ms) * MILLI;
+        rig.run(retry + SECOND);
+        assert!(rig.values(EVENT_CHAR) > 0, "subscribed: {:?}", rig.heard);
+        rig.air.disconnect(&dev).unwrap();
+        assert!(rig.air.subscriptions().is_empty());
+        assert!(rig.air.subscribe(&dev, EVENT_CHAR).is_err());
+    }
+
+    /// Indications (0x1d), notifications (0x1b) and confirmations (0x1e) on the air.
+    fn opcodes(rig: &Rig, op: u8) -> Vec<u16> {
+        rig.air
+            .capture()
+            .iter()
+            .filter(|p| p.att.first() == Some(&op))
+            .map(|p| u16::from_le_bytes([p.att[1], p.att[2]]))
+            .collect()
+    }
+
+    #[test]
+    fn the_firmware_action_decides_indication_or_notification() {
+        let mut rig = Rig::new(0.0);
+        rig.connect();
+        let dev = rig.dev();
+        for char in [EVENT_CHAR, BATTERY_LEVEL_CHAR] {
+            rig.air.subscribe(&dev, char).unwrap();
+        }
+        rig.set_time(1);
+        rig.press();
+        rig.run(3 * SECOND);
+        let indicated = opcodes(&rig, 0x1d);
+        let notified = opcodes(&rig, 0x1b);
+        let confirmed = rig.air.capture().iter().filter(|p| p.att == [0x1e]).count();
+        assert!(!indicated.is_empty() && !notified.is_empty());
+        // Every indication is confirmed, no notification is.
+        assert_eq!(confirmed, indicated.len());
+        assert!(rig.values(BATTERY_LEVEL_CHAR) > 0 && rig.values(EVENT_CHAR) > 0);
+    }
+
+    #[test]
+    fn every_characteristic_the_firmware_indicates_is_declared_indicate() {
+        let mut rig = Rig::new(0.0);
+        rig.connect();
+        rig.set_time(1);
+        for _ in 0..3 {
+            rig.press();
+            rig.run(2 * SECOND);
+        }
+        let indicated = opcodes(&rig, 0x1d);
+        assert!(!indicated.is_empty());
+        for h in indicated {
+            let c = characteristic_by_handle(h).expect("a declared characteristic");
+            assert!(
+                c.props.indicate,
+                "{:?} is indicated but not declared so",
+                c.uuid
+            );
+        }
+        for h in opcodes(&rig, 0x1b) {
+            let c = characteristic_by_handle(h).expect("a declared characteristic");
+            assert!(
+                c.props.notify,
+                "{:?} is notified but not declared so",
+                c.uuid
+            );
+        }
+    }
+
+    #[test]
+    fn an_outage_at_delivery_time_delays_the_pdu_until_after_it() {
+        let mut rig = Rig::new(0.0);
+        rig.connect();
+        let dev = rig.dev();
+        let start = rig.now();
+        let cmd = Command::SetTime { utc_ms: 1 };
+        rig.air.write(&dev, CONTROL_CHAR, &cmd.encode(), 5).unwrap();
+        // The write is on its way (due at the button's next listening event): the radio
+        // path goes before it arrives.
+        rig.air.outage(SECOND);
+        rig.run(3 * SECOND);
+        let done = rig
+            .heard
+            .iter()
+            .find(|(_, e)| matches!(e, GattEvent::WriteDone { id: 5, .. }))
+            .cloned();
+        let (t, ev) = done.expect("answered");
+        assert_eq!(ev, GattEvent::WriteDone { id: 5, ok: true });
+        assert!(
+            t > start + SECOND,
+            "answered at {t}, outage until {}",
+            start + SECOND
+        );
+    }
+}
