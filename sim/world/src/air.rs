@@ -81,7 +81,7 @@ pub(crate) enum AirEv {
 
 /// A typed link happening: its timeline line and what it means for the link series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LinkNote {
+pub(crate) enum LinkNote {
     /// A connection is up.
     Connected,
     /// The phone starts a connection.
@@ -98,7 +98,7 @@ pub enum LinkNote {
 
 impl LinkNote {
     /// The timeline's text.
-    pub fn text(self) -> &'static str {
+    pub(crate) fn text(self) -> &'static str {
         match self {
             LinkNote::Connected => "connected",
             LinkNote::PhoneConnects => "phone connects",
@@ -110,7 +110,7 @@ impl LinkNote {
     }
 
     /// The link's new state, when this changes it.
-    pub fn link_up(self) -> Option<bool> {
+    pub(crate) fn link_up(self) -> Option<bool> {
         match self {
             LinkNote::Connected => Some(true),
             LinkNote::ClosedByPhone | LinkNote::SupervisionLost => Some(false),
@@ -125,7 +125,7 @@ pub(crate) type Wake<'a> = &'a mut dyn FnMut(&mut Air);
 
 /// The air: one button, one link, one central.
 #[derive(Debug)]
-pub struct Air {
+pub(crate) struct Air {
     core: Core,
     radio: Stream,
     link: VirtualLink,
