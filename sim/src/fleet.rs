@@ -205,7 +205,7 @@ fn perform(sim: &mut Simulation, act: Act, fall_trace: &str) -> Result<(), SimEr
 /// lost or duplicated (per contact, per kind of alert SMS).
 fn outcome(sim: &Simulation) -> WearerOutcome {
     let s = &sim.series;
-    let kinds = |k: &str| s.queued.iter().filter(|q| q.2 == k).count() as u64;
+    let kinds = |k: &str| s.queued.iter().filter(|q| q.2.name() == k).count() as u64;
     let (singles, doubles, falls) = (kinds("single"), kinds("double"), kinds("fall"));
     let mut out = WearerOutcome {
         queued: s.queued.len() as u64,

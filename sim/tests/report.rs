@@ -116,15 +116,15 @@ fn replay_report_holds_the_data_and_is_self_contained() {
 
     // Gesture and fall markers: one element each, dated.
     let markers = &sim.series.markers;
-    let n_fall = markers.iter().filter(|m| m.1 == "fall").count();
-    let n_gesture = markers.iter().filter(|m| m.1 == "gesture").count();
+    let n_fall = markers.iter().filter(|m| m.1.name() == "fall").count();
+    let n_gesture = markers.iter().filter(|m| m.1.name() == "gesture").count();
     assert!(n_fall >= 1, "the forward fall is detected: {markers:?}");
     let falls = in_class(accel, "g", "fall");
     assert_eq!(falls.len(), n_fall);
     assert_eq!(in_class(accel, "g", "gesture").len(), n_gesture);
     let fall_t: Vec<String> = markers
         .iter()
-        .filter(|m| m.1 == "fall")
+        .filter(|m| m.1.name() == "fall")
         .map(|m| m.0.to_string())
         .collect();
     for (g, t) in falls.iter().zip(&fall_t) {
@@ -158,11 +158,11 @@ fn replay_report_holds_the_data_and_is_self_contained() {
     // Phone actions: one marker per action marker.
     let actions = svg_of(&doc, "plot-actions");
     for kind in sim::report::svg::ACTION_KINDS {
-        let n = markers.iter().filter(|m| m.1 == kind).count();
+        let n = markers.iter().filter(|m| m.1.name() == kind).count();
         assert_eq!(in_class(actions, "g", kind).len(), n, "{kind}");
     }
     assert!(
-        markers.iter().any(|m| m.1 == "sms"),
+        markers.iter().any(|m| m.1.name() == "sms"),
         "a fall alert sends SMS"
     );
 

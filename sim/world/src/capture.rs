@@ -24,7 +24,7 @@ pub fn btsnoop_bytes(sim: &Simulation) -> Vec<u8> {
     out.extend_from_slice(b"btsnoop\0");
     out.extend_from_slice(&1u32.to_be_bytes());
     out.extend_from_slice(&1002u32.to_be_bytes());
-    for pdu in &sim.link.capture {
+    for pdu in sim.air.capture() {
         // H4: 0x02 ACL; ACL header: handle + PB flags (first automatically flushable), length;
         // L2CAP header: length, CID 0x0004 (ATT).
         let l2cap_len = pdu.att.len() as u16;

@@ -1,24 +1,33 @@
 //! The deterministic world: one button, one phone app, the air between them and the
 //! simulated phone platform, driven by a discrete-event scheduler in virtual time.
 //!
-//! - [`sched`]: virtual clock and event queue; [`rng`]: seeded streams;
-//! - [`link`]: the virtual BLE link; [`platform`]: SMS network, telephony, GPS, storage;
+//! - [`sched`]: virtual clock and event queue; [`rng`]: seeded streams; `shared`: the
+//!   clock, queue and journal the parts share;
+//! - [`link`]: the virtual BLE link's timing; [`air`]: the one air between button and
+//!   phone (button model, link, delivery), the phone's GATT-client port;
+//! - [`platform`]: SMS network, telephony, GPS, storage, the phone's platform port;
 //! - [`hand`]: the model of the wearer's hand;
-//! - [`simulation`]: ties button, link, phone and platform together;
+//! - [`simulation`]: the run loop and the wearer's and harness's verbs; `replay`: trace
+//!   replay;
 //! - [`timeline`]: what happened, rendered for humans, snapshots and determinism checks;
+//!   [`series`]: the same, structured, for reports;
 //! - [`capture`]: the air's traffic as btsnoop;
-//! - [`virtual_client`]: the GATT-client port over the simulated air; [`conformance`]:
-//!   the port's conformance suite.
+//! - [`virtual_client`]: the air as a stand-alone GATT client; [`conformance`]: the
+//!   port's conformance suite.
 //!
 //! No wall clock, no thread RNG, no cucumber, clap or tokio here.
 
+pub mod air;
 pub mod capture;
 pub mod conformance;
 pub mod hand;
 pub mod link;
 pub mod platform;
+mod replay;
 pub mod rng;
 pub mod sched;
+pub mod series;
+mod shared;
 pub mod simulation;
 pub mod timeline;
 pub mod virtual_client;

@@ -1,16 +1,25 @@
 //! The simulated phone platform: the SMS network, the contacts' phones, the conference
 //! service, GPS, the siren, the recorder, notifications and the app's durable storage.
-//! It executes the phone app's [`phone::Command`]s and records what a test checks.
+//! It implements the app's [`phone::Platform`] port (the host loop
+//! [`phone::host::drain`] calls it) and records what a test checks. Answers to the app
+//! are scheduled as [`PlatformEv`]s on the world's queue; [`Platform::on_event`] turns
+//! a due one into the app's [`phone::Input`].
 //!
 //! Defaults (each settable by a step or a profile): an SMS reaches the contact 1 s after
 //! it is sent; a contact answers a call after 5 s; `the phone is at` is a current, exact
 //! fix (accuracy 5 m) answered at once; storage survives app restarts.
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 
-use phone::{CallUpdate, Fix, Warning};
+use phone::{AppNote, CallUpdate, Fix, Warning};
 
+use crate::rng::Stream;
 use crate::sched::{Micros, MILLI, SECOND};
+use crate::series::MarkerKind;
+use crate::shared::{Core, Ev};
+use crate::simulation::{fmt_s, EPOCH_UTC_MS};
+use crate::timeline::Layer;
 
 /// How a contact's phone behaves when called.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,7 +53,58 @@ pub struct CallRecord {
     /// Call id.
     pub id: u64,
     /// Last known state.
-    pub state: String,
+    pub state: CallState,
+}
+
+/// The state of a call, as the platform last knew it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallState {
+    /// Dialled, no answer from the network yet.
+    Dialling,
+    /// Ringing at the contact's phone.
+    Ringing,
+    /// The contact answered.
+    Answered,
+    /// The line was busy.
+    Busy,
+    /// The call ended after being answered.
+    Ended,
+    /// The call could not be placed.
+    Failed,
+    /// The app hung up.
+    HungUp,
+}
+
+impl CallState {
+    /// As the timeline prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CallState::Dialling => "dialling",
+            CallState::Ringing => "ringing",
+            CallState::Answered => "answered",
+            CallState::Busy => "busy",
+            CallState::Ended => "ended",
+            CallState::Failed => "failed",
+            CallState::HungUp => "hung up",
+        }
+    }
+
+    /// Whether the call is over (no update changes it any more).
+    pub fn is_over(self) -> bool {
+        matches!(self, CallState::HungUp | CallState::Ended)
+    }
+}
+
+impl From<CallUpdate> for CallState {
+    fn from(u: CallUpdate) -> Self {
+        match u {
+            CallUpdate::Ringing => CallState::Ringing,
+            CallUpdate::Answered => CallState::Answered,
+            CallUpdate::Busy => CallState::Busy,
+            CallUpdate::Ended => CallState::Ended,
+            CallUpdate::Failed => CallState::Failed,
+        }
+    }
 }
 
 /// A recording made by the recorder.
@@ -121,8 +181,10 @@ impl Default for PlatformParams {
 }
 
 /// The platform's state and records.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Platform {
+    core: Core,
+    rng: Stream,
     /// Settings.
     pub params: PlatformParams,
     /// Cellular network available.
@@ -160,12 +222,29 @@ pub struct Platform {
 }
 
 impl Platform {
-    /// A platform with the network up and no fix.
-    pub fn new(params: PlatformParams) -> Self {
+    /// A platform with the network up and no fix, on the world's queue, drawing from the
+    /// platform stream `rng`.
+    pub(crate) fn new(params: PlatformParams, core: Core, rng: Stream) -> Self {
         Platform {
+            core,
+            rng,
             params,
             network: true,
-            ..Default::default()
+            fix: None,
+            location_pending: false,
+            answering: BTreeMap::new(),
+            sms_sent: Vec::new(),
+            sms_delivered: Vec::new(),
+            sms_refused: 0,
+            calls: Vec::new(),
+            conference: Vec::new(),
+            siren_on: false,
+            siren_ever: false,
+            recordings: Vec::new(),
+            warnings: Vec::new(),
+            countdown_on: false,
+            countdowns_started: 0,
+            storage: None,
         }
     }
 
@@ -187,18 +266,299 @@ impl Platform {
             .unwrap_or(Answering::After(self.params.default_answer_s))
     }
 
-    /// Whether a call with `id` is still ringing (not answered, not ended).
-    pub fn call_state(&self, id: u64) -> Option<&str> {
-        self.calls
-            .iter()
-            .find(|c| c.id == id)
-            .map(|c| c.state.as_str())
+    /// The state of call `id`, if it was dialled.
+    pub fn call_state(&self, id: u64) -> Option<CallState> {
+        self.calls.iter().find(|c| c.id == id).map(|c| c.state)
     }
 
     /// Set a call's state.
-    pub fn set_call_state(&mut self, id: u64, state: &str) {
+    pub fn set_call_state(&mut self, id: u64, state: CallState) {
         if let Some(c) = self.calls.iter_mut().find(|c| c.id == id) {
-            c.state = state.to_string();
+            c.state = state;
         }
+    }
+
+    /// Whether the latest call to `number` is answered (so its callee can join).
+    pub fn call_state_by_number(&self, number: &str) -> bool {
+        self.calls
+            .iter()
+            .rev()
+            .find(|c| c.to == number)
+            .is_some_and(|c| c.state == CallState::Answered)
+    }
+
+    /// Sixteen random bytes from the platform stream.
+    pub(crate) fn random_key(&mut self) -> [u8; 16] {
+        self.rng.bytes()
+    }
+
+    fn now(&self) -> Micros {
+        self.core.borrow().now
+    }
+
+    fn say(&self, text: String) {
+        self.core.borrow_mut().note(Layer::Platform, text);
+    }
+
+    fn mark(&self, kind: MarkerKind, detail: String) {
+        self.core.borrow_mut().mark(kind, detail);
+    }
+
+    fn at(&self, at: Micros, ev: PlatformEv) {
+        self.core.borrow_mut().at(at, Ev::Platform(ev));
+    }
+
+    fn utc_ms(&self) -> u64 {
+        (EPOCH_UTC_MS * 1000 + self.now()) / 1000
+    }
+
+    // ---- the harness's levers ----------------------------------------------------------
+
+    /// The cellular network comes back (or goes).
+    pub(crate) fn set_network(&mut self, on: bool) {
+        self.network = on;
+        self.say(format!(
+            "cellular network {}",
+            if on { "available" } else { "lost" }
+        ));
+    }
+
+    /// The GPS gets a fix; returns the fix for the app when it was waiting for one.
+    pub(crate) fn gps_fix(&mut self, lat: f64, lon: f64) -> Option<Fix> {
+        self.fix = Some((lat, lon));
+        self.say(format!("GPS fix {lat:.6}, {lon:.6}"));
+        if !self.location_pending {
+            return None;
+        }
+        self.location_pending = false;
+        self.current_fix(self.utc_ms())
+    }
+
+    // ---- answers -----------------------------------------------------------------------
+
+    /// A scheduled platform happening is due: record it, and return what the app hears
+    /// of it, if anything.
+    pub(crate) fn on_event(&mut self, pe: PlatformEv) -> Option<phone::Input> {
+        match pe {
+            PlatformEv::SmsResult { id, ok } => Some(phone::Input::SmsResult { id, ok }),
+            PlatformEv::SmsDelivered(sms) => {
+                self.say(format!("SMS delivered to {}", sms.to));
+                let t_us = self.now();
+                self.sms_delivered.push(Sms { t_us, ..sms });
+                None
+            }
+            PlatformEv::Call { id, update } => {
+                if self.call_state(id).is_some_and(CallState::is_over) {
+                    return None;
+                }
+                let state = CallState::from(update);
+                self.set_call_state(id, state);
+                self.say(format!("call {id} {}", state.name()));
+                Some(phone::Input::Call { id, update })
+            }
+            PlatformEv::ContactJoins { who } => {
+                if self.call_state_by_number(&who) {
+                    self.conference.push((self.now(), who.clone()));
+                    self.say(format!("{who} joins the conference"));
+                }
+                None
+            }
+            PlatformEv::Location(f) => Some(phone::Input::Location(f)),
+            PlatformEv::RecordingStopped { id, dur_us } => {
+                let n = (self.params.audio_bytes_per_s * dur_us / SECOND) as usize;
+                let mut content = vec![0u8; n];
+                self.rng.fill(&mut content);
+                Some(phone::Input::RecordingStopped { id, content })
+            }
+        }
+    }
+
+    /// The telephony network's answers to a call placed now to `to`.
+    fn schedule_call(&mut self, id: u64, to: &str) {
+        let now = self.now();
+        let call = |update| PlatformEv::Call { id, update };
+        if !self.network {
+            return self.at(now + SECOND, call(CallUpdate::Failed));
+        }
+        match self.answering(to) {
+            Answering::Busy => self.at(now + SECOND, call(CallUpdate::Busy)),
+            Answering::Never => self.at(now + SECOND, call(CallUpdate::Ringing)),
+            Answering::After(s) => {
+                let ans = now + SECOND + (s * 1e6) as Micros;
+                self.at(now + SECOND, call(CallUpdate::Ringing));
+                self.at(ans, call(CallUpdate::Answered));
+                let who = to.to_string();
+                self.at(ans + 2 * SECOND, PlatformEv::ContactJoins { who });
+                self.at(ans + self.params.call_length_us, call(CallUpdate::Ended));
+            }
+        }
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+impl phone::Platform for Platform {
+    type Error = Infallible;
+
+    fn send_sms(&mut self, id: u64, to: &str, text: &str) -> Result<(), Infallible> {
+        self.mark(MarkerKind::Sms, to.to_string());
+        let now = self.now();
+        let ok = self.network;
+        if ok {
+            let sms = Sms {
+                t_us: now,
+                to: to.to_string(),
+                text: text.to_string(),
+            };
+            self.sms_sent.push(sms.clone());
+            self.say(format!("SMS to {to}: {text}"));
+            self.at(
+                now + self.params.sms_delivery_us,
+                PlatformEv::SmsDelivered(sms),
+            );
+        } else {
+            self.sms_refused += 1;
+            self.say(format!("SMS to {to} refused: no network"));
+        }
+        self.at(
+            now + self.params.sms_ack_us,
+            PlatformEv::SmsResult { id, ok },
+        );
+        Ok(())
+    }
+
+    fn dial(&mut self, id: u64, to: &str, _message: &str) -> Result<(), Infallible> {
+        self.mark(MarkerKind::Call, to.to_string());
+        self.say(format!("dialling {to}"));
+        self.calls.push(CallRecord {
+            t_us: self.now(),
+            to: to.to_string(),
+            id,
+            state: CallState::Dialling,
+        });
+        self.schedule_call(id, to);
+        Ok(())
+    }
+
+    fn hang_up(&mut self, id: u64) -> Result<(), Infallible> {
+        self.set_call_state(id, CallState::HungUp);
+        self.say(format!("call {id} hung up"));
+        Ok(())
+    }
+
+    fn join_conference(
+        &mut self,
+        url: &str,
+        mic_on: bool,
+        speaker_muted: bool,
+    ) -> Result<(), Infallible> {
+        self.conference.push((self.now(), "wearer".into()));
+        self.say(format!(
+            "wearer joins {url} (mic {}, speaker {})",
+            on_off(mic_on),
+            if speaker_muted { "muted" } else { "on" }
+        ));
+        Ok(())
+    }
+
+    fn request_location(&mut self) -> Result<(), Infallible> {
+        match self.current_fix(self.utc_ms()) {
+            Some(f) => self.at(self.now(), PlatformEv::Location(f)),
+            None => self.location_pending = true,
+        }
+        Ok(())
+    }
+
+    fn siren(&mut self, on: bool, volume_pct: u8, override_silent: bool) -> Result<(), Infallible> {
+        self.mark(MarkerKind::Siren, on_off(on).into());
+        self.siren_on = on;
+        self.siren_ever |= on;
+        let silent = if override_silent {
+            ", overriding silent mode"
+        } else {
+            ""
+        };
+        self.say(if on {
+            format!("siren on at {volume_pct} %{silent}")
+        } else {
+            "siren off".into()
+        });
+        Ok(())
+    }
+
+    fn start_recording(&mut self, id: u64, button_mic: bool) -> Result<(), Infallible> {
+        self.mark(MarkerKind::Recording, "start".into());
+        self.recordings.push(RecorderRun {
+            id,
+            start_us: self.now(),
+            end_us: None,
+        });
+        let mic = if button_mic { " + button mic" } else { "" };
+        self.say(format!("recording {id} started (phone mic{mic})"));
+        Ok(())
+    }
+
+    fn stop_recording(&mut self, id: u64) -> Result<(), Infallible> {
+        self.mark(MarkerKind::Recording, "stop".into());
+        let now = self.now();
+        let Some(r) = self
+            .recordings
+            .iter_mut()
+            .find(|r| r.id == id && r.end_us.is_none())
+        else {
+            return Ok(());
+        };
+        r.end_us = Some(now);
+        let dur_us = now - r.start_us;
+        self.say(format!("recording {id} stopped after {} s", fmt_s(dur_us)));
+        self.at(now, PlatformEv::RecordingStopped { id, dur_us });
+        Ok(())
+    }
+
+    fn countdown_alarm(&mut self, on: bool, seconds: u32) -> Result<(), Infallible> {
+        if on {
+            self.mark(MarkerKind::Countdown, "start".into());
+        }
+        if on && !self.countdown_on {
+            self.countdowns_started += 1;
+        }
+        self.countdown_on = on;
+        self.say(if on {
+            format!("fall countdown alarm ({seconds} s)")
+        } else {
+            "fall countdown alarm off".into()
+        });
+        Ok(())
+    }
+
+    fn warn(&mut self, w: Warning) -> Result<(), Infallible> {
+        self.mark(MarkerKind::Warning, format!("{w:?}"));
+        self.warnings.push((self.now(), w));
+        self.say(format!("warning shown: {w:?}"));
+        Ok(())
+    }
+
+    fn persist(&mut self, bytes: &[u8]) -> Result<(), Infallible> {
+        self.storage = Some(bytes.to_vec());
+        Ok(())
+    }
+
+    fn note(&mut self, note: &AppNote) -> Result<(), Infallible> {
+        let mut core = self.core.borrow_mut();
+        if let AppNote::EventReceived { seq, .. } = note {
+            let t = core.now;
+            core.series.received.push((t, *seq));
+        }
+        if let AppNote::Rejected(_) = note {
+            core.mark(MarkerKind::Rejected, note.to_string());
+        }
+        core.note(Layer::Phone, note.to_string());
+        Ok(())
     }
 }

@@ -43,7 +43,19 @@ fn sim_axis(sim: &Simulation) -> TimeAxis {
 }
 
 fn count(sim: &Simulation, kind: &str) -> usize {
-    sim.series.markers.iter().filter(|m| m.1 == kind).count()
+    sim.series
+        .markers
+        .iter()
+        .filter(|m| m.1.name() == kind)
+        .count()
+}
+
+/// The typed markers with their kinds by name, as the plots take them.
+fn named_markers(sim: &Simulation) -> Vec<(u64, &'static str, String)> {
+    let m = &sim.series.markers;
+    m.iter()
+        .map(|(t, k, d)| (*t, k.name(), d.clone()))
+        .collect()
 }
 
 /// One self-contained HTML page of a replayed run: header (title, seed, duration),
@@ -85,7 +97,7 @@ pub fn replay_report(title: &str, sim: &Simulation) -> String {
     b.push_str("</dl>\n</header>\n<section class=\"plots\">\n<h2>Plots</h2>\n");
     b.push_str(&figure(
         "fig-accel",
-        &svg::accel_plot(&axis, samples, &sim.series.markers),
+        &svg::accel_plot(&axis, samples, &named_markers(sim)),
     ));
     b.push_str(&figure(
         "fig-link",
@@ -99,7 +111,7 @@ pub fn replay_report(title: &str, sim: &Simulation) -> String {
         "fig-actions",
         &svg::lanes_plot(
             &axis,
-            &sim.series.markers,
+            &named_markers(sim),
             &svg::ACTION_KINDS,
             false,
             "plot-actions",
@@ -120,11 +132,11 @@ pub fn scenario_timeline_html(sim: &Simulation) -> String {
     // Only the lanes of kinds that occurred, in the usual order, keep sections short.
     let present: Vec<&str> = svg::ALL_KINDS
         .into_iter()
-        .filter(|k| sim.series.markers.iter().any(|m| m.1 == *k))
+        .filter(|k| sim.series.markers.iter().any(|m| m.1.name() == *k))
         .collect();
     s.push_str(&figure(
         "fig-events",
-        &svg::lanes_plot(&axis, &sim.series.markers, &present, true, "plot-events"),
+        &svg::lanes_plot(&axis, &named_markers(sim), &present, true, "plot-events"),
     ));
     s.push_str(&figure(
         "fig-link",
@@ -133,7 +145,7 @@ pub fn scenario_timeline_html(sim: &Simulation) -> String {
     if let Some(samples) = sim.accel_log.as_ref().filter(|l| !l.is_empty()) {
         s.push_str(&figure(
             "fig-accel",
-            &svg::accel_plot(&axis, samples, &sim.series.markers),
+            &svg::accel_plot(&axis, samples, &named_markers(sim)),
         ));
     }
     let _ = writeln!(

@@ -1,0 +1,97 @@
+//! Structured series of a run, for reports and plots: link state, battery level, marked
+//! moments, queued and received events. Every entry comes from a typed happening (a
+//! link change, a firmware log event, a command of the app, a harness fault), never from
+//! the timeline's text.
+
+use protocol::EventKind;
+
+use crate::sched::Micros;
+
+/// What a marker marks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MarkerKind {
+    /// The button classified a gesture (detail: the event kind).
+    Gesture,
+    /// The fall detector fired (detail: the peak).
+    Fall,
+    /// The app sent an SMS (detail: the number).
+    Sms,
+    /// The app dialled (detail: the number).
+    Call,
+    /// The siren went on or off.
+    Siren,
+    /// A recording started or stopped.
+    Recording,
+    /// A fall countdown started.
+    Countdown,
+    /// The app warned the wearer.
+    Warning,
+    /// The app rejected an event frame.
+    Rejected,
+    /// The harness injected a fault.
+    Fault,
+}
+
+impl MarkerKind {
+    /// Every kind, in display order.
+    pub const ALL: [MarkerKind; 10] = [
+        MarkerKind::Gesture,
+        MarkerKind::Fall,
+        MarkerKind::Sms,
+        MarkerKind::Call,
+        MarkerKind::Siren,
+        MarkerKind::Recording,
+        MarkerKind::Countdown,
+        MarkerKind::Warning,
+        MarkerKind::Rejected,
+        MarkerKind::Fault,
+    ];
+
+    /// Lower-case name (as reports print it).
+    pub fn name(self) -> &'static str {
+        match self {
+            MarkerKind::Gesture => "gesture",
+            MarkerKind::Fall => "fall",
+            MarkerKind::Sms => "sms",
+            MarkerKind::Call => "call",
+            MarkerKind::Siren => "siren",
+            MarkerKind::Recording => "recording",
+            MarkerKind::Countdown => "countdown",
+            MarkerKind::Warning => "warning",
+            MarkerKind::Rejected => "rejected",
+            MarkerKind::Fault => "fault",
+        }
+    }
+}
+
+impl std::fmt::Display for MarkerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Structured series of a run, for reports and plots.
+#[derive(Clone, Debug, Default)]
+pub struct Series {
+    /// Link state changes: (time, connected).
+    pub link: Vec<(Micros, bool)>,
+    /// Battery level reports: (time, percent).
+    pub battery: Vec<(Micros, u8)>,
+    /// Marked moments: (time, kind, detail).
+    pub markers: Vec<(Micros, MarkerKind, String)>,
+    /// Events the button queued: (time, sequence number, kind).
+    pub queued: Vec<(Micros, u32, EventKind)>,
+    /// Events the phone recorded for the first time: (time, sequence number).
+    pub received: Vec<(Micros, u32)>,
+}
+
+impl Series {
+    /// Move `other`'s entries to the end of this series.
+    pub(crate) fn append(&mut self, other: &mut Series) {
+        self.link.append(&mut other.link);
+        self.battery.append(&mut other.battery);
+        self.markers.append(&mut other.markers);
+        self.queued.append(&mut other.queued);
+        self.received.append(&mut other.received);
+    }
+}
