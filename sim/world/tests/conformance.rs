@@ -1,11 +1,10 @@
-//! The GATT-client port's conformance suite, against the simulator's virtual central
-//! (always) and against a real button through btleplug (only with the `hil` feature and
-//! `HIL_DEVICE=ADDR` set: `HIL_DEVICE=AA:BB:CC:DD:EE:FF cargo test -p sim --features hil
-//! --test conformance -- --nocapture`).
+//! The GATT-client port's conformance suite against the virtual central: the same air
+//! the features run over (`sim_world::air`). The same suite runs against a real button
+//! in `sim/rig/tests/conformance.rs`.
 
 use protocol::BondKey;
-use sim::conformance::{report, run_suite, Outcome, CHECKS};
-use sim::virtual_client::VirtualGattClient;
+use sim_world::conformance::{report, run_suite, Outcome, CHECKS};
+use sim_world::virtual_client::VirtualGattClient;
 
 #[test]
 fn virtual_client_conforms() {
@@ -36,7 +35,7 @@ fn virtual_client_suite_fails_honestly_without_test_service() {
     };
     let mut client = VirtualGattClient::with_profile(
         profile,
-        sim::link::LinkParams::default(),
+        sim_world::link::LinkParams::default(),
         BondKey([7; 16]),
         1,
     );
@@ -47,31 +46,4 @@ fn virtual_client_suite_fails_honestly_without_test_service() {
         .find(|r| r.name == "indications in order, acknowledged")
         .expect("the indication check is reported");
     assert_eq!(r.outcome, Outcome::Fail, "{}", report(&results));
-}
-
-#[test]
-fn hardware_client_conforms() {
-    let Ok(addr) = std::env::var("HIL_DEVICE") else {
-        println!("HIL_DEVICE not set: hardware conformance run skipped");
-        return;
-    };
-    hardware(&addr);
-}
-
-#[cfg(feature = "hil")]
-fn hardware(addr: &str) {
-    let mut client = match sim::hil::BtleClient::new() {
-        Ok(c) => c,
-        Err(e) => panic!("HIL_DEVICE={addr} but no usable adapter: {e}"),
-    };
-    let device = phone::DeviceId(addr.to_string());
-    let results = run_suite(&mut client, &device, &mut |c, d| c.pump(d));
-    let text = report(&results);
-    println!("{text}");
-    assert!(results.iter().all(|r| r.passed()), "{text}");
-}
-
-#[cfg(not(feature = "hil"))]
-fn hardware(addr: &str) {
-    println!("HIL_DEVICE={addr} set but the `hil` feature is off: hardware run skipped");
 }

@@ -1,0 +1,34 @@
+//! The GATT-client port's conformance suite against a real button through btleplug
+//! (only with the `hil` feature and `HIL_DEVICE=ADDR` set:
+//! `HIL_DEVICE=AA:BB:CC:DD:EE:FF cargo test -p sim-rig --features hil --test conformance
+//! -- --nocapture`). The same suite runs on every build against the virtual central
+//! (`sim/world/tests/conformance.rs`).
+
+#[test]
+fn hardware_client_conforms() {
+    let Ok(addr) = std::env::var("HIL_DEVICE") else {
+        println!("HIL_DEVICE not set: hardware conformance run skipped");
+        return;
+    };
+    hardware(&addr);
+}
+
+#[cfg(feature = "hil")]
+fn hardware(addr: &str) {
+    use sim_world::conformance::{report, run_suite};
+
+    let mut client = match sim_rig::hil::BtleClient::new() {
+        Ok(c) => c,
+        Err(e) => panic!("HIL_DEVICE={addr} but no usable adapter: {e}"),
+    };
+    let device = phone::DeviceId(addr.to_string());
+    let results = run_suite(&mut client, &device, &mut |c, d| c.pump(d));
+    let text = report(&results);
+    println!("{text}");
+    assert!(results.iter().all(|r| r.passed()), "{text}");
+}
+
+#[cfg(not(feature = "hil"))]
+fn hardware(addr: &str) {
+    println!("HIL_DEVICE={addr} set but the `hil` feature is off: hardware run skipped");
+}
