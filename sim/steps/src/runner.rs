@@ -27,56 +27,34 @@ use crate::steps::world::ScenarioMeta;
 use crate::steps::{self, AlarmWorld, Kind};
 use crate::RunError;
 
-/// What to run and how (also the arguments of `sim run`).
-#[derive(Clone, Debug, Default, clap::Args)]
+/// What to run and how (`sim run`'s arguments convert into it).
+#[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     /// Feature files or folders (default `features/`); `FILE:LINE` runs the scenario at
     /// that line.
     pub paths: Vec<String>,
     /// Tag expression, e.g. '@smoke and not @slow'.
-    #[arg(long)]
     pub tags: Option<String>,
     /// Only scenarios whose name matches this regex.
-    #[arg(long)]
     pub name: Option<String>,
     /// The run's seed (each scenario's seed derives from it).
-    #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Write JUnit XML here.
-    #[arg(long)]
     pub junit: Option<PathBuf>,
     /// Write Cucumber JSON here.
-    #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Run shard K of N (1-based), e.g. 2/4: N machines together run each scenario once.
-    #[arg(long, value_parser = parse_shard)]
+    /// Run shard K of N (1-based): N machines together run each scenario once.
     pub shard: Option<(u64, u64)>,
     /// Run every scenario twice; fail any whose event timeline differs.
-    #[arg(long)]
     pub check_determinism: bool,
-    /// Write each scenario's BLE traffic as a btsnoop file into DIR.
-    #[arg(long, value_name = "DIR")]
+    /// Write each scenario's BLE traffic as a btsnoop file into this folder.
     pub capture: Option<PathBuf>,
     /// Write one self-contained HTML report of the run (steps, results, plots).
-    #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Scenarios run in parallel on this many threads (0 = all cores).
-    #[arg(long, short, default_value_t = 0)]
     pub jobs: usize,
     /// Only the summary, not every step.
-    #[arg(long, short)]
     pub quiet: bool,
-}
-
-/// Parse `K/N` (1 <= K <= N), as `--shard` takes it.
-pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
-    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 1/4")?;
-    let k: u64 = k.parse().map_err(|_| format!("bad shard index {k:?}"))?;
-    let n: u64 = n.parse().map_err(|_| format!("bad shard count {n:?}"))?;
-    if n == 0 || k == 0 || k > n {
-        return Err(format!("expected 1 <= K <= N, got {k}/{n}"));
-    }
-    Ok((k, n))
 }
 
 /// How one scenario ended.
