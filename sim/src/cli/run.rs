@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use sim::report::console::ConsoleSink;
+use sim::report::progress::ProgressSink;
 use sim::runner::{self, RunOptions};
+use sim_steps::sink::Sink;
 
 /// Run feature files (default: `features/`); exit code 0 only when all pass.
 #[derive(clap::Args, Debug)]
@@ -70,8 +73,11 @@ impl From<Args> for RunOptions {
 /// Run; exit 1 when a scenario failed, a step is undefined or a timeline differed.
 pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let opts = RunOptions::from(args);
-    let summary = runner::run(&opts)?;
-    print!("{}", summary.report_with(!opts.quiet));
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(ConsoleSink::stdout(!opts.quiet))];
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        sinks.push(Box::new(ProgressSink::new()));
+    }
+    let summary = runner::run_with(&opts, sinks)?;
     Ok(if summary.ok() {
         ExitCode::SUCCESS
     } else {

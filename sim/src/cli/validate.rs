@@ -116,7 +116,9 @@ mod tests {
 
     #[test]
     fn trace_headers() {
-        assert!(is_trace_header("{\"trace\":\"alarm-button\",\"version\":1}\n"));
+        assert!(is_trace_header(
+            "{\"trace\":\"alarm-button\",\"version\":1}\n"
+        ));
         assert!(!is_trace_header("{\"trace\":\"other\"}"));
         assert!(!is_trace_header("{"));
         assert!(!is_trace_header("t_ms,ax_g,ay_g,az_g"));

@@ -1,3 +1,7 @@
+//! The run's reports, each a [`crate::sink::Sink`]: the console ([`console`]), JUnit XML
+//! ([`junit`]), Cucumber JSON ([`cucumber_json`]), the HTML report ([`suite`]), btsnoop
+//! captures ([`capture`]) and the progress indicator ([`progress`]).
+//!
 //! HTML reports: one self-contained file (inline CSS and inline SVG, no script, no outside
 //! resource) for a trace replay ([`replay_report`]) or a suite run ([`suite_report`]).
 //!
@@ -14,7 +18,13 @@
 //! point per accelerometer sample shown (decimated to the minimum and maximum of each
 //! pixel column above [`svg::DECIMATE_ABOVE`] samples, which the caption then says).
 
+pub mod capture;
+pub mod console;
+pub mod cucumber_json;
 pub mod html;
+pub mod junit;
+pub mod progress;
+pub mod suite;
 pub mod svg;
 
 use std::fmt::Write as _;
@@ -185,6 +195,26 @@ impl ScenarioSection {
         steps: Vec<(String, String)>,
         sim: Option<&Simulation>,
     ) -> Self {
+        Self::from_parts(
+            meta,
+            passed,
+            message,
+            steps,
+            sim.map(Simulation::seed),
+            sim.map(scenario_timeline_html).unwrap_or_default(),
+        )
+    }
+
+    /// A section from the runner's metadata, the result, the steps with their status,
+    /// the simulation's seed (if one started) and its plots ([`scenario_timeline_html`]).
+    pub fn from_parts(
+        meta: &ScenarioMeta,
+        passed: bool,
+        message: Option<String>,
+        steps: Vec<(String, String)>,
+        scenario_seed: Option<u64>,
+        timeline_html: String,
+    ) -> Self {
         let scenario = if meta.example_row.is_empty() {
             meta.scenario.clone()
         } else {
@@ -196,11 +226,11 @@ impl ScenarioSection {
             file: meta.file.clone(),
             line: meta.line,
             seed: meta.run_seed,
-            scenario_seed: sim.map(Simulation::seed),
+            scenario_seed,
             passed,
             message,
             steps,
-            timeline_html: sim.map(scenario_timeline_html).unwrap_or_default(),
+            timeline_html,
         }
     }
 
