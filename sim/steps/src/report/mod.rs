@@ -248,6 +248,56 @@ fn status_class(s: &str) -> &'static str {
     }
 }
 
+/// One scenario's section of a suite report.
+fn scenario_html(b: &mut String, i: usize, s: &ScenarioSection) {
+    let r = if s.passed { "passed" } else { "failed" };
+    let _ = writeln!(
+        b,
+        "<section class=\"scenario {r}\" id=\"sc-{i}\">\n<h2>{}: {}</h2>\n<dl class=\"meta\">",
+        esc(&s.feature),
+        esc(&s.scenario)
+    );
+    let _ = writeln!(b, "<dt>result</dt><dd class=\"status\">{r}</dd>");
+    let _ = writeln!(
+        b,
+        "<dt>location</dt><dd><code>{}:{}</code></dd>",
+        esc(&s.file),
+        s.line
+    );
+    let _ = writeln!(b, "<dt>run seed</dt><dd>{}</dd>", s.seed);
+    if let Some(seed) = s.scenario_seed {
+        let _ = writeln!(b, "<dt>scenario seed</dt><dd>{seed}</dd>");
+    }
+    let _ = writeln!(
+        b,
+        "<dt>replay</dt><dd><code class=\"replay\">{}</code></dd>\n</dl>",
+        esc(&s.replay_command())
+    );
+    if let Some(m) = &s.message {
+        let _ = writeln!(b, "<pre class=\"message\">{}</pre>", esc(m));
+    }
+    if !s.steps.is_empty() {
+        b.push_str("<h3>Steps</h3>\n<ol class=\"steps\">\n");
+        for (text, status) in &s.steps {
+            let c = status_class(status);
+            let _ = writeln!(
+                b,
+                "<li class=\"{c}\"><span class=\"status {c}\">[{}]</span> {}</li>",
+                esc(status),
+                esc(text)
+            );
+        }
+        b.push_str("</ol>\n");
+    }
+    b.push_str("<h3>Events</h3>\n");
+    if s.timeline_html.is_empty() {
+        b.push_str("<p class=\"note\">No simulation ran.</p>\n");
+    } else {
+        b.push_str(&s.timeline_html);
+    }
+    b.push_str("</section>\n");
+}
+
 /// One self-contained HTML page for a suite run: counts, a summary table linking to each
 /// scenario, then a section per scenario with its result, message, steps, replay command
 /// and timeline plot.
@@ -283,52 +333,7 @@ pub fn suite_report(title: &str, sections: &[ScenarioSection]) -> String {
     }
     b.push_str("</tbody>\n</table>\n");
     for (i, s) in sections.iter().enumerate() {
-        let r = if s.passed { "passed" } else { "failed" };
-        let _ = writeln!(
-            b,
-            "<section class=\"scenario {r}\" id=\"sc-{i}\">\n<h2>{}: {}</h2>\n<dl class=\"meta\">",
-            esc(&s.feature),
-            esc(&s.scenario)
-        );
-        let _ = writeln!(b, "<dt>result</dt><dd class=\"status\">{r}</dd>");
-        let _ = writeln!(
-            b,
-            "<dt>location</dt><dd><code>{}:{}</code></dd>",
-            esc(&s.file),
-            s.line
-        );
-        let _ = writeln!(b, "<dt>run seed</dt><dd>{}</dd>", s.seed);
-        if let Some(seed) = s.scenario_seed {
-            let _ = writeln!(b, "<dt>scenario seed</dt><dd>{seed}</dd>");
-        }
-        let _ = writeln!(
-            b,
-            "<dt>replay</dt><dd><code class=\"replay\">{}</code></dd>\n</dl>",
-            esc(&s.replay_command())
-        );
-        if let Some(m) = &s.message {
-            let _ = writeln!(b, "<pre class=\"message\">{}</pre>", esc(m));
-        }
-        if !s.steps.is_empty() {
-            b.push_str("<h3>Steps</h3>\n<ol class=\"steps\">\n");
-            for (text, status) in &s.steps {
-                let c = status_class(status);
-                let _ = writeln!(
-                    b,
-                    "<li class=\"{c}\"><span class=\"status {c}\">[{}]</span> {}</li>",
-                    esc(status),
-                    esc(text)
-                );
-            }
-            b.push_str("</ol>\n");
-        }
-        b.push_str("<h3>Events</h3>\n");
-        if s.timeline_html.is_empty() {
-            b.push_str("<p class=\"note\">No simulation ran.</p>\n");
-        } else {
-            b.push_str(&s.timeline_html);
-        }
-        b.push_str("</section>\n");
+        scenario_html(&mut b, i, s);
     }
     page(title, &b)
 }
