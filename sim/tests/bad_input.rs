@@ -174,3 +174,62 @@ fn features_and_profiles() {
         &["cell.json:1:"],
     );
 }
+
+/// `sim validate` decides what a file is by its extension and content, not its name.
+#[test]
+fn validate_recognises_files_by_content_not_name() {
+    let profile = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/profiles/default.json"
+    ))
+    .expect("bundled profile");
+    // A profile whose own name is "trace" holds the text `"trace"` too.
+    let named = String::from_utf8_lossy(&profile).replacen(
+        "\"name\": \"default\"",
+        "\"name\": \"trace\"",
+        1,
+    );
+    assert!(named.contains("\"trace\""));
+    for (name, bytes) in [
+        ("trace.json", profile.clone()),
+        ("mytrace_profile.json", profile.clone()),
+        ("named_trace.json", named.into_bytes()),
+    ] {
+        let p = file(name, &bytes);
+        let out = Command::new(env!("CARGO_BIN_EXE_sim"))
+            .args(["validate", &p.display().to_string()])
+            .output()
+            .expect("run sim");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("ok (device profile)"),
+            "{name}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A native trace in a `.json` file is still a trace.
+    let t = file(
+        "profile_like.json",
+        format!("{HEADER}{{\"t_ms\":0,\"button\":\"down\"}}\n").as_bytes(),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["validate", &t.display().to_string()])
+        .output()
+        .expect("run sim");
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 records"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Neither: say so, and exit 2.
+    let odd = file("notes.md", b"# just notes\n");
+    fails_with(
+        &["validate", &odd.display().to_string()],
+        &["notes.md", "cannot tell what this file is"],
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["validate", &odd.display().to_string()])
+        .output()
+        .expect("run sim");
+    assert_eq!(out.status.code(), Some(2));
+}

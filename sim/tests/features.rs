@@ -214,3 +214,96 @@ fn a_feature_written_in_spec_wording_passes() {
     .expect("run");
     assert!(s.ok(), "{}", s.report_with(true));
 }
+
+/// Blank the wall-clock figures: `time="…"`, `timestamp="…"` (JUnit) and
+/// `"duration": N` (Cucumber JSON).
+fn without_timings(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let next = ["time=\"", "timestamp=\"", "\"duration\": "]
+            .iter()
+            .filter_map(|k| rest.find(k).map(|i| (i, *k)))
+            .min();
+        let Some((i, key)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..i + key.len()]);
+        rest = &rest[i + key.len()..];
+        let end = if key.ends_with('"') {
+            rest.find('"').unwrap_or(rest.len())
+        } else {
+            rest.find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len())
+        };
+        rest = &rest[end..];
+    }
+}
+
+#[test]
+fn reports_of_parallel_runs_equal_a_single_thread_run() {
+    let d = tmp("jobs");
+    let write_outputs = |jobs: usize| {
+        let junit = d.join(format!("j{jobs}.xml"));
+        let json = d.join(format!("c{jobs}.json"));
+        let s = runner::run(&RunOptions {
+            paths: vec![root().join("features").display().to_string()],
+            junit: Some(junit.clone()),
+            json: Some(json.clone()),
+            jobs,
+            quiet: true,
+            ..Default::default()
+        })
+        .expect("run");
+        assert!(s.ok(), "{}", s.report());
+        let read = |p: &Path| std::fs::read_to_string(p).expect("report");
+        (read(&junit), read(&json), s.scenarios.len())
+    };
+    let (j1, c1, n) = write_outputs(1);
+    let (j2, c2, n2) = write_outputs(2);
+    assert_eq!(n, n2);
+    assert_eq!(
+        without_timings(&j1),
+        without_timings(&j2),
+        "JUnit XML of --jobs 1 and --jobs 2 differ"
+    );
+    assert_eq!(
+        without_timings(&c1),
+        without_timings(&c2),
+        "Cucumber JSON of --jobs 1 and --jobs 2 differ"
+    );
+    let doc = roxmltree::Document::parse(&j1).expect("xml");
+    let suites = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .count();
+    let features: Vec<serde_json::Value> = serde_json::from_str(&c1).expect("json");
+    assert_eq!(suites, features.len(), "one testsuite per feature");
+    let mut uris: Vec<_> = features.iter().map(|f| f["uri"].to_string()).collect();
+    uris.dedup();
+    assert_eq!(uris.len(), features.len(), "one JSON object per feature");
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .count(),
+        n
+    );
+}
+
+#[test]
+fn console_of_parallel_runs_equals_a_single_thread_run() {
+    let run = |jobs: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sim"))
+            .args(["run", "features", "--jobs", jobs])
+            .current_dir(root())
+            .output()
+            .expect("run sim");
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    assert_eq!(one.matches("[Summary]").count(), 1);
+    assert!(one.contains("scenarios: "), "{one}");
+}

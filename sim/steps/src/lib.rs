@@ -1,9 +1,11 @@
 //! The domain language and how scenarios run: the step catalogue and the cucumber
 //! World ([`steps`]), the runner ([`runner`]: validation, parallel runs, JUnit/JSON,
-//! determinism check, shards) and the reports ([`report`]).
+//! determinism check, shards), its event stream and the [`sink::Sink`] trait ([`sink`]),
+//! and the reports, each a sink ([`report`]).
 
 pub mod report;
 pub mod runner;
+pub mod sink;
 pub mod steps;
 
 pub(crate) use sim_world::{capture, platform, rng, sched, simulation, timeline};

@@ -2,81 +2,69 @@
 //!
 //! Before running, every feature is parsed and every step checked against the catalogue
 //! (an undefined or ambiguous step is reported with its file, line and the closest known
-//! steps). Scenarios then run through cucumber, with the steps of [`crate::steps`]
-//! registered as data, console output, JUnit XML and Cucumber JSON. Each scenario's seed
-//! derives from the run's seed, the feature's and scenario's names and the example row;
-//! a failing scenario prints its seed and a one-line replay command.
-//! `check_determinism` runs everything a second time and compares each scenario's
-//! timeline byte for byte.
+//! steps). Scenarios then run through cucumber (parsing and step execution only), with
+//! the steps of [`crate::steps`] registered as data, on `--jobs` threads. Each thread
+//! records its scenarios' events (steps with status, duration and error; the world's
+//! seed, timeline and artefacts) as [`ScenarioRecord`]s; the run then tells them, in file
+//! order, to its [`Sink`]s: console, JUnit XML, Cucumber JSON, HTML report, captures
+//! (see [`crate::sink`] and [`crate::report`]). Each scenario's seed derives from the
+//! run's seed, the feature's and scenario's names and the example row; a failing
+//! scenario prints its seed and a one-line replay command. `check_determinism` runs
+//! everything a second time and compares each scenario's timeline byte for byte.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use cucumber::gherkin::{self, GherkinEnv, StepType};
 use cucumber::tag::Ext as _;
-use cucumber::writer::{self, Coloring, Verbosity};
 use cucumber::{event, World as _, WriterExt as _};
 use futures::future::LocalBoxFuture;
 use futures::FutureExt as _;
 
+use crate::report::capture::CaptureSink;
+use crate::report::cucumber_json::CucumberJsonSink;
+use crate::report::junit::JunitSink;
+use crate::report::suite::HtmlSink;
 use crate::rng::derive_seed;
+use crate::sink::{
+    tell_run, Event, FeatureInfo, RunInfo, ScenarioEnd, ScenarioInfo, ScenarioRecord, Sink,
+    StepResult, StepStatus,
+};
 use crate::steps::world::ScenarioMeta;
 use crate::steps::{self, AlarmWorld, Kind};
 use crate::RunError;
 
-/// What to run and how (also the arguments of `sim run`).
-#[derive(Clone, Debug, Default, clap::Args)]
+/// What to run and how (`sim run`'s arguments convert into it).
+#[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     /// Feature files or folders (default `features/`); `FILE:LINE` runs the scenario at
     /// that line.
     pub paths: Vec<String>,
     /// Tag expression, e.g. '@smoke and not @slow'.
-    #[arg(long)]
     pub tags: Option<String>,
     /// Only scenarios whose name matches this regex.
-    #[arg(long)]
     pub name: Option<String>,
     /// The run's seed (each scenario's seed derives from it).
-    #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Write JUnit XML here.
-    #[arg(long)]
     pub junit: Option<PathBuf>,
     /// Write Cucumber JSON here.
-    #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Run shard K of N (1-based), e.g. 2/4: N machines together run each scenario once.
-    #[arg(long, value_parser = parse_shard)]
+    /// Run shard K of N (1-based): N machines together run each scenario once.
     pub shard: Option<(u64, u64)>,
     /// Run every scenario twice; fail any whose event timeline differs.
-    #[arg(long)]
     pub check_determinism: bool,
-    /// Write each scenario's BLE traffic as a btsnoop file into DIR.
-    #[arg(long, value_name = "DIR")]
+    /// Write each scenario's BLE traffic as a btsnoop file into this folder.
     pub capture: Option<PathBuf>,
     /// Write one self-contained HTML report of the run (steps, results, plots).
-    #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Scenarios run in parallel on this many threads (0 = all cores).
-    #[arg(long, short, default_value_t = 0)]
     pub jobs: usize,
     /// Only the summary, not every step.
-    #[arg(long, short)]
     pub quiet: bool,
-}
-
-/// Parse `K/N` (1 <= K <= N), as `--shard` takes it.
-pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
-    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 1/4")?;
-    let k: u64 = k.parse().map_err(|_| format!("bad shard index {k:?}"))?;
-    let n: u64 = n.parse().map_err(|_| format!("bad shard count {n:?}"))?;
-    if n == 0 || k == 0 || k > n {
-        return Err(format!("expected 1 <= K <= N, got {k}/{n}"));
-    }
-    Ok((k, n))
 }
 
 /// How one scenario ended.
@@ -92,8 +80,6 @@ pub struct ScenarioOutcome {
     pub message: Option<String>,
     /// Its rendered timeline.
     pub timeline: String,
-    /// Its section of the HTML report, when one is asked for.
-    pub section: Option<crate::report::ScenarioSection>,
 }
 
 impl ScenarioOutcome {
@@ -109,7 +95,7 @@ impl ScenarioOutcome {
 /// The result of a run.
 #[derive(Debug, Default)]
 pub struct RunSummary {
-    /// Each scenario run, in order of completion.
+    /// Each scenario run, in file order (features as collected, scenarios by line).
     pub scenarios: Vec<ScenarioOutcome>,
     /// Undefined or ambiguous steps and parse errors found before running.
     pub problems: Vec<String>,
@@ -359,8 +345,6 @@ fn shard_of(feature: &str, scenario: &str, n: u64) -> u64 {
     derive_seed(0, feature, scenario, "shard") % n
 }
 
-type Outcomes = Arc<Mutex<Vec<ScenarioOutcome>>>;
-
 /// Step failures are panics that cucumber catches and reports; keep stderr free of their
 /// default "thread panicked" noise — only on the scenario runner threads, and installed
 /// once for the process (never swapped back and forth, which would race between runs).
@@ -384,120 +368,345 @@ fn quiet_step_panics() {
 /// stack. Every run happens on a thread of its own with room to spare.
 const RUNNER_STACK: usize = 256 << 20;
 
-/// A `Write` into a shared buffer (one per runner thread, merged afterwards).
-#[derive(Clone, Default)]
-struct SharedBuf(Arc<Mutex<Vec<u8>>>);
-
-impl Write for SharedBuf {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        if let Ok(mut v) = self.0.lock() {
-            v.extend_from_slice(b);
-        }
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+/// The metadata of a scenario: names, example row, file as shown, line, run seed.
+fn meta_of(feature: &gherkin::Feature, sc: &gherkin::Scenario, run_seed: u64) -> ScenarioMeta {
+    ScenarioMeta {
+        feature: feature.name.clone(),
+        scenario: sc.name.clone(),
+        example_row: example_row(sc),
+        file: feature.path.as_ref().map(|p| rel(p)).unwrap_or_default(),
+        line: sc.position.line,
+        run_seed,
     }
 }
 
-impl SharedBuf {
-    fn take(&self) -> Vec<u8> {
-        self.0
-            .lock()
-            .map(|mut v| std::mem::take(&mut *v))
-            .unwrap_or_default()
-    }
+/// What the after hook learns from a scenario's world.
+#[derive(Default)]
+struct WorldFacts {
+    seed: u64,
+    sim_seed: Option<u64>,
+    timeline: String,
+    capture: Option<Vec<u8>>,
+    plots: Option<String>,
 }
 
-/// Where one runner writes: console, JUnit XML, Cucumber JSON.
-struct Sinks {
-    console: Box<dyn Write>,
-    junit: Box<dyn Write>,
-    json: Box<dyn Write>,
-}
-
-/// Merge the JUnit documents of several runners into one `<testsuites>`.
-fn merge_junit(parts: &[Vec<u8>]) -> Vec<u8> {
-    let mut inner = String::new();
-    for p in parts {
-        let text = String::from_utf8_lossy(p);
-        if let (Some(a), Some(b)) = (text.find("<testsuites>"), text.rfind("</testsuites>")) {
-            inner.push_str(&text[a + "<testsuites>".len()..b]);
+impl WorldFacts {
+    fn of(w: &AlarmWorld, capture: bool, plots: bool) -> Self {
+        let sim = w.sim.as_ref();
+        WorldFacts {
+            seed: sim.map_or_else(|| w.seed(), |s| s.seed()),
+            sim_seed: sim.map(|s| s.seed()),
+            timeline: sim.map(|s| s.timeline.render()).unwrap_or_default(),
+            capture: sim.filter(|_| capture).map(crate::capture::btsnoop_bytes),
+            plots: sim
+                .filter(|_| plots)
+                .map(crate::report::scenario_timeline_html),
         }
     }
-    format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites>{inner}</testsuites>")
-        .into_bytes()
 }
 
-/// Merge the Cucumber JSON arrays of several runners into one array: one object per
-/// feature (by `uri`), its elements in file order, features in first-seen order.
-fn merge_json(parts: &[Vec<u8>]) -> Vec<u8> {
-    let mut features: Vec<serde_json::Value> = Vec::new();
-    for p in parts {
-        let Ok(serde_json::Value::Array(v)) = serde_json::from_slice(p) else {
-            continue;
-        };
-        for f in v {
-            let same = features
-                .iter_mut()
-                .find(|g| g.get("uri").is_some() && g.get("uri") == f.get("uri"));
-            match (same, f.get("elements").and_then(|e| e.as_array()).cloned()) {
-                (Some(g), Some(more)) => {
-                    if let Some(serde_json::Value::Array(els)) = g.get_mut("elements") {
-                        els.extend(more);
+/// One pass over the selected scenarios: what to run and what to record.
+struct Pass<'a> {
+    opts: &'a RunOptions,
+    files: &'a [(PathBuf, Option<usize>)],
+    /// Record captures and plots (the first pass, when asked for).
+    artefacts: bool,
+}
+
+/// Sinks, as the runner holds them.
+type Sinks = Vec<Box<dyn Sink>>;
+
+/// What the runner threads of a pass share.
+struct Shared {
+    /// Live sinks, fed as scenarios finish.
+    live: Mutex<Vec<Box<dyn Sink>>>,
+    /// Every scenario, with its position in file order.
+    records: Mutex<Vec<((usize, usize), ScenarioRecord)>>,
+    /// The first error of a live sink.
+    error: Mutex<Option<RunError>>,
+    /// Each selected file (canonical) and its position in the selection.
+    order: BTreeMap<PathBuf, usize>,
+}
+
+impl Shared {
+    fn new(files: &[(PathBuf, Option<usize>)], live: Vec<Box<dyn Sink>>) -> Self {
+        Shared {
+            live: Mutex::new(live),
+            records: Mutex::default(),
+            error: Mutex::default(),
+            order: files
+                .iter()
+                .enumerate()
+                .map(|(i, (p, _))| (canonical(p), i))
+                .collect(),
+        }
+    }
+
+    /// A scenario finished: tell the live sinks, keep the record.
+    fn finished(&self, key: (usize, usize), record: ScenarioRecord) {
+        if let Ok(mut live) = self.live.lock() {
+            for sink in live.iter_mut() {
+                if let Err(e) = record.tell(sink.as_mut()) {
+                    if let Ok(mut slot) = self.error.lock() {
+                        slot.get_or_insert(e);
                     }
                 }
-                _ => features.push(f),
             }
         }
-    }
-    for f in &mut features {
-        if let Some(serde_json::Value::Array(els)) = f.get_mut("elements") {
-            // Cucumber gives a background element its scenario's line and writes it right
-            // after the scenario: a stable sort by line keeps each pair together.
-            els.sort_by_key(|e| {
-                e.get("line")
-                    .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(0)
-            });
+        if let Ok(mut v) = self.records.lock() {
+            v.push((key, record));
         }
     }
-    serde_json::to_vec_pretty(&features).unwrap_or_default()
 }
 
-/// Run the scenarios of `files` on `jobs` threads (each a cucumber runner over a
-/// disjoint, stable part of the scenarios, on a large stack); write the merged reports.
-fn run_once(
-    opts: &RunOptions,
-    files: &[(PathBuf, Option<usize>)],
-    quiet: bool,
-    outcomes: Outcomes,
-    progress: Option<&indicatif::ProgressBar>,
-) -> Result<(), RunError> {
-    let jobs = match opts.jobs {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    } as u64;
-    let bufs: Vec<[SharedBuf; 3]> = (0..jobs).map(|_| Default::default()).collect();
+fn canonical(p: &Path) -> PathBuf {
+    p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// The scenario a runner thread is running, as its events arrive.
+struct Current {
+    key: (usize, usize),
+    record: ScenarioRecord,
+    /// Every step of the scenario (backgrounds first), to list those that did not run.
+    planned: Vec<StepResult>,
+    started: SystemTime,
+    step_started: SystemTime,
+    hook_failure: Option<String>,
+}
+
+impl Current {
+    fn new(
+        tap: &Tap,
+        f: &gherkin::Feature,
+        r: Option<&gherkin::Rule>,
+        sc: &gherkin::Scenario,
+        at: SystemTime,
+    ) -> Self {
+        let meta = meta_of(f, sc, tap.run_seed);
+        let file = f.path.as_deref().map(canonical).unwrap_or_default();
+        let key = (
+            tap.shared.order.get(&file).copied().unwrap_or(usize::MAX),
+            sc.position.line,
+        );
+        let seed = derive_seed(
+            meta.run_seed,
+            &meta.feature,
+            &meta.scenario,
+            &meta.example_row,
+        );
+        let backgrounds = f
+            .background
+            .iter()
+            .chain(r.and_then(|r| r.background.as_ref()));
+        let planned = backgrounds
+            .flat_map(|b| b.steps.iter().map(|s| (s, true)))
+            .chain(sc.steps.iter().map(|s| (s, false)))
+            .map(|(s, background)| StepResult {
+                keyword: s.keyword.clone(),
+                text: s.value.clone(),
+                line: s.position.line,
+                column: s.position.col,
+                background,
+                status: StepStatus::Skipped,
+                duration: Duration::ZERO,
+                error: None,
+            })
+            .collect();
+        let feature = FeatureInfo {
+            keyword: f.keyword.clone(),
+            name: f.name.clone(),
+            file: meta.file.clone(),
+            line: f.position.line,
+            tags: f.tags.clone(),
+            background_keyword: f.background.as_ref().map(|b| b.keyword.clone()),
+        };
+        let info = ScenarioInfo {
+            meta,
+            seed,
+            keyword: sc.keyword.clone(),
+            column: sc.position.col,
+            tags: sc.tags.clone(),
+            rule: r.map(|r| r.name.clone()),
+            started: Some(at),
+        };
+        let end = ScenarioEnd::default();
+        let record = ScenarioRecord {
+            feature,
+            info,
+            steps: Vec::new(),
+            end,
+        };
+        Current {
+            key,
+            record,
+            planned,
+            started: at,
+            step_started: at,
+            hook_failure: None,
+        }
+    }
+
+    fn step(&mut self, st: &gherkin::Step, ev: event::Step<AlarmWorld>, at: SystemTime) {
+        let (status, error) = match ev {
+            event::Step::Started => {
+                self.step_started = at;
+                return;
+            }
+            event::Step::Passed(..) => (StepStatus::Passed, None),
+            event::Step::Skipped => (StepStatus::Undefined, None),
+            event::Step::Failed(_, _, _, event::StepError::NotFound) => {
+                (StepStatus::Undefined, None)
+            }
+            event::Step::Failed(_, _, _, e) => (StepStatus::Failed, Some(e.to_string())),
+        };
+        let i = self.record.steps.len();
+        let mut done = self.planned.get(i).cloned().unwrap_or(StepResult {
+            keyword: st.keyword.clone(),
+            text: st.value.clone(),
+            line: st.position.line,
+            column: st.position.col,
+            background: false,
+            status,
+            duration: Duration::ZERO,
+            error: None,
+        });
+        done.text.clone_from(&st.value);
+        done.status = status;
+        done.error = error;
+        done.duration = at.duration_since(self.step_started).unwrap_or_default();
+        self.record.steps.push(done);
+    }
+
+    /// The scenario finished: complete the record with the world's facts.
+    fn finish(
+        mut self,
+        facts: Option<WorldFacts>,
+        at: SystemTime,
+    ) -> ((usize, usize), ScenarioRecord) {
+        let ran = self.record.steps.len();
+        self.record.steps.extend(self.planned.into_iter().skip(ran));
+        let steps = &self.record.steps;
+        let message = self.hook_failure.or_else(|| {
+            steps
+                .iter()
+                .find(|s| s.status == StepStatus::Failed)
+                .map(|s| s.error.clone().unwrap_or_else(|| "failed".into()))
+                .or_else(|| {
+                    steps
+                        .iter()
+                        .any(|s| s.status == StepStatus::Undefined)
+                        .then(|| "a step is undefined or was skipped".to_string())
+                })
+        });
+        let facts = facts.unwrap_or_else(|| WorldFacts {
+            seed: self.record.info.seed,
+            ..WorldFacts::default()
+        });
+        self.record.end = ScenarioEnd {
+            passed: message.is_none(),
+            message,
+            seed: facts.seed,
+            sim_seed: facts.sim_seed,
+            timeline: facts.timeline,
+            duration: at.duration_since(self.started).unwrap_or_default(),
+            capture: facts.capture,
+            plots: facts.plots,
+        };
+        (self.key, self.record)
+    }
+}
+
+/// The cucumber writer of a runner thread: turns cucumber's events into the runner's
+/// [`ScenarioRecord`]s (reporting itself is the sinks' business).
+struct Tap {
+    shared: Arc<Shared>,
+    facts: Arc<Mutex<Option<WorldFacts>>>,
+    run_seed: u64,
+    current: Option<Current>,
+}
+
+impl Tap {
+    fn scenario(
+        &mut self,
+        f: &gherkin::Feature,
+        r: Option<&gherkin::Rule>,
+        sc: &gherkin::Scenario,
+        ev: event::Scenario<AlarmWorld>,
+        at: SystemTime,
+    ) {
+        use event::{Hook, HookType, Scenario};
+        if let Scenario::Started = ev {
+            if let Ok(mut slot) = self.facts.lock() {
+                *slot = None;
+            }
+            self.current = Some(Current::new(self, f, r, sc, at));
+            return;
+        }
+        let Some(cur) = self.current.as_mut() else {
+            return;
+        };
+        match ev {
+            Scenario::Hook(ty, Hook::Failed(_, _)) => {
+                let which = match ty {
+                    HookType::Before => "before",
+                    HookType::After => "after",
+                };
+                cur.hook_failure
+                    .get_or_insert(format!("{which} hook failed"));
+            }
+            Scenario::Background(st, ev) | Scenario::Step(st, ev) => cur.step(&st, ev, at),
+            Scenario::Finished => {
+                let facts = self.facts.lock().ok().and_then(|mut f| f.take());
+                if let Some(cur) = self.current.take() {
+                    let (key, record) = cur.finish(facts, at);
+                    self.shared.finished(key, record);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl cucumber::Writer<AlarmWorld> for Tap {
+    type Cli = cucumber::cli::Empty;
+
+    async fn handle_event(
+        &mut self,
+        ev: cucumber::parser::Result<cucumber::Event<event::Cucumber<AlarmWorld>>>,
+        _cli: &Self::Cli,
+    ) {
+        // Parse errors were reported by validation before the run.
+        let Ok(ev) = ev else { return };
+        let at = ev.at;
+        match ev.value {
+            event::Cucumber::Feature(f, event::Feature::Scenario(sc, ev)) => {
+                self.scenario(&f, None, &sc, ev.event, at);
+            }
+            event::Cucumber::Feature(f, event::Feature::Rule(r, event::Rule::Scenario(sc, ev))) => {
+                self.scenario(&f, Some(&r), &sc, ev.event, at);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Run the scenarios of a pass on `jobs` threads (each a cucumber runner over a
+/// disjoint, stable part of the scenarios, on a large stack); the records in file order.
+fn execute(
+    pass: &Pass,
+    live: Vec<Box<dyn Sink>>,
+) -> Result<(Vec<ScenarioRecord>, Sinks), RunError> {
+    let jobs = jobs(pass.opts) as u64;
+    let shared = Arc::new(Shared::new(pass.files, live));
     std::thread::scope(|scope| -> Result<(), RunError> {
         let mut handles = Vec::new();
-        for (t, b) in bufs.iter().enumerate() {
-            let outcomes = outcomes.clone();
-            let b = b.clone();
-            let progress = progress.cloned();
-            let part = (jobs > 1).then_some((t as u64, jobs));
+        for t in 0..jobs {
+            let shared = shared.clone();
+            let part = (jobs > 1).then_some((t, jobs));
             let h = std::thread::Builder::new()
                 .name(format!("scenarios-{t}"))
                 .stack_size(RUNNER_STACK)
-                .spawn_scoped(scope, move || {
-                    let [console, junit, json] = b;
-                    let sinks = Sinks {
-                        console: Box::new(console),
-                        junit: Box::new(junit),
-                        json: Box::new(json),
-                    };
-                    run_once_here(opts, files, sinks, part, outcomes, progress)
-                })
+                .spawn_scoped(scope, move || run_part(pass, part, shared))
                 .map_err(|e| RunError::Setup(format!("cannot start a runner thread: {e}")))?;
             handles.push(h);
         }
@@ -507,49 +716,32 @@ fn run_once(
         }
         Ok(())
     })?;
-    if quiet {
-        return Ok(());
+    let shared = Arc::try_unwrap(shared)
+        .map_err(|_| RunError::Setup("a runner thread outlived its run".into()))?;
+    if let Some(e) = shared.error.into_inner().ok().flatten() {
+        return Err(e);
     }
-    let take = |k: usize| -> Vec<Vec<u8>> { bufs.iter().map(|b| b[k].take()).collect() };
-    if !opts.quiet {
-        for c in take(0) {
-            let _ = io::stdout().write_all(&c);
-        }
-    }
-    let write = |p: &Option<PathBuf>, bytes: Vec<u8>| -> Result<(), RunError> {
-        match p {
-            Some(p) => std::fs::write(p, bytes).map_err(|e| RunError::Io {
-                path: p.display().to_string(),
-                message: e.to_string(),
-            }),
-            None => Ok(()),
-        }
-    };
-    let (junit, json) = (take(1), take(2));
-    write(&opts.junit, merge_junit(&junit))?;
-    write(&opts.json, merge_json(&json))?;
-    Ok(())
+    let mut records = shared.records.into_inner().unwrap_or_default();
+    records.sort_by_key(|(key, _)| *key);
+    let live = shared.live.into_inner().unwrap_or_default();
+    Ok((records.into_iter().map(|(_, r)| r).collect(), live))
 }
 
-fn run_once_here(
+/// Runner threads: `--jobs`, 0 meaning all cores.
+fn jobs(opts: &RunOptions) -> usize {
+    match opts.jobs {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
+/// Which scenarios one runner thread runs: tags, name, shard, part, files and lines.
+fn scenario_filter(
     opts: &RunOptions,
     files: &[(PathBuf, Option<usize>)],
-    sinks: Sinks,
     part: Option<(u64, u64)>,
-    outcomes: Outcomes,
-    progress: Option<indicatif::ProgressBar>,
-) -> Result<(), RunError> {
-    let Sinks {
-        console,
-        junit,
-        json,
-    } = sinks;
-    let writer = writer::Basic::raw(console, Coloring::Never, Verbosity::Default)
-        .summarized()
-        .tee::<AlarmWorld, _>(writer::JUnit::for_tee(junit, Verbosity::Default))
-        .tee::<AlarmWorld, _>(writer::Json::for_tee(json))
-        .normalized::<AlarmWorld>();
-
+) -> Result<impl Fn(&gherkin::Feature, Option<&gherkin::Rule>, &gherkin::Scenario) -> bool, RunError>
+{
     let tags = match &opts.tags {
         Some(t) => Some(
             gherkin::tagexpr::TagOperation::from_str(t)
@@ -565,129 +757,12 @@ fn run_once_here(
     };
     let lines: BTreeMap<PathBuf, usize> = files
         .iter()
-        .filter_map(|(p, l)| l.map(|l| (p.canonicalize().unwrap_or(p.clone()), l)))
+        .filter_map(|(p, l)| l.map(|l| (canonical(p), l)))
         .collect();
-    let selected: std::collections::BTreeSet<PathBuf> = files
-        .iter()
-        .map(|(p, _)| p.canonicalize().unwrap_or(p.clone()))
-        .collect();
+    let selected: std::collections::BTreeSet<PathBuf> =
+        files.iter().map(|(p, _)| canonical(p)).collect();
     let shard = opts.shard;
-    let run_seed = opts.seed;
-    let capture = opts.capture.clone();
-    let html_on = opts.html.is_some();
-
-    let mut cuke = AlarmWorld::cucumber()
-        .with_writer(writer)
-        .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
-        .max_concurrent_scenarios(1)
-        .fail_on_skipped();
-    for (def, re) in steps::catalogue() {
-        let re = re.clone();
-        cuke = match def.kind {
-            Kind::Given => cuke.given(re, dispatch(Kind::Given)),
-            Kind::When => cuke.when(re, dispatch(Kind::When)),
-            Kind::Then => cuke.then(re, dispatch(Kind::Then)),
-        };
-    }
-    let cap = capture.clone();
-    let cuke = cuke
-        .before(move |feature, _rule, sc, w| {
-            let cap = cap.clone();
-            async move {
-                w.meta = ScenarioMeta {
-                    feature: feature.name.clone(),
-                    scenario: sc.name.clone(),
-                    example_row: example_row(sc),
-                    file: feature.path.as_ref().map(|p| rel(p)).unwrap_or_default(),
-                    line: sc.position.line,
-                    run_seed,
-                };
-                w.setup.capture = cap.is_some();
-                w.record_accel = html_on;
-            }
-            .boxed_local()
-        })
-        .after(move |feature, rule, sc, ev, w| {
-            let outcomes = outcomes.clone();
-            let capture = capture.clone();
-            let progress = progress.clone();
-            async move {
-                let Some(w) = w else { return };
-                let html = html_on;
-                let (passed, message) = match ev {
-                    event::ScenarioFinished::StepPassed => (true, None),
-                    event::ScenarioFinished::StepSkipped => {
-                        (false, Some("a step is undefined or was skipped".into()))
-                    }
-                    event::ScenarioFinished::StepFailed(_, _, e) => (false, Some(e.to_string())),
-                    event::ScenarioFinished::BeforeHookFailed(_) => {
-                        (false, Some("before hook failed".into()))
-                    }
-                };
-                let seed = w.sim.as_ref().map_or_else(|| w.seed(), |s| s.seed());
-                let timeline = w
-                    .sim
-                    .as_ref()
-                    .map(|s| s.timeline.render())
-                    .unwrap_or_default();
-                if let (Some(dir), Some(sim)) = (&capture, &w.sim) {
-                    let file = dir.join(format!("{}.btsnoop", slug(&w.meta)));
-                    if let Err(e) = crate::capture::write_btsnoop(&file, sim) {
-                        eprintln!("capture: {e}");
-                    }
-                }
-                let section = html.then(|| {
-                    let all = feature
-                        .background
-                        .iter()
-                        .flat_map(|b| b.steps.iter())
-                        .chain(
-                            rule.iter()
-                                .flat_map(|r| r.background.iter().flat_map(|b| b.steps.iter())),
-                        )
-                        .chain(sc.steps.iter());
-                    let steps = all
-                        .enumerate()
-                        .map(|(i, st)| {
-                            let status = if i < w.steps_done {
-                                "passed"
-                            } else if i == w.steps_done && !passed {
-                                "failed"
-                            } else {
-                                "skipped"
-                            };
-                            (format!("{}{}", st.keyword, st.value), status.to_string())
-                        })
-                        .collect();
-                    crate::report::ScenarioSection::from_sim(
-                        &w.meta,
-                        passed,
-                        message.clone(),
-                        steps,
-                        w.sim.as_ref(),
-                    )
-                });
-                if let Some(bar) = &progress {
-                    bar.inc(1);
-                    if !passed {
-                        bar.set_message(format!("FAILED {}:{}", w.meta.file, w.meta.line));
-                    }
-                }
-                if let Ok(mut o) = outcomes.lock() {
-                    o.push(ScenarioOutcome {
-                        meta: w.meta.clone(),
-                        seed,
-                        passed,
-                        message,
-                        timeline,
-                        section,
-                    });
-                }
-            }
-            .boxed_local()
-        });
-
-    let filter =
+    Ok(
         move |feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, sc: &gherkin::Scenario| {
             if let Some(t) = &tags {
                 let all = feature
@@ -699,37 +774,76 @@ fn run_once_here(
                     return false;
                 }
             }
-            if let Some(re) = &name {
-                if !re.is_match(&sc.name) {
-                    return false;
-                }
+            if name.as_ref().is_some_and(|re| !re.is_match(&sc.name)) {
+                return false;
             }
-            if let Some((k, n)) = shard {
-                if shard_of(&feature.name, &sc.name, n) != k - 1 {
-                    return false;
-                }
+            if shard.is_some_and(|(k, n)| shard_of(&feature.name, &sc.name, n) != k - 1) {
+                return false;
             }
-            if let Some((t, n)) = part {
-                if derive_seed(1, &feature.name, &sc.name, "part") % n != t {
-                    return false;
-                }
+            if part.is_some_and(|(t, n)| derive_seed(1, &feature.name, &sc.name, "part") % n != t) {
+                return false;
             }
             let Some(path) = &feature.path else {
                 return false;
             };
-            let key = path.canonicalize().unwrap_or(path.clone());
-            if !selected.contains(&key) {
-                return false;
-            }
+            let key = canonical(path);
             match lines.get(&key) {
-                Some(&line) => covers_line(sc, line),
-                None => true,
+                Some(&line) => selected.contains(&key) && covers_line(sc, line),
+                None => selected.contains(&key),
             }
-        };
+        },
+    )
+}
 
+/// One runner thread: a cucumber runner over its part of the scenarios, the steps of
+/// the catalogue registered as data, its events recorded by a [`Tap`].
+fn run_part(pass: &Pass, part: Option<(u64, u64)>, shared: Arc<Shared>) -> Result<(), RunError> {
+    let opts = pass.opts;
+    let filter = scenario_filter(opts, pass.files, part)?;
+    let facts: Arc<Mutex<Option<WorldFacts>>> = Arc::default();
+    let tap = Tap {
+        shared,
+        facts: facts.clone(),
+        run_seed: opts.seed,
+        current: None,
+    };
+    let mut cuke = AlarmWorld::cucumber()
+        .with_writer(tap.normalized::<AlarmWorld>())
+        .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
+        .max_concurrent_scenarios(1)
+        .fail_on_skipped();
+    for (def, re) in steps::catalogue() {
+        let re = re.clone();
+        cuke = match def.kind {
+            Kind::Given => cuke.given(re, dispatch(Kind::Given)),
+            Kind::When => cuke.when(re, dispatch(Kind::When)),
+            Kind::Then => cuke.then(re, dispatch(Kind::Then)),
+        };
+    }
+    let (run_seed, capture, html) = (opts.seed, opts.capture.is_some(), opts.html.is_some());
+    let artefacts = pass.artefacts;
+    let cuke = cuke
+        .before(move |feature, _rule, sc, w| {
+            async move {
+                w.meta = meta_of(feature, sc, run_seed);
+                w.setup.capture = capture;
+                w.record_accel = html;
+            }
+            .boxed_local()
+        })
+        .after(move |_feature, _rule, _sc, _ev, w| {
+            let facts = facts.clone();
+            async move {
+                if let (Some(w), Ok(mut slot)) = (w, facts.lock()) {
+                    *slot = Some(WorldFacts::of(w, capture && artefacts, html && artefacts));
+                }
+            }
+            .boxed_local()
+        });
     quiet_step_panics();
-    let result = futures::executor::block_on(cuke.filter_run(files_root(files), filter));
-    drop(result);
+    drop(futures::executor::block_on(
+        cuke.filter_run(files_root(pass.files), filter),
+    ));
     Ok(())
 }
 
@@ -764,27 +878,84 @@ fn rel(p: &Path) -> String {
     shown.display().to_string()
 }
 
-fn slug(m: &ScenarioMeta) -> String {
-    let base = Path::new(&m.file)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name: String = m
-        .scenario
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{base}-{}-{name}", m.line)
+impl From<&ScenarioRecord> for ScenarioOutcome {
+    fn from(r: &ScenarioRecord) -> Self {
+        ScenarioOutcome {
+            meta: r.info.meta.clone(),
+            seed: r.end.seed,
+            passed: r.end.passed,
+            message: r.end.message.clone(),
+            timeline: r.end.timeline.clone(),
+        }
+    }
 }
 
-/// Run the features.
+/// The sinks the options ask for: JUnit XML, Cucumber JSON, HTML report, captures.
+fn file_sinks(opts: &RunOptions) -> Vec<Box<dyn Sink>> {
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    if let Some(p) = &opts.junit {
+        sinks.push(Box::new(JunitSink::new(p)));
+    }
+    if let Some(p) = &opts.json {
+        sinks.push(Box::new(CucumberJsonSink::new(p)));
+    }
+    if let Some(p) = &opts.html {
+        sinks.push(Box::new(HtmlSink::new(p)));
+    }
+    if let Some(dir) = &opts.capture {
+        sinks.push(Box::new(CaptureSink::new(dir)));
+    }
+    sinks
+}
+
+/// Run everything again (no sink, no artefact) and name the scenarios whose timeline
+/// differs from the first run's.
+fn nondeterministic(
+    opts: &RunOptions,
+    files: &[(PathBuf, Option<usize>)],
+    first: &[ScenarioRecord],
+) -> Result<Vec<String>, RunError> {
+    let pass = Pass {
+        opts,
+        files,
+        artefacts: false,
+    };
+    let (second, _) = execute(&pass, Vec::new())?;
+    let again: BTreeMap<(&str, usize), &str> = second
+        .iter()
+        .map(|r| {
+            (
+                (r.info.meta.file.as_str(), r.info.meta.line),
+                r.end.timeline.as_str(),
+            )
+        })
+        .collect();
+    Ok(first
+        .iter()
+        .filter(|r| {
+            let key = (r.info.meta.file.as_str(), r.info.meta.line);
+            again.get(&key) != Some(&r.end.timeline.as_str())
+        })
+        .map(|r| {
+            let m = &r.info.meta;
+            format!(
+                "{}:{} {:?} (seed {})",
+                m.file, m.line, m.scenario, r.end.seed
+            )
+        })
+        .collect())
+}
+
+/// Run the features; the reports the options ask for (JUnit, JSON, HTML, captures) are
+/// written by their sinks. Nothing is printed: see [`run_with`] for more sinks.
 pub fn run(opts: &RunOptions) -> Result<RunSummary, RunError> {
+    run_with(opts, Vec::new())
+}
+
+/// Run the features and tell the run's events to `sinks` as well as to those the
+/// options ask for. Live sinks hear each scenario as it finishes; the others hear the
+/// whole run in file order once it is over (after the determinism check).
+pub fn run_with(opts: &RunOptions, sinks: Vec<Box<dyn Sink>>) -> Result<RunSummary, RunError> {
     let paths = if opts.paths.is_empty() {
         vec!["features".to_string()]
     } else {
@@ -801,57 +972,36 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, RunError> {
             message: e.to_string(),
         })?;
     }
-    let first: Outcomes = Arc::default();
-    let progress = std::io::IsTerminal::is_terminal(&io::stderr()).then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos} scenarios {elapsed} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar
-    });
+    let (mut live, mut ordered): (Vec<_>, Vec<_>) = sinks
+        .into_iter()
+        .chain(file_sinks(opts))
+        .partition(|s| s.live());
+    let info = RunInfo {
+        seed: opts.seed,
+        jobs: jobs(opts),
+        files: files.len(),
+    };
+    for s in &mut live {
+        s.on_event(&Event::RunStarted(&info))?;
+    }
+    let mut records = Vec::new();
     if !files.is_empty() {
-        run_once(opts, &files, false, first.clone(), progress.as_ref())?;
+        let pass = Pass {
+            opts,
+            files: &files,
+            artefacts: true,
+        };
+        (records, live) = execute(&pass, live)?;
     }
-    if let Some(bar) = &progress {
-        bar.finish_and_clear();
+    summary.scenarios = records.iter().map(ScenarioOutcome::from).collect();
+    if opts.check_determinism && !files.is_empty() {
+        summary.nondeterministic = nondeterministic(opts, &files, &records)?;
     }
-    summary.scenarios = first.lock().map(|v| v.clone()).unwrap_or_default();
-    if let Some(path) = &opts.html {
-        let sections: Vec<_> = summary
-            .scenarios
-            .iter()
-            .filter_map(|o| o.section.clone())
-            .collect();
-        std::fs::write(path, crate::report::suite_report("sim run", &sections)).map_err(|e| {
-            RunError::Io {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            }
-        })?;
+    for s in &mut live {
+        s.on_event(&Event::RunFinished(&summary))?;
     }
-    if opts.check_determinism {
-        let second: Outcomes = Arc::default();
-        if !files.is_empty() {
-            run_once(opts, &files, true, second.clone(), None)?;
-        }
-        let again: BTreeMap<(String, usize), String> = second
-            .lock()
-            .map(|v| {
-                v.iter()
-                    .map(|o| ((o.meta.file.clone(), o.meta.line), o.timeline.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        for o in &summary.scenarios {
-            let key = (o.meta.file.clone(), o.meta.line);
-            if again.get(&key) != Some(&o.timeline) {
-                summary.nondeterministic.push(format!(
-                    "{}:{} {:?} (seed {})",
-                    o.meta.file, o.meta.line, o.meta.scenario, o.seed
-                ));
-            }
-        }
+    for s in &mut ordered {
+        tell_run(&info, &records, &summary, s.as_mut())?;
     }
     Ok(summary)
 }

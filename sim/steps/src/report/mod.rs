@@ -1,3 +1,7 @@
+//! The run's reports, each a [`crate::sink::Sink`]: the console ([`console`]), JUnit XML
+//! ([`junit`]), Cucumber JSON ([`cucumber_json`]), the HTML report ([`suite`]), btsnoop
+//! captures ([`capture`]) and the progress indicator ([`progress`]).
+//!
 //! HTML reports: one self-contained file (inline CSS and inline SVG, no script, no outside
 //! resource) for a trace replay ([`replay_report`]) or a suite run ([`suite_report`]).
 //!
@@ -14,7 +18,13 @@
 //! point per accelerometer sample shown (decimated to the minimum and maximum of each
 //! pixel column above [`svg::DECIMATE_ABOVE`] samples, which the caption then says).
 
+pub mod capture;
+pub mod console;
+pub mod cucumber_json;
 pub mod html;
+pub mod junit;
+pub mod progress;
+pub mod suite;
 pub mod svg;
 
 use std::fmt::Write as _;
@@ -197,6 +207,26 @@ impl ScenarioSection {
         steps: Vec<(String, String)>,
         sim: Option<&Simulation>,
     ) -> Self {
+        Self::from_parts(
+            meta,
+            passed,
+            message,
+            steps,
+            sim.map(Simulation::seed),
+            sim.map(scenario_timeline_html).unwrap_or_default(),
+        )
+    }
+
+    /// A section from the runner's metadata, the result, the steps with their status,
+    /// the simulation's seed (if one started) and its plots ([`scenario_timeline_html`]).
+    pub fn from_parts(
+        meta: &ScenarioMeta,
+        passed: bool,
+        message: Option<String>,
+        steps: Vec<(String, String)>,
+        scenario_seed: Option<u64>,
+        timeline_html: String,
+    ) -> Self {
         let scenario = if meta.example_row.is_empty() {
             meta.scenario.clone()
         } else {
@@ -208,11 +238,11 @@ impl ScenarioSection {
             file: meta.file.clone(),
             line: meta.line,
             seed: meta.run_seed,
-            scenario_seed: sim.map(Simulation::seed),
+            scenario_seed,
             passed,
             message,
             steps,
-            timeline_html: sim.map(scenario_timeline_html).unwrap_or_default(),
+            timeline_html,
         }
     }
 
@@ -228,6 +258,56 @@ fn status_class(s: &str) -> &'static str {
         "failed" => "failed",
         _ => "skipped",
     }
+}
+
+/// One scenario's section of a suite report.
+fn scenario_html(b: &mut String, i: usize, s: &ScenarioSection) {
+    let r = if s.passed { "passed" } else { "failed" };
+    let _ = writeln!(
+        b,
+        "<section class=\"scenario {r}\" id=\"sc-{i}\">\n<h2>{}: {}</h2>\n<dl class=\"meta\">",
+        esc(&s.feature),
+        esc(&s.scenario)
+    );
+    let _ = writeln!(b, "<dt>result</dt><dd class=\"status\">{r}</dd>");
+    let _ = writeln!(
+        b,
+        "<dt>location</dt><dd><code>{}:{}</code></dd>",
+        esc(&s.file),
+        s.line
+    );
+    let _ = writeln!(b, "<dt>run seed</dt><dd>{}</dd>", s.seed);
+    if let Some(seed) = s.scenario_seed {
+        let _ = writeln!(b, "<dt>scenario seed</dt><dd>{seed}</dd>");
+    }
+    let _ = writeln!(
+        b,
+        "<dt>replay</dt><dd><code class=\"replay\">{}</code></dd>\n</dl>",
+        esc(&s.replay_command())
+    );
+    if let Some(m) = &s.message {
+        let _ = writeln!(b, "<pre class=\"message\">{}</pre>", esc(m));
+    }
+    if !s.steps.is_empty() {
+        b.push_str("<h3>Steps</h3>\n<ol class=\"steps\">\n");
+        for (text, status) in &s.steps {
+            let c = status_class(status);
+            let _ = writeln!(
+                b,
+                "<li class=\"{c}\"><span class=\"status {c}\">[{}]</span> {}</li>",
+                esc(status),
+                esc(text)
+            );
+        }
+        b.push_str("</ol>\n");
+    }
+    b.push_str("<h3>Events</h3>\n");
+    if s.timeline_html.is_empty() {
+        b.push_str("<p class=\"note\">No simulation ran.</p>\n");
+    } else {
+        b.push_str(&s.timeline_html);
+    }
+    b.push_str("</section>\n");
 }
 
 /// One self-contained HTML page for a suite run: counts, a summary table linking to each
@@ -265,52 +345,7 @@ pub fn suite_report(title: &str, sections: &[ScenarioSection]) -> String {
     }
     b.push_str("</tbody>\n</table>\n");
     for (i, s) in sections.iter().enumerate() {
-        let r = if s.passed { "passed" } else { "failed" };
-        let _ = writeln!(
-            b,
-            "<section class=\"scenario {r}\" id=\"sc-{i}\">\n<h2>{}: {}</h2>\n<dl class=\"meta\">",
-            esc(&s.feature),
-            esc(&s.scenario)
-        );
-        let _ = writeln!(b, "<dt>result</dt><dd class=\"status\">{r}</dd>");
-        let _ = writeln!(
-            b,
-            "<dt>location</dt><dd><code>{}:{}</code></dd>",
-            esc(&s.file),
-            s.line
-        );
-        let _ = writeln!(b, "<dt>run seed</dt><dd>{}</dd>", s.seed);
-        if let Some(seed) = s.scenario_seed {
-            let _ = writeln!(b, "<dt>scenario seed</dt><dd>{seed}</dd>");
-        }
-        let _ = writeln!(
-            b,
-            "<dt>replay</dt><dd><code class=\"replay\">{}</code></dd>\n</dl>",
-            esc(&s.replay_command())
-        );
-        if let Some(m) = &s.message {
-            let _ = writeln!(b, "<pre class=\"message\">{}</pre>", esc(m));
-        }
-        if !s.steps.is_empty() {
-            b.push_str("<h3>Steps</h3>\n<ol class=\"steps\">\n");
-            for (text, status) in &s.steps {
-                let c = status_class(status);
-                let _ = writeln!(
-                    b,
-                    "<li class=\"{c}\"><span class=\"status {c}\">[{}]</span> {}</li>",
-                    esc(status),
-                    esc(text)
-                );
-            }
-            b.push_str("</ol>\n");
-        }
-        b.push_str("<h3>Events</h3>\n");
-        if s.timeline_html.is_empty() {
-            b.push_str("<p class=\"note\">No simulation ran.</p>\n");
-        } else {
-            b.push_str(&s.timeline_html);
-        }
-        b.push_str("</section>\n");
+        scenario_html(&mut b, i, s);
     }
     page(title, &b)
 }

@@ -214,6 +214,86 @@ pub struct Plot {
     pub caption: String,
 }
 
+/// The samples kept when there are too many: the minimum and maximum of each pixel
+/// column, in time order.
+fn decimate(axis: &TimeAxis, samples: &[(Micros, [i16; 3])], mag: &[f64]) -> Vec<usize> {
+    let mut keep = Vec::new();
+    let mut i = 0;
+    while i < samples.len() {
+        let col = axis.column(samples[i].0);
+        let (mut lo, mut hi) = (i, i);
+        let mut j = i + 1;
+        while j < samples.len() && axis.column(samples[j].0) == col {
+            if mag[j] < mag[lo] {
+                lo = j;
+            }
+            if mag[j] > mag[hi] {
+                hi = j;
+            }
+            j += 1;
+        }
+        keep.push(lo.min(hi));
+        if lo != hi {
+            keep.push(lo.max(hi));
+        }
+        i = j;
+    }
+    keep
+}
+
+/// A dated vertical marker per gesture and fall, `h` high.
+fn accel_markers(
+    out: &mut String,
+    axis: &TimeAxis,
+    h: f64,
+    markers: &[(Micros, &'static str, String)],
+) {
+    for (t, kind, detail) in markers
+        .iter()
+        .filter(|(_, k, _)| matches!(*k, "gesture" | "fall"))
+    {
+        let x = axis.x(*t);
+        let _ = writeln!(
+            out,
+            "<g class=\"marker {kind}\" data-t-us=\"{t}\"><title>{kind} {} at {} s</title><line x1=\"{x:.2}\" y1=\"{:.1}\" x2=\"{x:.2}\" y2=\"{:.1}\"/><text x=\"{:.2}\" y=\"{:.1}\">{}</text></g>",
+            esc(detail),
+            fmt_s(*t),
+            TOP,
+            TOP + h,
+            x + 2.0,
+            TOP - 4.0,
+            esc(if *kind == "fall" { "fall" } else { detail })
+        );
+    }
+}
+
+/// The accelerometer plot's caption.
+fn accel_caption(
+    n: usize,
+    shown: usize,
+    decimated: bool,
+    peak: f64,
+    markers: &[(Micros, &'static str, String)],
+) -> String {
+    let n_g = markers.iter().filter(|m| m.1 == "gesture").count();
+    let n_f = markers.iter().filter(|m| m.1 == "fall").count();
+    if n == 0 {
+        format!("Accelerometer magnitude |a| (g): no samples recorded. {n_g} gesture and {n_f} fall markers.")
+    } else if decimated {
+        format!(
+            "Accelerometer magnitude |a| (g): {} samples, decimated to {} points (minimum and maximum of each of the {} pixel columns); peak {peak:.2} g. {n_g} gesture and {n_f} fall markers.",
+            n,
+            shown,
+            PLOT_W as usize
+        )
+    } else {
+        format!(
+            "Accelerometer magnitude |a| (g): all {} samples; peak {peak:.2} g. {n_g} gesture and {n_f} fall markers.",
+            n
+        )
+    }
+}
+
 /// Accelerometer magnitude |a| (g) of `samples` (milli-g at the sensor's rate), with a
 /// vertical marker for each gesture and fall in `markers`.
 pub fn accel_plot(
@@ -236,28 +316,7 @@ pub fn accel_plot(
     // Which samples are drawn.
     let decimated = samples.len() > DECIMATE_ABOVE;
     let shown: Vec<usize> = if decimated {
-        let mut keep = Vec::new();
-        let mut i = 0;
-        while i < samples.len() {
-            let col = axis.column(samples[i].0);
-            let (mut lo, mut hi) = (i, i);
-            let mut j = i + 1;
-            while j < samples.len() && axis.column(samples[j].0) == col {
-                if mag[j] < mag[lo] {
-                    lo = j;
-                }
-                if mag[j] > mag[hi] {
-                    hi = j;
-                }
-                j += 1;
-            }
-            keep.push(lo.min(hi));
-            if lo != hi {
-                keep.push(lo.max(hi));
-            }
-            i = j;
-        }
-        keep
+        decimate(axis, samples, &mag)
     } else {
         (0..samples.len()).collect()
     };
@@ -297,42 +356,10 @@ pub fn accel_plot(
     if shown.is_empty() {
         empty_note(&mut out, H, "no accelerometer samples recorded");
     }
-    for (t, kind, detail) in markers
-        .iter()
-        .filter(|(_, k, _)| matches!(*k, "gesture" | "fall"))
-    {
-        let x = axis.x(*t);
-        let _ = writeln!(
-            out,
-            "<g class=\"marker {kind}\" data-t-us=\"{t}\"><title>{kind} {} at {} s</title><line x1=\"{x:.2}\" y1=\"{:.1}\" x2=\"{x:.2}\" y2=\"{:.1}\"/><text x=\"{:.2}\" y=\"{:.1}\">{}</text></g>",
-            esc(detail),
-            fmt_s(*t),
-            TOP,
-            TOP + H,
-            x + 2.0,
-            TOP - 4.0,
-            esc(if *kind == "fall" { "fall" } else { detail })
-        );
-    }
+    accel_markers(&mut out, axis, H, markers);
     out.push_str("</svg>\n");
 
-    let n_g = markers.iter().filter(|m| m.1 == "gesture").count();
-    let n_f = markers.iter().filter(|m| m.1 == "fall").count();
-    let caption = if samples.is_empty() {
-        format!("Accelerometer magnitude |a| (g): no samples recorded. {n_g} gesture and {n_f} fall markers.")
-    } else if decimated {
-        format!(
-            "Accelerometer magnitude |a| (g): {} samples, decimated to {} points (minimum and maximum of each of the {} pixel columns); peak {peak:.2} g. {n_g} gesture and {n_f} fall markers.",
-            samples.len(),
-            shown.len(),
-            PLOT_W as usize
-        )
-    } else {
-        format!(
-            "Accelerometer magnitude |a| (g): all {} samples; peak {peak:.2} g. {n_g} gesture and {n_f} fall markers.",
-            samples.len()
-        )
-    };
+    let caption = accel_caption(samples.len(), shown.len(), decimated, peak, markers);
     Plot { svg: out, caption }
 }
 

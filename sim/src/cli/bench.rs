@@ -1,0 +1,29 @@
+//! `sim bench` (hidden): the speed and memory figures of `cargo xtask bench`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Measure speed and memory (used by `cargo xtask bench`; run it in a release build).
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// Runs per measurement (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// The bundled feature suite.
+    #[arg(long, default_value = "features")]
+    features: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Measure and print the figures.
+pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
+    let figs = sim::bench::run(args.runs, &args.features)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&figs)?);
+    } else {
+        print!("{}", sim::bench::table(&figs));
+    }
+    Ok(ExitCode::SUCCESS)
+}

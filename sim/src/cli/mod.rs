@@ -1,0 +1,48 @@
+//! The `sim` subcommands, one module each: every module owns its clap arguments
+//! (`Args`) and runs them (`exec`), returning the process exit code (0 everything
+//! passed, 1 a scenario or check failed, 2 bad input or usage).
+
+pub(crate) mod battery;
+pub(crate) mod bench;
+pub(crate) mod falls;
+pub(crate) mod fleet;
+pub(crate) mod hil;
+pub(crate) mod replay;
+pub(crate) mod run;
+pub(crate) mod steps;
+pub(crate) mod validate;
+
+use std::path::Path;
+
+/// Parse `K/N` (1 <= K <= N), as `sim run --shard` and `sim fleet --shard` take it.
+pub(crate) fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 1/4")?;
+    let k: u64 = k.parse().map_err(|_| format!("bad shard index {k:?}"))?;
+    let n: u64 = n.parse().map_err(|_| format!("bad shard count {n:?}"))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("expected 1 <= K <= N, got {k}/{n}"));
+    }
+    Ok((k, n))
+}
+
+/// A device profile from a file, or the default one.
+pub(crate) fn load_profile(p: Option<&Path>) -> anyhow::Result<device_model::DeviceProfile> {
+    Ok(match p {
+        Some(p) => device_model::DeviceProfile::load(p)?,
+        None => device_model::DeviceProfile::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_shard;
+
+    #[test]
+    fn shards() {
+        assert_eq!(parse_shard("2/4"), Ok((2, 4)));
+        assert!(parse_shard("0/4").is_err());
+        assert!(parse_shard("3/2").is_err());
+        assert!(parse_shard("1/0").is_err());
+        assert!(parse_shard("x").is_err());
+    }
+}

@@ -1,0 +1,62 @@
+//! `sim replay TRACE`: one trace through button, link and phone; print the timeline.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+/// Replay one trace through button, link and phone; print the event timeline.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// A trace (native JSONL, generic CSV or SisFall raw).
+    trace: PathBuf,
+    /// A device profile (JSON, see scenarios/profiles/).
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Print the timeline as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Write a self-contained HTML report with plots.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Keep simulating this many seconds after the trace ends (countdowns, SMS).
+    #[arg(long, default_value_t = 60)]
+    after: u64,
+    /// The scenario seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+/// Replay the trace; exit 1 when it could not be read to its end.
+pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
+    let profile = super::load_profile(args.profile.as_deref())?;
+    let setup = sim::simulation::Setup {
+        seed: args.seed,
+        profile,
+        ..Default::default()
+    };
+    let mut s = sim::simulation::Simulation::new(setup)?;
+    if args.html.is_some() {
+        s.accel_log = Some(Vec::new());
+    }
+    s.start_replay(&args.trace)?;
+    let far = s.now() + 400 * 86_400 * sim::sched::SECOND;
+    s.run_until_cond(far, &|s| !s.replay_active());
+    s.advance(args.after * sim::sched::SECOND);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&s.timeline.to_json())?);
+    } else {
+        print!("{}", s.timeline.render());
+    }
+    if let Some(path) = &args.html {
+        let title = format!("replay of {}", args.trace.display());
+        std::fs::write(path, sim::report::replay_report(&title, &s))
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("report written to {}", path.display());
+    }
+    if let Some(e) = s.replay_error.take() {
+        eprintln!("error: {e}");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
