@@ -225,7 +225,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), RunError> {
     Ok(())
 }
 
-fn kind_of(t: StepType) -> Kind {
+/// The keyword of a Gherkin step.
+pub fn kind_of(t: StepType) -> Kind {
     match t {
         StepType::Given => Kind::Given,
         StepType::When => Kind::When,
@@ -280,17 +281,16 @@ pub fn validate_feature(path: &Path) -> Vec<String> {
             continue;
         }
         let table = st.table.as_ref().map(|t| t.rows.as_slice());
-        match steps::parse(kind, &text, table) {
-            Err(e @ (RunError::UndefinedStep { .. } | RunError::AmbiguousStep { .. })) => {
-                problems.push(format!(
-                    "{}:{}:{}: {e}",
-                    path.display(),
-                    st.position.line,
-                    st.position.col
-                ));
-            }
-            // A bad argument fails its scenario when it runs, as any step failure.
-            Ok(_) | Err(_) => {}
+        // A bad argument fails its scenario when it runs, as any step failure.
+        if let Err(e @ (RunError::UndefinedStep { .. } | RunError::AmbiguousStep { .. })) =
+            steps::parse(kind, &text, table)
+        {
+            problems.push(format!(
+                "{}:{}:{}: {e}",
+                path.display(),
+                st.position.line,
+                st.position.col
+            ));
         }
     }
     problems

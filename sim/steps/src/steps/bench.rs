@@ -78,11 +78,7 @@ pub trait Bench {
     fn observe(&mut self) -> Result<Observation, RunError>;
     /// Let time run until `holds` is true of the observation, at most until `within`
     /// after the end of the last When step (no time passes when that is already over).
-    fn wait_until(
-        &mut self,
-        within: Duration,
-        holds: &dyn Fn(&Observation) -> bool,
-    ) -> StepResult;
+    fn wait_until(&mut self, within: Duration, holds: &dyn Fn(&Observation) -> bool) -> StepResult;
     /// Time since the scenario started (for messages).
     fn elapsed(&self) -> Duration;
 }

@@ -19,7 +19,12 @@ macro_rules! then {
             example: $ex,
             check: true,
             domain: "checks",
-            build: |a| Ok(Step::Then(Then { within: a.within()?, check: $f(a)? })),
+            build: |a| {
+                Ok(Step::Then(Then {
+                    within: a.within()?,
+                    check: $f(a)?,
+                }))
+            },
         }
     };
 }
@@ -76,9 +81,9 @@ pub const STEPS: &[StepDef] = &[
     then!("the siren is on", "the siren is on", |_| ok(Check::Siren {
         on: true
     })),
-    then!("the siren is off", "the siren is off", |_| ok(Check::Siren {
-        on: false
-    })),
+    then!("the siren is off", "the siren is off", |_| ok(
+        Check::Siren { on: false }
+    )),
     then!(
         "an audio recording is in progress",
         "an audio recording is in progress",
@@ -87,7 +92,12 @@ pub const STEPS: &[StepDef] = &[
     then!(
         "an audio recording of at least {n} s is stored",
         "an audio recording of at least 10 s is stored",
-        |a: &Args| ok(Check::RecordingStored(a.duration(0, 1.0, f64::MAX, "a length of at least 0 s")?))
+        |a: &Args| ok(Check::RecordingStored(a.duration(
+            0,
+            1.0,
+            f64::MAX,
+            "a length of at least 0 s"
+        )?))
     ),
     then!(
         "a fall is reported to the phone",
@@ -95,7 +105,9 @@ pub const STEPS: &[StepDef] = &[
         |_| ok(Check::FallReported)
     ),
     then!("no SMS is sent", "no SMS is sent", |_| ok(Check::NoSms)),
-    then!("no call is placed", "no call is placed", |_| ok(Check::NoCall)),
+    then!("no call is placed", "no call is placed", |_| ok(
+        Check::NoCall
+    )),
     then!("no alert is raised", "no alert is raised", |_| ok(
         Check::NoAlert
     )),
@@ -168,35 +180,30 @@ pub fn evaluate(c: &Check, o: &Observation) -> Result<(), String> {
         Check::ContactReceivesSms { contact, text } => contact_sms(o, contact, text),
         Check::EverySmsHasLocation { lat, lon } => every_sms_location(o, *lat, *lon),
         Check::CallsEveryContact => calls_every(o),
-        Check::Calls(who) => holds(
-            calls_to(o, &number_of(o, who)?) > 0,
-            || format!("{who} has not been called"),
-        ),
+        Check::Calls(who) => holds(calls_to(o, &number_of(o, who)?) > 0, || {
+            format!("{who} has not been called")
+        }),
         Check::CalledTimes { contact, times } => {
             let got = calls_to(o, &number_of(o, contact)?);
             let want = *times;
-            holds(
-                got == want,
-                || format!("{contact} has been called {got} times, expected {want}"),
-            )
+            holds(got == want, || {
+                format!("{contact} has been called {got} times, expected {want}")
+            })
         }
-        Check::Siren { on } => holds(
-            o.siren_on == *on,
-            || format!("the siren is {}", if o.siren_on { "on" } else { "off" }),
-        ),
-        Check::RecordingInProgress => {
-            holds(o.recording_now, || "no audio recording is in progress".into())
-        }
+        Check::Siren { on } => holds(o.siren_on == *on, || {
+            format!("the siren is {}", if o.siren_on { "on" } else { "off" })
+        }),
+        Check::RecordingInProgress => holds(o.recording_now, || {
+            "no audio recording is in progress".into()
+        }),
         Check::RecordingStored(d) => recording_stored(o, d.as_millis() as u64),
-        Check::FallReported => holds(
-            o.falls_reported > 0,
-            || "no fall event reached the phone".into(),
-        ),
+        Check::FallReported => holds(o.falls_reported > 0, || {
+            "no fall event reached the phone".into()
+        }),
         Check::NoSms => exactly_sms(o, 0),
-        Check::NoCall => holds(
-            o.calls.is_empty(),
-            || format!("{} calls were placed", o.calls.len()),
-        ),
+        Check::NoCall => holds(o.calls.is_empty(), || {
+            format!("{} calls were placed", o.calls.len())
+        }),
         Check::NoAlert => no_alert(o),
         Check::ExactlySms(n) => exactly_sms(o, *n),
         Check::Vibrates(p) => vibrates(o, *p),
@@ -208,10 +215,9 @@ pub fn evaluate(c: &Check, o: &Observation) -> Result<(), String> {
         }),
         Check::RejectedEvents(n) => {
             let got = o.rejected_events;
-            holds(
-                got == *n,
-                || format!("expected {n} rejected events, the phone rejected {got}"),
-            )
+            holds(got == *n, || {
+                format!("expected {n} rejected events, the phone rejected {got}")
+            })
         }
     }
 }
@@ -259,10 +265,9 @@ fn every_contact_sms(o: &Observation) -> Result<(), String> {
         .filter(|c| !o.sms_received.iter().any(|m| m.to == c.phone))
         .map(|c| c.name.as_str())
         .collect();
-    holds(
-        missing.is_empty(),
-        || format!("no SMS received by {missing:?}; {}", received_summary(o)),
-    )
+    holds(missing.is_empty(), || {
+        format!("no SMS received by {missing:?}; {}", received_summary(o))
+    })
 }
 
 fn n_contacts_sms(o: &Observation, n: usize, text: &str) -> Result<(), String> {
@@ -274,14 +279,13 @@ fn n_contacts_sms(o: &Observation, n: usize, text: &str) -> Result<(), String> {
         .collect();
     who.sort();
     who.dedup();
-    holds(
-        who.len() == n,
-        || format!(
+    holds(who.len() == n, || {
+        format!(
             "expected {n} contacts to receive an SMS containing {text:?}, {} did {who:?}; {}",
             who.len(),
             received_summary(o)
-        ),
-    )
+        )
+    })
 }
 
 fn contact_sms(o: &Observation, who: &str, text: &str) -> Result<(), String> {
@@ -290,10 +294,12 @@ fn contact_sms(o: &Observation, who: &str, text: &str) -> Result<(), String> {
         o.sms_received
             .iter()
             .any(|m| m.to == number && m.text.contains(text)),
-        || format!(
-            "{who} received no SMS containing {text:?}; {}",
-            received_summary(o)
-        ),
+        || {
+            format!(
+                "{who} received no SMS containing {text:?}; {}",
+                received_summary(o)
+            )
+        },
     )
 }
 
@@ -323,10 +329,9 @@ fn calls_every(o: &Observation) -> Result<(), String> {
         .filter(|c| calls_to(o, &c.phone) == 0)
         .map(|c| c.name.as_str())
         .collect();
-    holds(
-        missing.is_empty(),
-        || format!("not called: {missing:?} ({} calls placed)", o.calls.len()),
-    )
+    holds(missing.is_empty(), || {
+        format!("not called: {missing:?} ({} calls placed)", o.calls.len())
+    })
 }
 
 fn recording_stored(o: &Observation, min_ms: u64) -> Result<(), String> {
@@ -343,13 +348,12 @@ fn recording_stored(o: &Observation, min_ms: u64) -> Result<(), String> {
 
 fn exactly_sms(o: &Observation, n: usize) -> Result<(), String> {
     let got = o.sms_sent.len();
-    holds(
-        got == n,
-        || format!(
+    holds(got == n, || {
+        format!(
             "expected {n} SMS sent, {got} were:\n{}",
             sms_lines(&o.sms_sent)
-        ),
-    )
+        )
+    })
 }
 
 /// SPEC §4: no SMS sent (nor refused), no call, no siren, no recording and no fall
@@ -371,10 +375,9 @@ fn no_alert(o: &Observation) -> Result<(), String> {
     if o.countdowns_started > 0 {
         raised.push("a fall countdown".into());
     }
-    holds(
-        raised.is_empty(),
-        || format!("an alert was raised: {}", raised.join(", ")),
-    )
+    holds(raised.is_empty(), || {
+        format!("an alert was raised: {}", raised.join(", "))
+    })
 }
 
 fn vibrates(o: &Observation, p: Option<VibrationPattern>) -> Result<(), String> {
@@ -389,8 +392,7 @@ fn vibrates(o: &Observation, p: Option<VibrationPattern>) -> Result<(), String> 
 }
 
 fn warned(o: &Observation, what: &str, f: fn(&phone::Warning) -> bool) -> Result<(), String> {
-    holds(
-        o.warnings.iter().any(f),
-        || format!("the phone has not warned that {what}"),
-    )
+    holds(o.warnings.iter().any(f), || {
+        format!("the phone has not warned that {what}")
+    })
 }

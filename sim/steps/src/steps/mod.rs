@@ -102,7 +102,13 @@ impl Args {
 
     /// Capture `i`, a number of `unit_s` seconds, as a duration of at most `max_s`
     /// seconds (rounded to the microsecond); `what` names it in the error.
-    pub fn duration(&self, i: usize, unit_s: f64, max_s: f64, what: &str) -> Result<Duration, String> {
+    pub fn duration(
+        &self,
+        i: usize,
+        unit_s: f64,
+        max_s: f64,
+        what: &str,
+    ) -> Result<Duration, String> {
         let n = self.num(i)?;
         let s = n * unit_s;
         if !(0.0..=max_s).contains(&s) {
@@ -331,8 +337,8 @@ mod tests {
             vec!["Alice".to_string(), "+33611111111".to_string()],
         ];
         for (d, _) in catalogue() {
-            let step = parse(d.kind, d.example, Some(&table))
-                .unwrap_or_else(|e| panic!("{d:?}: {e}"));
+            let step =
+                parse(d.kind, d.example, Some(&table)).unwrap_or_else(|e| panic!("{d:?}: {e}"));
             let kind = match step {
                 Step::Given(_) => Kind::Given,
                 Step::When(_) => Kind::When,
@@ -363,7 +369,10 @@ mod tests {
         );
         assert_eq!(
             p(Kind::Given, "the phone is at 48.8566, -2.5").ok(),
-            Some(Step::Given(Given::PhoneAt { lat: 48.8566, lon: -2.5 }))
+            Some(Step::Given(Given::PhoneAt {
+                lat: 48.8566,
+                lon: -2.5
+            }))
         );
         assert!(matches!(
             p(Kind::Given, "the phone has 9 emergency contacts"),

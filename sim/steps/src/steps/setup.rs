@@ -77,10 +77,7 @@ pub const STEPS: &[StepDef] = &[
     given!(
         "contact {text} answers after {n} s",
         "contact \"Contact 3\" answers after 12 s",
-        |a: &Args| answers(
-            a,
-            Answer::After(a.duration(1, 1.0, 3600.0, "0 to 3600 s")?)
-        )
+        |a: &Args| answers(a, Answer::After(a.duration(1, 1.0, 3600.0, "0 to 3600 s")?))
     ),
     given!(
         "the button battery is at {n}%",

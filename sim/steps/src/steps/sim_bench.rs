@@ -127,7 +127,11 @@ impl Bench for SimBench<'_> {
         done(faults::bt(self.world, on))
     }
     fn restart_app(&mut self) -> StepResult {
-        done(faults::act_for(self.world, |s| s.restart_app(), APP_RESTART_US))
+        done(faults::act_for(
+            self.world,
+            |s| s.restart_app(),
+            APP_RESTART_US,
+        ))
     }
     fn reset_button(&mut self) -> StepResult {
         done(faults::act_for(self.world, |s| s.reset_button(), BOOT_US))
@@ -152,14 +156,13 @@ impl Bench for SimBench<'_> {
     }
 
     fn observe(&mut self) -> Result<Observation, RunError> {
-        self.world.sim().map(|s| observe(s)).map_err(RunError::StepFailed)
+        self.world
+            .sim()
+            .map(|s| observe(s))
+            .map_err(RunError::StepFailed)
     }
 
-    fn wait_until(
-        &mut self,
-        within: Duration,
-        holds: &dyn Fn(&Observation) -> bool,
-    ) -> StepResult {
+    fn wait_until(&mut self, within: Duration, holds: &dyn Fn(&Observation) -> bool) -> StepResult {
         let deadline = self.world.last_when_end + micros(within);
         let sim = self.world.sim().map_err(RunError::StepFailed)?;
         if deadline > sim.now() {

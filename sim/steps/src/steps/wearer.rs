@@ -47,7 +47,12 @@ pub const STEPS: &[StepDef] = &[
         "the wearer holds the button for {n} s",
         "the wearer holds the button for 3 s",
         |a: &Args| -> Built {
-            Ok(When::Hold(a.duration(0, 1.0, 3600.0, "a hold of 0 to 3600 s")?))
+            Ok(When::Hold(a.duration(
+                0,
+                1.0,
+                3600.0,
+                "a hold of 0 to 3600 s",
+            )?))
         }
     ),
     when!(
