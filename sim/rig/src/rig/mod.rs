@@ -31,7 +31,7 @@ use sim_steps::RunError;
 use bench::RigBench;
 pub use clock::{Clock, VirtualClock, WallClock};
 pub use link::RigLink;
-pub use plan::{plan, plan_feature, Planned, PlannedStep};
+pub use plan::{plan, Planned, PlannedStep};
 pub use report::{HilOptions, HilReport, ScenarioResult, ScenarioStatus};
 
 /// Run planned scenarios one after the other against the button `device` on `link`,

@@ -74,7 +74,7 @@ fn plan_step(st: &gherkin::Step, row: &BTreeMap<String, String>) -> Result<Plann
 
 /// The `@hil` scenarios of one feature file. An undefined or ambiguous step is an
 /// error of the file.
-pub fn plan_feature(path: &Path) -> Result<Vec<Planned>, HilError> {
+fn plan_feature(path: &Path) -> Result<Vec<Planned>, HilError> {
     let bad = |message: String| HilError::Feature {
         path: path.display().to_string(),
         message,

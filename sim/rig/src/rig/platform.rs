@@ -15,23 +15,19 @@ use protocol::gatt::CONTROL_CHAR;
 use protocol::{Uuid, VibrationPattern};
 use sim_steps::steps::{Call, Observation, Sms};
 
-/// The dry-run platform.
+/// The dry-run platform: the scenario's network and position (what the location
+/// service answers), what the phone asked for since the counts started (`seen`), the
+/// answers for the app (handed over at the next iteration), the log, and the scenario
+/// time and phone UTC time (µs), set before each drain.
 #[derive(Debug, Default)]
 pub(crate) struct DryRun {
-    /// Whether the cellular network is up.
-    pub network: bool,
-    /// The position the location service answers with.
-    pub position: Option<(f64, f64)>,
-    /// What the phone asked for since the counts started.
-    pub seen: Observation,
-    /// Answers for the app, handed over at the next iteration.
-    pub inputs: Vec<Input>,
-    /// What happened, one line each.
-    pub log: Vec<String>,
-    /// Scenario time (µs) and phone UTC time (µs), set before each drain.
-    pub at_us: u64,
-    /// See `at_us`.
-    pub utc_us: u64,
+    pub(crate) network: bool,
+    pub(crate) position: Option<(f64, f64)>,
+    pub(crate) seen: Observation,
+    pub(crate) inputs: Vec<Input>,
+    pub(crate) log: Vec<String>,
+    pub(crate) at_us: u64,
+    pub(crate) utc_us: u64,
 }
 
 impl DryRun {

@@ -6,37 +6,23 @@ use protocol::VibrationPattern;
 
 use super::bench::{Bench, StepResult};
 use super::observe::{Observation, Sms};
-use super::typed::{Check, Step, Then};
-use super::{Args, Kind, StepDef};
+use super::typed::{Check, Then};
+use super::{Args, StepDef};
 use crate::simulation::fmt_s;
 use crate::RunError;
 
-macro_rules! then {
-    ($pat:expr, $ex:expr, $f:expr) => {
-        StepDef {
-            kind: Kind::Then,
-            pattern: $pat,
-            example: $ex,
-            check: true,
-            domain: "checks",
-            build: |a| {
-                Ok(Step::Then(Then {
-                    within: a.within()?,
-                    check: $f(a)?,
-                }))
-            },
-        }
-    };
-}
-
 /// The Then steps.
 pub const STEPS: &[StepDef] = &[
-    then!(
+    step!(
+        Then,
+        "checks",
         "every contact receives an SMS",
         "every contact receives an SMS",
         |_| ok(Check::EveryContactReceivesSms)
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "{n} contacts receive an SMS containing {text}",
         "2 contacts receive an SMS containing \"I need help\"",
         |a: &Args| ok(Check::ContactsReceiveSms {
@@ -44,7 +30,9 @@ pub const STEPS: &[StepDef] = &[
             text: a.text(1)?.to_string(),
         })
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "contact {text} receives an SMS containing {text}",
         "contact \"Alice\" receives an SMS containing \"Fall detected\"",
         |a: &Args| ok(Check::ContactReceivesSms {
@@ -52,7 +40,9 @@ pub const STEPS: &[StepDef] = &[
             text: a.text(1)?.to_string(),
         })
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "every SMS contains the location {n}, {n}",
         "every SMS contains the location 48.8566, 2.3522",
         |a: &Args| ok(Check::EverySmsHasLocation {
@@ -60,17 +50,23 @@ pub const STEPS: &[StepDef] = &[
             lon: a.num(1)?,
         })
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "the phone calls every contact",
         "the phone calls every contact",
         |_| ok(Check::CallsEveryContact)
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "the phone calls {text}",
         "the phone calls \"Contact 2\"",
         |a: &Args| ok(Check::Calls(a.text(0)?.to_string()))
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "contact {text} has been called {n} times",
         "contact \"Contact 1\" has been called 3 times",
         |a: &Args| ok(Check::CalledTimes {
@@ -78,18 +74,30 @@ pub const STEPS: &[StepDef] = &[
             times: a.int(1, 0, 1000)? as usize,
         })
     ),
-    then!("the siren is on", "the siren is on", |_| ok(Check::Siren {
-        on: true
-    })),
-    then!("the siren is off", "the siren is off", |_| ok(
-        Check::Siren { on: false }
-    )),
-    then!(
+    step!(
+        Then,
+        "checks",
+        "the siren is on",
+        "the siren is on",
+        |_| ok(Check::Siren { on: true })
+    ),
+    step!(
+        Then,
+        "checks",
+        "the siren is off",
+        "the siren is off",
+        |_| ok(Check::Siren { on: false })
+    ),
+    step!(
+        Then,
+        "checks",
         "an audio recording is in progress",
         "an audio recording is in progress",
         |_| ok(Check::RecordingInProgress)
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "an audio recording of at least {n} s is stored",
         "an audio recording of at least 10 s is stored",
         |a: &Args| ok(Check::RecordingStored(a.duration(
@@ -99,42 +107,68 @@ pub const STEPS: &[StepDef] = &[
             "a length of at least 0 s"
         )?))
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "a fall is reported to the phone",
         "a fall is reported to the phone",
         |_| ok(Check::FallReported)
     ),
-    then!("no SMS is sent", "no SMS is sent", |_| ok(Check::NoSms)),
-    then!("no call is placed", "no call is placed", |_| ok(
-        Check::NoCall
+    step!(Then, "checks", "no SMS is sent", "no SMS is sent", |_| ok(
+        Check::NoSms
     )),
-    then!("no alert is raised", "no alert is raised", |_| ok(
-        Check::NoAlert
-    )),
-    then!(
+    step!(
+        Then,
+        "checks",
+        "no call is placed",
+        "no call is placed",
+        |_| ok(Check::NoCall)
+    ),
+    step!(
+        Then,
+        "checks",
+        "no alert is raised",
+        "no alert is raised",
+        |_| ok(Check::NoAlert)
+    ),
+    step!(
+        Then,
+        "checks",
         "exactly {n} SMS are sent",
         "exactly 5 SMS are sent",
         |a: &Args| ok(Check::ExactlySms(a.int(0, 0, 1_000_000)? as usize))
     ),
-    then!("the button vibrates", "the button vibrates", |_| ok(
-        Check::Vibrates(None)
-    )),
-    then!(
+    step!(
+        Then,
+        "checks",
+        "the button vibrates",
+        "the button vibrates",
+        |_| ok(Check::Vibrates(None))
+    ),
+    step!(
+        Then,
+        "checks",
         "the button vibrates the {text} pattern",
         "the button vibrates the \"sent\" pattern",
         |a: &Args| ok(Check::Vibrates(Some(pattern(a.text(0)?)?)))
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "the phone warns the wearer that the button battery is low",
         "the phone warns the wearer that the button battery is low",
         |_| ok(Check::WarnsBatteryLow)
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "the phone warns the wearer that the button is disconnected",
         "the phone warns the wearer that the button is disconnected",
         |_| ok(Check::WarnsDisconnected)
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "the phone has rejected {n} events",
         "the phone has rejected 1 events",
         |a: &Args| ok(Check::RejectedEvents(a.int(0, 0, 1_000_000)? as u32))
@@ -173,7 +207,7 @@ pub(crate) fn check<B: Bench + ?Sized>(bench: &mut B, then: &Then) -> StepResult
 }
 
 /// Whether a state holds in an observation (why not, when it does not).
-pub fn evaluate(c: &Check, o: &Observation) -> Result<(), String> {
+pub(crate) fn evaluate(c: &Check, o: &Observation) -> Result<(), String> {
     match c {
         Check::EveryContactReceivesSms => every_contact_sms(o),
         Check::ContactsReceiveSms { count, text } => n_contacts_sms(o, *count, text),

@@ -8,30 +8,19 @@ use protocol::gatt::EVENT_CHAR;
 use protocol::{BondKey, EventFrame, EventKind};
 
 use super::sim_bench::micros;
-use super::typed::{Step, When};
-use super::{AlarmWorld, Args, Kind, StepDef};
+use super::typed::When;
+use super::{AlarmWorld, Args, StepDef};
 use crate::sched::{Micros, SECOND};
 use crate::simulation::STRANGER_ADDR;
 use crate::timeline::Layer;
-
-macro_rules! when {
-    ($pat:expr, $ex:expr, $f:expr) => {
-        StepDef {
-            kind: Kind::When,
-            pattern: $pat,
-            example: $ex,
-            check: false,
-            domain: "faults",
-            build: |a| Ok(Step::When($f(a)?)),
-        }
-    };
-}
 
 type Built = Result<When, String>;
 
 /// The fault steps.
 pub const STEPS: &[StepDef] = &[
-    when!(
+    step!(
+        When,
+        "faults",
         "the BLE link is lost for {n} s",
         "the BLE link is lost for 90 s",
         |a: &Args| -> Built {
@@ -43,30 +32,44 @@ pub const STEPS: &[StepDef] = &[
             )?))
         }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "Bluetooth is turned off on the phone",
         "Bluetooth is turned off on the phone",
         |_| -> Built { Ok(When::Bluetooth { on: false }) }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "Bluetooth is turned on on the phone",
         "Bluetooth is turned on on the phone",
         |_| -> Built { Ok(When::Bluetooth { on: true }) }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "the phone app restarts",
         "the phone app restarts",
         |_| -> Built { Ok(When::AppRestarts) }
     ),
-    when!("the button resets", "the button resets", |_| -> Built {
-        Ok(When::ButtonResets)
-    }),
-    when!(
+    step!(
+        When,
+        "faults",
+        "the button resets",
+        "the button resets",
+        |_| -> Built { Ok(When::ButtonResets) }
+    ),
+    step!(
+        When,
+        "faults",
         "the phone regains cellular network",
         "the phone regains cellular network",
         |_| -> Built { Ok(When::NetworkBack) }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "the phone gets a location fix at {n}, {n}",
         "the phone gets a location fix at 48.8566, 2.3522",
         |a: &Args| -> Built {
@@ -74,22 +77,30 @@ pub const STEPS: &[StepDef] = &[
             Ok(When::LocationFix { lat, lon })
         }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "the wearer cancels on the phone",
         "the wearer cancels on the phone",
         |_| -> Built { Ok(When::CancelOnPhone) }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "an unpaired button sends a press",
         "an unpaired button sends a press",
         |_| -> Built { Ok(When::StrangerPress) }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "an attacker replays the last alert event",
         "an attacker replays the last alert event",
         |_| -> Built { Ok(When::ReplayLastEvent) }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "an attacker sends a tampered alert event",
         "an attacker sends a tampered alert event",
         |_| -> Built { Ok(When::TamperedEvent) }

@@ -8,15 +8,46 @@
 //! drives the cucumber runner, `sim steps`, `sim validate`, [`parse`] and the "closest
 //! known steps" suggestions: no step wording exists anywhere else.
 //!
-//! A parsed step runs on a [`Bench`] ([`run_step`]): the simulator ([`SimBench`]) or a
-//! hardware rig (`sim_rig`). Then checks are written once ([`checks::evaluate`]) over
-//! the [`Observation`] both provide.
+//! A parsed step runs on a [`Bench`] ([`run_step`]): the simulator (`SimBench`, which
+//! the runner uses) or a hardware rig (`sim_rig`). Then checks are written once (in
+//! `checks`) over the [`Observation`] both provide.
 //!
 //! Domains: [`setup`] (Given), [`wearer`] (gestures and traces), [`faults`] (link,
 //! phone, network, attackers), [`time`], [`checks`] (Then).
 
+/// A catalogue entry: keyword, domain, pattern, example, and how the captures become
+/// the step's typed value (`$build: fn(&Args) -> Result<_, String>`; for Then, the
+/// check, to which the `within` prefix is added).
+macro_rules! step {
+    (Then, $domain:expr, $pat:expr, $ex:expr, $build:expr) => {
+        $crate::steps::StepDef {
+            kind: $crate::steps::Kind::Then,
+            pattern: $pat,
+            example: $ex,
+            check: true,
+            domain: $domain,
+            build: |a| {
+                Ok($crate::steps::Step::Then($crate::steps::Then {
+                    within: a.within()?,
+                    check: $build(a)?,
+                }))
+            },
+        }
+    };
+    ($kind:ident, $domain:expr, $pat:expr, $ex:expr, $build:expr) => {
+        $crate::steps::StepDef {
+            kind: $crate::steps::Kind::$kind,
+            pattern: $pat,
+            example: $ex,
+            check: false,
+            domain: $domain,
+            build: |a| Ok($crate::steps::Step::$kind($build(a)?)),
+        }
+    };
+}
+
 mod bench;
-pub mod checks;
+mod checks;
 mod faults;
 mod observe;
 mod setup;
@@ -33,9 +64,8 @@ use regex::Regex;
 
 pub use bench::{run_step, Bench, StepResult};
 pub use observe::{Call, Observation, Sms, StoredRecording};
-pub use sim_bench::SimBench;
+pub(crate) use sim_bench::SimBench;
 pub use typed::{Answer, Check, Given, Step, Then, When};
-pub use wearer::resolve_trace;
 pub use world::AlarmWorld;
 
 use crate::RunError;
@@ -102,7 +132,7 @@ impl Args {
 
     /// Capture `i`, a number of `unit_s` seconds, as a duration of at most `max_s`
     /// seconds (rounded to the microsecond); `what` names it in the error.
-    pub fn duration(
+    pub(crate) fn duration(
         &self,
         i: usize,
         unit_s: f64,
@@ -118,14 +148,14 @@ impl Args {
     }
 
     /// The `within {n} s` prefix as a duration.
-    pub fn within(&self) -> Result<Option<Duration>, String> {
+    pub(crate) fn within(&self) -> Result<Option<Duration>, String> {
         Ok(self
             .within
             .map(|w| Duration::from_micros((w * 1e6).round() as u64)))
     }
 
     /// Captures `i` and `i + 1` as a latitude and a longitude.
-    pub fn lat_lon(&self, i: usize) -> Result<(f64, f64), String> {
+    pub(crate) fn lat_lon(&self, i: usize) -> Result<(f64, f64), String> {
         let (lat, lon) = (self.num(i)?, self.num(i + 1)?);
         if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
             return Err(format!(

@@ -5,48 +5,45 @@
 
 use phone::Contact;
 
-use super::typed::{Answer, Given, Step};
-use super::{AlarmWorld, Args, Kind, StepDef};
+use super::typed::{Answer, Given};
+use super::{AlarmWorld, Args, StepDef};
 use crate::platform::Answering;
-
-macro_rules! given {
-    ($pat:expr, $ex:expr, $f:expr) => {
-        StepDef {
-            kind: Kind::Given,
-            pattern: $pat,
-            example: $ex,
-            check: false,
-            domain: "setup",
-            build: |a| Ok(Step::Given($f(a)?)),
-        }
-    };
-}
 
 type Built = Result<Given, String>;
 
 /// The Given steps.
 pub const STEPS: &[StepDef] = &[
-    given!(
+    step!(
+        Given,
+        "setup",
         "a button paired with a phone",
         "a button paired with a phone",
         |_| -> Built { Ok(Given::Paired) }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the phone has {n} emergency contacts",
         "the phone has 3 emergency contacts",
         |a: &Args| -> Built { Ok(Given::ContactCount(a.int(0, 1, 5)? as usize)) }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the emergency contacts:",
         "the emergency contacts:",
         |a: &Args| -> Built { Ok(Given::Contacts(contacts_table(a)?)) }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the wearer's alert message is {text}",
         "the wearer's alert message is \"Help me, I am at home\"",
         |a: &Args| -> Built { Ok(Given::AlertMessage(a.text(0)?.to_string())) }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the phone is at {n}, {n}",
         "the phone is at 48.8566, 2.3522",
         |a: &Args| -> Built {
@@ -54,32 +51,44 @@ pub const STEPS: &[StepDef] = &[
             Ok(Given::PhoneAt { lat, lon })
         }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the phone has no location fix",
         "the phone has no location fix",
         |_| -> Built { Ok(Given::NoLocationFix) }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the phone has no cellular network",
         "the phone has no cellular network",
         |_| -> Built { Ok(Given::NoCellularNetwork) }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "contact {text} does not answer",
         "contact \"Contact 2\" does not answer",
         |a: &Args| answers(a, Answer::Never)
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "contact {text} is busy",
         "contact \"Contact 1\" is busy",
         |a: &Args| answers(a, Answer::Busy)
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "contact {text} answers after {n} s",
         "contact \"Contact 3\" answers after 12 s",
         |a: &Args| answers(a, Answer::After(a.duration(1, 1.0, 3600.0, "0 to 3600 s")?))
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the button battery is at {n}%",
         "the button battery is at 21%",
         |a: &Args| -> Built {
@@ -89,7 +98,9 @@ pub const STEPS: &[StepDef] = &[
             )?))
         }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the button is {n} m from the phone",
         "the button is 8 m from the phone",
         |a: &Args| -> Built {
@@ -100,7 +111,9 @@ pub const STEPS: &[StepDef] = &[
             Ok(Given::ButtonDistance(d))
         }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the BLE link loses {n}% of packets",
         "the BLE link loses 30% of packets",
         |a: &Args| -> Built {
@@ -110,7 +123,9 @@ pub const STEPS: &[StepDef] = &[
             )?))
         }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the random seed is {n}",
         "the random seed is 42",
         |a: &Args| -> Built { Ok(Given::Seed(a.int(0, 0, u64::MAX >> 11)?)) }

@@ -17,13 +17,13 @@ use crate::RunError;
 
 /// The simulator behind a scenario's [`AlarmWorld`].
 #[derive(Debug)]
-pub struct SimBench<'w> {
+pub(crate) struct SimBench<'w> {
     world: &'w mut AlarmWorld,
 }
 
 impl<'w> SimBench<'w> {
     /// The bench of a world.
-    pub fn new(world: &'w mut AlarmWorld) -> Self {
+    pub(crate) fn new(world: &'w mut AlarmWorld) -> Self {
         SimBench { world }
     }
 }

@@ -6,44 +6,39 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::sim_bench::micros;
-use super::typed::{Step, When};
-use super::{AlarmWorld, Args, Kind, StepDef};
+use super::typed::When;
+use super::{AlarmWorld, Args, StepDef};
 use crate::sched::{Micros, MILLI, SECOND};
 use crate::timeline::Layer;
-
-macro_rules! when {
-    ($pat:expr, $ex:expr, $f:expr) => {
-        StepDef {
-            kind: Kind::When,
-            pattern: $pat,
-            example: $ex,
-            check: false,
-            domain: "wearer",
-            build: |a| Ok(Step::When($f(a)?)),
-        }
-    };
-}
 
 type Built = Result<When, String>;
 
 /// The wearer steps.
 pub const STEPS: &[StepDef] = &[
-    when!(
+    step!(
+        When,
+        "wearer",
         "the wearer presses the button",
         "the wearer presses the button",
         |_| -> Built { Ok(When::Presses(1)) }
     ),
-    when!(
+    step!(
+        When,
+        "wearer",
         "the wearer double-presses the button",
         "the wearer double-presses the button",
         |_| -> Built { Ok(When::Presses(2)) }
     ),
-    when!(
+    step!(
+        When,
+        "wearer",
         "the wearer triple-presses the button",
         "the wearer triple-presses the button",
         |_| -> Built { Ok(When::Presses(3)) }
     ),
-    when!(
+    step!(
+        When,
+        "wearer",
         "the wearer holds the button for {n} s",
         "the wearer holds the button for 3 s",
         |a: &Args| -> Built {
@@ -55,7 +50,9 @@ pub const STEPS: &[StepDef] = &[
             )?))
         }
     ),
-    when!(
+    step!(
+        When,
+        "wearer",
         "the wearer presses the button for {n} ms",
         "the wearer presses the button for 30 ms",
         |a: &Args| -> Built {
@@ -67,7 +64,9 @@ pub const STEPS: &[StepDef] = &[
             )?))
         }
     ),
-    when!(
+    step!(
+        When,
+        "wearer",
         "the trace {text} is replayed",
         "the trace \"traces/fall_forward.jsonl\" is replayed",
         |a: &Args| -> Built { Ok(When::ReplayTrace(a.text(0)?.to_string())) }
@@ -137,7 +136,7 @@ pub(super) fn raw_press(w: &mut AlarmWorld, d: Duration) -> Result<(), String> {
 /// Where a trace named in a step is: an absolute path, or relative to `scenarios/`
 /// (looked up from the working directory, then beside the feature's folder, then in
 /// this repository).
-pub fn resolve_trace(name: &str, feature_file: &str) -> Result<PathBuf, String> {
+pub(crate) fn resolve_trace(name: &str, feature_file: &str) -> Result<PathBuf, String> {
     let p = Path::new(name);
     if p.is_absolute() {
         return Ok(p.to_path_buf());
