@@ -410,10 +410,44 @@ impl<L: RigLink, C: Clock> Bench for RigBench<'_, L, C> {
         let Some(app) = self.app.as_ref() else {
             return Err(failed("the phone has not started".into()));
         };
-        let mut seen = self.dry.seen.clone();
-        seen.contacts = app.config().contacts.clone();
-        // A dry run sends nothing: what the network accepted counts as received.
-        seen.sms_received = seen.sms_sent.clone();
+        // Every field named, no `..`: a new observation does not compile until the rig
+        // says where it comes from.
+        let Observation {
+            contacts: _,
+            sms_sent,
+            sms_received: _,
+            sms_refused,
+            calls,
+            siren_on,
+            siren_ever,
+            recordings_started,
+            recording_now,
+            stored_recordings: _,
+            countdowns_started,
+            warnings,
+            vibrations,
+            rejected_events: _,
+            falls_reported: _,
+        } = self.dry.seen.clone();
+        let seen = Observation {
+            contacts: app.config().contacts.clone(),
+            // A dry run sends nothing: what the network accepted counts as received.
+            sms_received: sms_sent.clone(),
+            sms_sent,
+            sms_refused,
+            calls,
+            siren_on,
+            siren_ever,
+            recordings_started,
+            recording_now,
+            countdowns_started,
+            warnings,
+            vibrations,
+            // From the app's durable state, below.
+            stored_recordings: Vec::new(),
+            rejected_events: 0,
+            falls_reported: 0,
+        };
         Ok(seen.with_durable(app.durable()))
     }
 
