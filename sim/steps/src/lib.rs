@@ -19,6 +19,31 @@ pub enum RunError {
     /// A run set-up problem (options, selections).
     #[error("{0}")]
     Setup(String),
+    /// No step of the keyword matches the text.
+    #[error("undefined step `{step}`; closest known steps:\n    {}", closest.join("\n    "))]
+    UndefinedStep {
+        /// The keyword and the text.
+        step: String,
+        /// The closest known steps.
+        closest: Vec<String>,
+    },
+    /// Several steps match the text.
+    #[error("ambiguous step `{step}` matches {patterns:?}")]
+    AmbiguousStep {
+        /// The keyword and the text.
+        step: String,
+        /// The patterns it matches.
+        patterns: Vec<&'static str>,
+    },
+    /// A step matches but an argument is out of range or malformed.
+    #[error("{0}")]
+    InvalidStep(String),
+    /// A step ran and failed (a check that does not hold, an action that went wrong).
+    #[error("{0}")]
+    StepFailed(String),
+    /// The bench cannot perform this step (why): the scenario is not run there.
+    #[error("{0}")]
+    NotOnThisBench(String),
     /// A file could not be read or written.
     #[error("{path}: {message}")]
     Io {

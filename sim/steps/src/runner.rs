@@ -34,7 +34,7 @@ use crate::sink::{
     StepResult, StepStatus,
 };
 use crate::steps::world::ScenarioMeta;
-use crate::steps::{self, AlarmWorld, Kind};
+use crate::steps::{self, AlarmWorld, Kind, SimBench};
 use crate::RunError;
 
 /// What to run and how (`sim run`'s arguments convert into it).
@@ -211,7 +211,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), RunError> {
     Ok(())
 }
 
-fn kind_of(t: StepType) -> Kind {
+/// The keyword of a Gherkin step.
+pub fn kind_of(t: StepType) -> Kind {
     match t {
         StepType::Given => Kind::Given,
         StepType::When => Kind::When,
@@ -265,28 +266,17 @@ pub fn validate_feature(path: &Path) -> Vec<String> {
         if !seen.insert((st.position.line, text.clone())) {
             continue;
         }
-        let found = steps::find(kind, &text);
-        let here = format!(
-            "{}:{}:{}",
-            path.display(),
-            st.position.line,
-            st.position.col
-        );
-        match found.len() {
-            1 => {}
-            0 => {
-                let near = steps::closest(Some(kind), &text, 3);
-                problems.push(format!(
-                    "{here}: undefined step `{} {text}`; closest known steps:\n    {}",
-                    kind.name(),
-                    near.join("\n    ")
-                ));
-            }
-            _ => problems.push(format!(
-                "{here}: ambiguous step `{} {text}` matches {:?}",
-                kind.name(),
-                found.iter().map(|f| f.0.pattern).collect::<Vec<_>>()
-            )),
+        let table = st.table.as_ref().map(|t| t.rows.as_slice());
+        // A bad argument fails its scenario when it runs, as any step failure.
+        if let Err(e @ (RunError::UndefinedStep { .. } | RunError::AmbiguousStep { .. })) =
+            steps::parse(kind, &text, table)
+        {
+            problems.push(format!(
+                "{}:{}:{}: {e}",
+                path.display(),
+                st.position.line,
+                st.position.col
+            ));
         }
     }
     problems
@@ -294,14 +284,13 @@ pub fn validate_feature(path: &Path) -> Vec<String> {
 
 fn dispatch(kind: Kind) -> cucumber::Step<AlarmWorld> {
     fn run(kind: Kind, w: &mut AlarmWorld, ctx: cucumber::step::Context) {
-        let mut found = steps::find(kind, &ctx.step.value);
-        let Some((def, mut args)) = found.pop() else {
-            panic!("undefined step `{}`", ctx.step.value);
-        };
-        args.table = ctx.step.table.as_ref().map(|t| t.rows.clone());
-        if let Err(e) = (def.run)(w, &args) {
+        let table = ctx.step.table.as_ref().map(|t| t.rows.as_slice());
+        let done = steps::parse(kind, &ctx.step.value, table)
+            .and_then(|step| steps::run_step(&mut SimBench::new(w), &step));
+        if let Err(e) = done {
             panic!("{e}");
         }
+        w.steps_done += 1;
     }
     fn given<'a>(w: &'a mut AlarmWorld, ctx: cucumber::step::Context) -> LocalBoxFuture<'a, ()> {
         async move { run(Kind::Given, w, ctx) }.boxed_local()

@@ -1,55 +1,64 @@
 //! Hardware in the loop (cargo feature `hil`): the same phone-side logic against a real
 //! button over a real Bluetooth adapter.
 //!
-//! - [`client`]: [`BtleClient`], the btleplug implementation of the GATT-client port;
+//! - [`client`]: [`BtleClient`], the btleplug implementation of the GATT-client port
+//!   (and of [`RigLink`]);
 //! - [`scan`]: list the buttons in range (`sim hil scan`);
 //! - [`run()`]: run the `@hil` scenarios of feature files in real time against one button
-//!   (`sim hil run PATHS --device ADDR`), see [`mod@run`].
+//!   (`sim hil run PATHS --device ADDR`): the generic rig runner ([`crate::rig`]) on
+//!   this client and the wall clock.
 //!
 //! None of this has been run against real hardware by its authors: it is built and
 //! linted in CI, and the port it implements is checked by the conformance suite against
 //! the simulator only. See `docs/hil.md`.
 
 pub mod client;
-pub mod run;
 
 use std::time::Duration;
 
 use btleplug::api::{Central as _, Peripheral as _, ScanFilter};
+use phone::DeviceId;
 use protocol::gatt::{ALERT_SERVICE, BATTERY_LEVEL_CHAR};
 
+pub use crate::rig::{HilOptions, HilReport, ScenarioResult, ScenarioStatus};
+use crate::rig::{RigLink, WallClock};
+pub use crate::HilError;
 pub use client::BtleClient;
-pub use run::{run, HilOptions, HilReport, ScenarioStatus};
 
-/// Errors of hardware-in-the-loop runs.
-#[derive(Debug, thiserror::Error)]
-pub enum HilError {
-    /// No usable adapter: no system bus, no BlueZ, or no controller.
-    #[error("no Bluetooth adapter: {0}")]
-    NoAdapter(String),
-    /// The adapter refused or failed an operation.
-    #[error("Bluetooth: {0}")]
-    Bluetooth(String),
-    /// The operation needs a connection to this device.
-    #[error("not connected to {0}")]
-    NotConnected(String),
-    /// The device did not show up or could not be reached.
-    #[error("device {0} not found or not reachable")]
-    DeviceNotFound(String),
-    /// The async runtime could not be built or stopped.
-    #[error("async runtime: {0}")]
-    Runtime(String),
-    /// A feature file could not be read or parsed.
-    #[error("{path}: {message}")]
-    Feature {
-        /// File.
-        path: String,
-        /// What went wrong.
-        message: String,
-    },
-    /// A run option is missing or invalid.
-    #[error("{0}")]
-    Usage(String),
+impl RigLink for BtleClient {
+    fn pump(&mut self, d: Duration) {
+        BtleClient::pump(self, d);
+    }
+
+    fn has_characteristic(&self, device: &DeviceId, char: protocol::Uuid) -> bool {
+        BtleClient::has_characteristic(self, device, char)
+    }
+}
+
+/// Run the `@hil` scenarios (tagged on the scenario, its rule or its feature) of the
+/// feature files under `paths` against the button at `device`, one after the other, in
+/// real time.
+///
+/// Errors (one line each) when the features cannot be read, when none is tagged `@hil`,
+/// or when there is no usable adapter; scenario failures are in the report.
+pub fn run(paths: &[String], device: &str, opts: &HilOptions) -> Result<HilReport, HilError> {
+    let planned = crate::rig::plan(paths)?;
+    if planned.is_empty() {
+        return Err(HilError::Usage(format!(
+            "no scenario tagged @hil under {}",
+            paths.join(" ")
+        )));
+    }
+    let mut client = BtleClient::new()?;
+    let mut clock = WallClock::start();
+    let device = DeviceId(device.to_string());
+    Ok(crate::rig::run_scenarios(
+        &mut client,
+        &mut clock,
+        &device,
+        opts,
+        &planned,
+    ))
 }
 
 /// One device advertising the Alert service.
@@ -140,4 +149,20 @@ async fn read_battery(p: &btleplug::platform::Peripheral) -> Option<u8> {
         let _ = p.disconnect().await;
     }
     pct
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_adapter_is_one_clear_line() {
+        // On a machine without a system bus or BlueZ (CI), the error names what is missing.
+        if let Err(e) = BtleClient::new() {
+            let s = e.to_string();
+            println!("{s}");
+            assert!(s.starts_with("no Bluetooth adapter: "), "{s}");
+            assert!(!s.contains('\n'));
+        }
+    }
 }

@@ -1,387 +1,423 @@
 //! Then steps: state checks, each also with the prefix `within {n} s `. Counts are
-//! totals since the scenario started; an SMS is *received* once the simulated network
-//! delivered it.
+//! totals since the scenario started; an SMS is *received* once the network delivered
+//! it. The checks are written once, over the [`Observation`] every bench provides.
 
-use phone::Warning;
 use protocol::VibrationPattern;
 
-use super::{AlarmWorld, Args, Kind, StepDef};
-use crate::simulation::{fmt_s, Simulation};
-
-macro_rules! then {
-    ($pat:expr, $ex:expr, $f:expr) => {
-        StepDef {
-            kind: Kind::Then,
-            pattern: $pat,
-            example: $ex,
-            check: true,
-            domain: "checks",
-            run: $f,
-        }
-    };
-}
+use super::bench::{Bench, StepResult};
+use super::observe::{Observation, Sms};
+use super::typed::{Check, Then};
+use super::{Args, StepDef};
+use crate::simulation::fmt_s;
+use crate::RunError;
 
 /// The Then steps.
 pub const STEPS: &[StepDef] = &[
-    then!(
+    step!(
+        Then,
+        "checks",
         "every contact receives an SMS",
         "every contact receives an SMS",
-        |w, a| w.check(a.within, &every_contact_sms)
+        |_| ok(Check::EveryContactReceivesSms)
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "{n} contacts receive an SMS containing {text}",
         "2 contacts receive an SMS containing \"I need help\"",
-        n_contacts_sms
+        |a: &Args| ok(Check::ContactsReceiveSms {
+            count: a.int(0, 0, 5)? as usize,
+            text: a.text(1)?.to_string(),
+        })
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "contact {text} receives an SMS containing {text}",
         "contact \"Alice\" receives an SMS containing \"Fall detected\"",
-        contact_sms
+        |a: &Args| ok(Check::ContactReceivesSms {
+            contact: a.text(0)?.to_string(),
+            text: a.text(1)?.to_string(),
+        })
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "every SMS contains the location {n}, {n}",
         "every SMS contains the location 48.8566, 2.3522",
-        every_sms_location
+        |a: &Args| ok(Check::EverySmsHasLocation {
+            lat: a.num(0)?,
+            lon: a.num(1)?,
+        })
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "the phone calls every contact",
         "the phone calls every contact",
-        |w, a| w.check(a.within, &calls_every)
+        |_| ok(Check::CallsEveryContact)
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "the phone calls {text}",
         "the phone calls \"Contact 2\"",
-        calls_contact
+        |a: &Args| ok(Check::Calls(a.text(0)?.to_string()))
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "contact {text} has been called {n} times",
         "contact \"Contact 1\" has been called 3 times",
-        called_n
+        |a: &Args| ok(Check::CalledTimes {
+            contact: a.text(0)?.to_string(),
+            times: a.int(1, 0, 1000)? as usize,
+        })
     ),
-    then!("the siren is on", "the siren is on", |w, a| w
-        .check(a.within, &|s| siren(s, true))),
-    then!("the siren is off", "the siren is off", |w, a| w
-        .check(a.within, &|s| siren(s, false))),
-    then!(
+    step!(
+        Then,
+        "checks",
+        "the siren is on",
+        "the siren is on",
+        |_| ok(Check::Siren { on: true })
+    ),
+    step!(
+        Then,
+        "checks",
+        "the siren is off",
+        "the siren is off",
+        |_| ok(Check::Siren { on: false })
+    ),
+    step!(
+        Then,
+        "checks",
         "an audio recording is in progress",
         "an audio recording is in progress",
-        |w, a| w.check(a.within, &recording_now)
+        |_| ok(Check::RecordingInProgress)
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "an audio recording of at least {n} s is stored",
         "an audio recording of at least 10 s is stored",
-        recording_stored
+        |a: &Args| ok(Check::RecordingStored(a.duration(
+            0,
+            1.0,
+            f64::MAX,
+            "a length of at least 0 s"
+        )?))
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "a fall is reported to the phone",
         "a fall is reported to the phone",
-        |w, a| w.check(a.within, &fall_reported)
+        |_| ok(Check::FallReported)
     ),
-    then!("no SMS is sent", "no SMS is sent", |w, a| w
-        .check(a.within, &|s| exactly_sms(s, 0))),
-    then!("no call is placed", "no call is placed", |w, a| w
-        .check(a.within, &no_call)),
-    then!("no alert is raised", "no alert is raised", |w, a| w
-        .check(a.within, &no_alert)),
-    then!(
+    step!(Then, "checks", "no SMS is sent", "no SMS is sent", |_| ok(
+        Check::NoSms
+    )),
+    step!(
+        Then,
+        "checks",
+        "no call is placed",
+        "no call is placed",
+        |_| ok(Check::NoCall)
+    ),
+    step!(
+        Then,
+        "checks",
+        "no alert is raised",
+        "no alert is raised",
+        |_| ok(Check::NoAlert)
+    ),
+    step!(
+        Then,
+        "checks",
         "exactly {n} SMS are sent",
         "exactly 5 SMS are sent",
-        |w, a| {
-            let n = a.int(0, 0, 1_000_000)? as usize;
-            w.check(a.within, &|s| exactly_sms(s, n))
-        }
+        |a: &Args| ok(Check::ExactlySms(a.int(0, 0, 1_000_000)? as usize))
     ),
-    then!("the button vibrates", "the button vibrates", |w, a| w
-        .check(a.within, &|s| vibrates(s, None))),
-    then!(
+    step!(
+        Then,
+        "checks",
+        "the button vibrates",
+        "the button vibrates",
+        |_| ok(Check::Vibrates(None))
+    ),
+    step!(
+        Then,
+        "checks",
         "the button vibrates the {text} pattern",
         "the button vibrates the \"sent\" pattern",
-        vibrates_pattern
+        |a: &Args| ok(Check::Vibrates(Some(pattern(a.text(0)?)?)))
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "the phone warns the wearer that the button battery is low",
         "the phone warns the wearer that the button battery is low",
-        |w, a| {
-            w.check(a.within, &|s| {
-                warned(s, "the button battery is low", |x| {
-                    matches!(x, Warning::BatteryLow(_))
-                })
-            })
-        }
+        |_| ok(Check::WarnsBatteryLow)
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "the phone warns the wearer that the button is disconnected",
         "the phone warns the wearer that the button is disconnected",
-        |w, a| {
-            w.check(a.within, &|s| {
-                warned(s, "the button is disconnected", |x| {
-                    matches!(x, Warning::ButtonDisconnected)
-                })
-            })
-        }
+        |_| ok(Check::WarnsDisconnected)
     ),
-    then!(
+    step!(
+        Then,
+        "checks",
         "the phone has rejected {n} events",
         "the phone has rejected 1 events",
-        |w, a| {
-            let n = a.int(0, 0, 1_000_000)? as u32;
-            w.check(a.within, &|s| {
-                let got = s.durable().rejected;
-                (got == n).then_some(()).ok_or_else(|| {
-                    format!("expected {n} rejected events, the phone rejected {got}")
-                })
-            })
-        }
+        |a: &Args| ok(Check::RejectedEvents(a.int(0, 0, 1_000_000)? as u32))
     ),
 ];
 
+fn ok(c: Check) -> Result<Check, String> {
+    Ok(c)
+}
+
+fn pattern(name: &str) -> Result<VibrationPattern, String> {
+    VibrationPattern::from_name(name).ok_or_else(|| {
+        format!(
+            "unknown vibration pattern {name:?}: expected \"sent\", \"failed\" or \"countdown\""
+        )
+    })
+}
+
+/// Check a state on a bench: now, or — with `within` — letting time run until it holds,
+/// at most that long after the end of the last When step.
+pub(crate) fn check<B: Bench + ?Sized>(bench: &mut B, then: &Then) -> StepResult {
+    if let Some(w) = then.within {
+        bench.wait_until(w, &|o| evaluate(&then.check, o).is_ok())?;
+    }
+    let now = bench.observe()?;
+    evaluate(&then.check, &now).map_err(|e| {
+        RunError::StepFailed(match then.within {
+            Some(w) => format!(
+                "{e} (waited until {} s, {} s after the last action)",
+                fmt_s(u64::try_from(bench.elapsed().as_micros()).unwrap_or(u64::MAX)),
+                w.as_micros() as f64 / 1e6
+            ),
+            None => e,
+        })
+    })
+}
+
+/// Whether a state holds in an observation (why not, when it does not).
+pub(crate) fn evaluate(c: &Check, o: &Observation) -> Result<(), String> {
+    match c {
+        Check::EveryContactReceivesSms => every_contact_sms(o),
+        Check::ContactsReceiveSms { count, text } => n_contacts_sms(o, *count, text),
+        Check::ContactReceivesSms { contact, text } => contact_sms(o, contact, text),
+        Check::EverySmsHasLocation { lat, lon } => every_sms_location(o, *lat, *lon),
+        Check::CallsEveryContact => calls_every(o),
+        Check::Calls(who) => holds(calls_to(o, &number_of(o, who)?) > 0, || {
+            format!("{who} has not been called")
+        }),
+        Check::CalledTimes { contact, times } => {
+            let got = calls_to(o, &number_of(o, contact)?);
+            let want = *times;
+            holds(got == want, || {
+                format!("{contact} has been called {got} times, expected {want}")
+            })
+        }
+        Check::Siren { on } => holds(o.siren_on == *on, || {
+            format!("the siren is {}", if o.siren_on { "on" } else { "off" })
+        }),
+        Check::RecordingInProgress => holds(o.recording_now, || {
+            "no audio recording is in progress".into()
+        }),
+        Check::RecordingStored(d) => recording_stored(o, d.as_millis() as u64),
+        Check::FallReported => holds(o.falls_reported > 0, || {
+            "no fall event reached the phone".into()
+        }),
+        Check::NoSms => exactly_sms(o, 0),
+        Check::NoCall => holds(o.calls.is_empty(), || {
+            format!("{} calls were placed", o.calls.len())
+        }),
+        Check::NoAlert => no_alert(o),
+        Check::ExactlySms(n) => exactly_sms(o, *n),
+        Check::Vibrates(p) => vibrates(o, *p),
+        Check::WarnsBatteryLow => warned(o, "the button battery is low", |w| {
+            matches!(w, phone::Warning::BatteryLow(_))
+        }),
+        Check::WarnsDisconnected => warned(o, "the button is disconnected", |w| {
+            matches!(w, phone::Warning::ButtonDisconnected)
+        }),
+        Check::RejectedEvents(n) => {
+            let got = o.rejected_events;
+            holds(got == *n, || {
+                format!("expected {n} rejected events, the phone rejected {got}")
+            })
+        }
+    }
+}
+
+fn holds(ok: bool, why: impl FnOnce() -> String) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(why())
+    }
+}
+
 /// The number of a contact given by name (or by number).
-fn number_of(s: &Simulation, who: &str) -> Result<String, String> {
-    s.app_config()
-        .contacts
+fn number_of(o: &Observation, who: &str) -> Result<String, String> {
+    o.contacts
         .iter()
         .find(|c| c.name == who || c.phone == who)
         .map(|c| c.phone.clone())
         .ok_or_else(|| {
-            let names: Vec<&str> = s
-                .app_config()
-                .contacts
-                .iter()
-                .map(|c| c.name.as_str())
-                .collect();
+            let names: Vec<&str> = o.contacts.iter().map(|c| c.name.as_str()).collect();
             format!("no contact named {who:?} (contacts: {names:?})")
         })
 }
 
 /// One indented line per SMS: when, to whom, what.
-fn sms_lines(sms: &[crate::platform::Sms]) -> String {
+fn sms_lines(sms: &[Sms]) -> String {
     let lines: Vec<String> = sms
         .iter()
-        .map(|m| format!("  at {} s to {}: {}", fmt_s(m.t_us), m.to, m.text))
+        .map(|m| format!("  at {} s to {}: {}", fmt_s(m.at_us), m.to, m.text))
         .collect();
     lines.join("\n")
 }
 
-fn received_summary(s: &Simulation) -> String {
-    if s.platform.sms_delivered.is_empty() {
+fn received_summary(o: &Observation) -> String {
+    if o.sms_received.is_empty() {
         return "no SMS was delivered".into();
     }
-    format!("SMS delivered:\n{}", sms_lines(&s.platform.sms_delivered))
+    format!("SMS delivered:\n{}", sms_lines(&o.sms_received))
 }
 
-fn every_contact_sms(s: &Simulation) -> Result<(), String> {
-    let missing: Vec<&str> = s
-        .app_config()
+fn every_contact_sms(o: &Observation) -> Result<(), String> {
+    let missing: Vec<&str> = o
         .contacts
         .iter()
-        .filter(|c| !s.platform.sms_delivered.iter().any(|m| m.to == c.phone))
+        .filter(|c| !o.sms_received.iter().any(|m| m.to == c.phone))
         .map(|c| c.name.as_str())
         .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "no SMS received by {missing:?}; {}",
-            received_summary(s)
-        ))
-    }
-}
-
-fn n_contacts_sms(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let n = a.int(0, 0, 5)? as usize;
-    let text = a.text(1)?.to_string();
-    w.check(a.within, &|s| {
-        let mut who: Vec<&str> = s
-            .platform
-            .sms_delivered
-            .iter()
-            .filter(|m| m.text.contains(&text))
-            .map(|m| m.to.as_str())
-            .collect();
-        who.sort();
-        who.dedup();
-        if who.len() == n {
-            Ok(())
-        } else {
-            Err(format!(
-                "expected {n} contacts to receive an SMS containing {text:?}, {} did {who:?}; {}",
-                who.len(),
-                received_summary(s)
-            ))
-        }
+    holds(missing.is_empty(), || {
+        format!("no SMS received by {missing:?}; {}", received_summary(o))
     })
 }
 
-fn contact_sms(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let who = a.text(0)?.to_string();
-    let text = a.text(1)?.to_string();
-    w.check(a.within, &|s| {
-        let number = number_of(s, &who)?;
-        if s.platform
-            .sms_delivered
-            .iter()
-            .any(|m| m.to == number && m.text.contains(&text))
-        {
-            Ok(())
-        } else {
-            Err(format!(
-                "{who} received no SMS containing {text:?}; {}",
-                received_summary(s)
-            ))
-        }
-    })
-}
-
-fn every_sms_location(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let (lat, lon) = (format!("{:.6}", a.num(0)?), format!("{:.6}", a.num(1)?));
-    w.check(a.within, &|s| {
-        if s.platform.sms_sent.is_empty() {
-            return Err("no SMS has been sent".into());
-        }
-        match s
-            .platform
-            .sms_sent
-            .iter()
-            .find(|m| !(m.text.contains(&lat) && m.text.contains(&lon)))
-        {
-            None => Ok(()),
-            Some(m) => Err(format!("an SMS to {} lacks {lat}, {lon}: {}", m.to, m.text)),
-        }
-    })
-}
-
-fn calls_to(s: &Simulation, number: &str) -> usize {
-    s.platform.calls.iter().filter(|c| c.to == number).count()
-}
-
-fn calls_every(s: &Simulation) -> Result<(), String> {
-    let missing: Vec<&str> = s
-        .app_config()
-        .contacts
+fn n_contacts_sms(o: &Observation, n: usize, text: &str) -> Result<(), String> {
+    let mut who: Vec<&str> = o
+        .sms_received
         .iter()
-        .filter(|c| calls_to(s, &c.phone) == 0)
-        .map(|c| c.name.as_str())
+        .filter(|m| m.text.contains(text))
+        .map(|m| m.to.as_str())
         .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "not called: {missing:?} ({} calls placed)",
-            s.platform.calls.len()
-        ))
-    }
-}
-
-fn calls_contact(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let who = a.text(0)?.to_string();
-    w.check(a.within, &|s| {
-        let n = number_of(s, &who)?;
-        (calls_to(s, &n) > 0)
-            .then_some(())
-            .ok_or_else(|| format!("{who} has not been called"))
-    })
-}
-
-fn called_n(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let who = a.text(0)?.to_string();
-    let n = a.int(1, 0, 1000)? as usize;
-    w.check(a.within, &|s| {
-        let got = calls_to(s, &number_of(s, &who)?);
-        (got == n)
-            .then_some(())
-            .ok_or_else(|| format!("{who} has been called {got} times, expected {n}"))
-    })
-}
-
-fn siren(s: &Simulation, on: bool) -> Result<(), String> {
-    (s.platform.siren_on == on).then_some(()).ok_or_else(|| {
+    who.sort();
+    who.dedup();
+    holds(who.len() == n, || {
         format!(
-            "the siren is {}",
-            if s.platform.siren_on { "on" } else { "off" }
+            "expected {n} contacts to receive an SMS containing {text:?}, {} did {who:?}; {}",
+            who.len(),
+            received_summary(o)
         )
     })
 }
 
-fn recording_now(s: &Simulation) -> Result<(), String> {
-    s.platform
-        .recordings
-        .iter()
-        .any(|r| r.end_us.is_none())
-        .then_some(())
-        .ok_or_else(|| "no audio recording is in progress".into())
+fn contact_sms(o: &Observation, who: &str, text: &str) -> Result<(), String> {
+    let number = number_of(o, who)?;
+    holds(
+        o.sms_received
+            .iter()
+            .any(|m| m.to == number && m.text.contains(text)),
+        || {
+            format!(
+                "{who} received no SMS containing {text:?}; {}",
+                received_summary(o)
+            )
+        },
+    )
 }
 
-fn recording_stored(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let min_ms = (a.num(0)? * 1000.0).round() as u64;
-    w.check(a.within, &|s| {
-        let d = s.durable();
-        let best = d.recordings.iter().map(|r| r.end_ms - r.start_ms).max();
-        match best {
-            Some(ms) if ms >= min_ms && d.recordings.iter().any(|r| r.sha256.len() == 64) => Ok(()),
-            Some(ms) => Err(format!(
-                "the longest stored recording lasts {} s",
-                fmt_s(ms * 1000)
-            )),
-            None => Err("no audio recording is stored".into()),
-        }
+fn every_sms_location(o: &Observation, lat: f64, lon: f64) -> Result<(), String> {
+    let (lat, lon) = (format!("{lat:.6}"), format!("{lon:.6}"));
+    if o.sms_sent.is_empty() {
+        return Err("no SMS has been sent".into());
+    }
+    match o
+        .sms_sent
+        .iter()
+        .find(|m| !(m.text.contains(&lat) && m.text.contains(&lon)))
+    {
+        None => Ok(()),
+        Some(m) => Err(format!("an SMS to {} lacks {lat}, {lon}: {}", m.to, m.text)),
+    }
+}
+
+fn calls_to(o: &Observation, number: &str) -> usize {
+    o.calls.iter().filter(|c| c.to == number).count()
+}
+
+fn calls_every(o: &Observation) -> Result<(), String> {
+    let missing: Vec<&str> = o
+        .contacts
+        .iter()
+        .filter(|c| calls_to(o, &c.phone) == 0)
+        .map(|c| c.name.as_str())
+        .collect();
+    holds(missing.is_empty(), || {
+        format!("not called: {missing:?} ({} calls placed)", o.calls.len())
     })
 }
 
-fn fall_reported(s: &Simulation) -> Result<(), String> {
-    s.durable()
-        .events
-        .values()
-        .any(|e| e.kind == "fall")
-        .then_some(())
-        .ok_or_else(|| "no fall event reached the phone".into())
+fn recording_stored(o: &Observation, min_ms: u64) -> Result<(), String> {
+    let best = o.stored_recordings.iter().map(|r| r.length_ms).max();
+    match best {
+        Some(ms) if ms >= min_ms && o.stored_recordings.iter().any(|r| r.hashed) => Ok(()),
+        Some(ms) => Err(format!(
+            "the longest stored recording lasts {} s",
+            fmt_s(ms * 1000)
+        )),
+        None => Err("no audio recording is stored".into()),
+    }
 }
 
-fn exactly_sms(s: &Simulation, n: usize) -> Result<(), String> {
-    let got = s.platform.sms_sent.len();
-    (got == n).then_some(()).ok_or_else(|| {
+fn exactly_sms(o: &Observation, n: usize) -> Result<(), String> {
+    let got = o.sms_sent.len();
+    holds(got == n, || {
         format!(
             "expected {n} SMS sent, {got} were:\n{}",
-            sms_lines(&s.platform.sms_sent)
+            sms_lines(&o.sms_sent)
         )
     })
 }
 
-fn no_call(s: &Simulation) -> Result<(), String> {
-    s.platform
-        .calls
-        .is_empty()
-        .then_some(())
-        .ok_or_else(|| format!("{} calls were placed", s.platform.calls.len()))
-}
-
-fn no_alert(s: &Simulation) -> Result<(), String> {
-    let p = &s.platform;
+/// SPEC §4: no SMS sent (nor refused), no call, no siren, no recording and no fall
+/// countdown; warnings shown to the wearer alone do not count.
+fn no_alert(o: &Observation) -> Result<(), String> {
     let mut raised = Vec::new();
-    if !p.sms_sent.is_empty() || p.sms_refused > 0 {
-        raised.push(format!("{} SMS", p.sms_sent.len() + p.sms_refused as usize));
+    if !o.sms_sent.is_empty() || o.sms_refused > 0 {
+        raised.push(format!("{} SMS", o.sms_sent.len() + o.sms_refused as usize));
     }
-    if !p.calls.is_empty() {
-        raised.push(format!("{} calls", p.calls.len()));
+    if !o.calls.is_empty() {
+        raised.push(format!("{} calls", o.calls.len()));
     }
-    if p.siren_ever {
+    if o.siren_ever {
         raised.push("the siren".into());
     }
-    if !p.recordings.is_empty() {
+    if o.recordings_started > 0 {
         raised.push("a recording".into());
     }
-    if p.countdowns_started > 0 {
+    if o.countdowns_started > 0 {
         raised.push("a fall countdown".into());
     }
-    raised
-        .is_empty()
-        .then_some(())
-        .ok_or_else(|| format!("an alert was raised: {}", raised.join(", ")))
+    holds(raised.is_empty(), || {
+        format!("an alert was raised: {}", raised.join(", "))
+    })
 }
 
-fn vibrates(s: &Simulation, p: Option<VibrationPattern>) -> Result<(), String> {
-    let ok = s.vibrations.iter().any(|(_, v)| p.is_none_or(|p| p == *v));
-    ok.then_some(()).ok_or_else(|| {
-        let seen: Vec<&str> = s.vibrations.iter().map(|(_, v)| v.name()).collect();
+fn vibrates(o: &Observation, p: Option<VibrationPattern>) -> Result<(), String> {
+    let ok = o.vibrations.iter().any(|v| p.is_none_or(|p| p == *v));
+    holds(ok, || {
+        let seen: Vec<&str> = o.vibrations.iter().map(|v| v.name()).collect();
         format!(
             "the button has not vibrated{} (patterns played: {seen:?})",
             p.map_or(String::new(), |p| format!(" the {:?} pattern", p.name()))
@@ -389,21 +425,8 @@ fn vibrates(s: &Simulation, p: Option<VibrationPattern>) -> Result<(), String> {
     })
 }
 
-fn vibrates_pattern(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let name = a.text(0)?;
-    let p = VibrationPattern::from_name(name).ok_or_else(|| {
-        format!(
-            "unknown vibration pattern {name:?}: expected \"sent\", \"failed\" or \"countdown\""
-        )
-    })?;
-    w.check(a.within, &|s| vibrates(s, Some(p)))
-}
-
-fn warned(s: &Simulation, what: &str, f: fn(&Warning) -> bool) -> Result<(), String> {
-    s.platform
-        .warnings
-        .iter()
-        .any(|(_, x)| f(x))
-        .then_some(())
-        .ok_or_else(|| format!("the phone has not warned that {what}"))
+fn warned(o: &Observation, what: &str, f: fn(&phone::Warning) -> bool) -> Result<(), String> {
+    holds(o.warnings.iter().any(f), || {
+        format!("the phone has not warned that {what}")
+    })
 }

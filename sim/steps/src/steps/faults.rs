@@ -1,93 +1,122 @@
 //! Faults and outside actions: the link lost, Bluetooth off and on, app restarts, button
 //! resets, the network and GPS, the wearer cancelling on the phone, and attackers.
 
+use std::time::Duration;
+
 use phone::GattEvent;
 use protocol::gatt::EVENT_CHAR;
 use protocol::{BondKey, EventFrame, EventKind};
 
-use super::{AlarmWorld, Args, Kind, StepDef};
+use super::sim_bench::micros;
+use super::typed::When;
+use super::{AlarmWorld, Args, StepDef};
 use crate::sched::{Micros, SECOND};
-use crate::simulation::{APP_RESTART_US, BOOT_US, STRANGER_ADDR};
+use crate::simulation::STRANGER_ADDR;
 use crate::timeline::Layer;
 
-macro_rules! when {
-    ($pat:expr, $ex:expr, $f:expr) => {
-        StepDef {
-            kind: Kind::When,
-            pattern: $pat,
-            example: $ex,
-            check: false,
-            domain: "faults",
-            run: $f,
-        }
-    };
-}
+type Built = Result<When, String>;
 
 /// The fault steps.
 pub const STEPS: &[StepDef] = &[
-    when!(
+    step!(
+        When,
+        "faults",
         "the BLE link is lost for {n} s",
         "the BLE link is lost for 90 s",
-        outage
+        |a: &Args| -> Built {
+            Ok(When::LinkLost(a.duration(
+                0,
+                1.0,
+                30.0 * 86_400.0,
+                "an outage of 0 to 2592000 s",
+            )?))
+        }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "Bluetooth is turned off on the phone",
         "Bluetooth is turned off on the phone",
-        |w, _| bt(w, false)
+        |_| -> Built { Ok(When::Bluetooth { on: false }) }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "Bluetooth is turned on on the phone",
         "Bluetooth is turned on on the phone",
-        |w, _| bt(w, true)
+        |_| -> Built { Ok(When::Bluetooth { on: true }) }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "the phone app restarts",
         "the phone app restarts",
-        |w, _| act_for(w, |s| s.restart_app(), APP_RESTART_US)
+        |_| -> Built { Ok(When::AppRestarts) }
     ),
-    when!("the button resets", "the button resets", |w, _| act_for(
-        w,
-        |s| s.reset_button(),
-        BOOT_US
-    )),
-    when!(
+    step!(
+        When,
+        "faults",
+        "the button resets",
+        "the button resets",
+        |_| -> Built { Ok(When::ButtonResets) }
+    ),
+    step!(
+        When,
+        "faults",
         "the phone regains cellular network",
         "the phone regains cellular network",
-        |w, _| act(w, |s| s.set_network(true))
+        |_| -> Built { Ok(When::NetworkBack) }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "the phone gets a location fix at {n}, {n}",
         "the phone gets a location fix at 48.8566, 2.3522",
-        fix
+        |a: &Args| -> Built {
+            let (lat, lon) = a.lat_lon(0)?;
+            Ok(When::LocationFix { lat, lon })
+        }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "the wearer cancels on the phone",
         "the wearer cancels on the phone",
-        |w, _| act(w, |s| s.user_cancel())
+        |_| -> Built { Ok(When::CancelOnPhone) }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "an unpaired button sends a press",
         "an unpaired button sends a press",
-        stranger
+        |_| -> Built { Ok(When::StrangerPress) }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "an attacker replays the last alert event",
         "an attacker replays the last alert event",
-        replay
+        |_| -> Built { Ok(When::ReplayLastEvent) }
     ),
-    when!(
+    step!(
+        When,
+        "faults",
         "an attacker sends a tampered alert event",
         "an attacker sends a tampered alert event",
-        tamper
+        |_| -> Built { Ok(When::TamperedEvent) }
     ),
 ];
 
-fn act(w: &mut AlarmWorld, f: fn(&mut crate::simulation::Simulation)) -> Result<(), String> {
+/// On the simulator: perform `f` (no time passes).
+pub(super) fn act(
+    w: &mut AlarmWorld,
+    f: fn(&mut crate::simulation::Simulation),
+) -> Result<(), String> {
     act_for(w, f, 0)
 }
 
 /// Perform `f`, then let the time it takes (a reboot, an app start) pass.
-fn act_for(
+pub(super) fn act_for(
     w: &mut AlarmWorld,
     f: fn(&mut crate::simulation::Simulation),
     takes: Micros,
@@ -100,18 +129,16 @@ fn act_for(
     Ok(())
 }
 
-fn outage(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let s = a.num(0)?;
-    if !(0.0..=30.0 * 86_400.0).contains(&s) {
-        return Err(format!("expected an outage of 0 to 2592000 s, got {s}"));
-    }
+/// On the simulator: the link goes down now for `d` (no time passes).
+pub(super) fn outage(w: &mut AlarmWorld, d: Duration) -> Result<(), String> {
     let sim = w.sim()?;
-    sim.outage((s * SECOND as f64).round() as Micros);
+    sim.outage(micros(d));
     w.when_done();
     Ok(())
 }
 
-fn bt(w: &mut AlarmWorld, on: bool) -> Result<(), String> {
+/// On the simulator: Bluetooth on the phone on or off.
+pub(super) fn bt(w: &mut AlarmWorld, on: bool) -> Result<(), String> {
     let sim = w.sim()?;
     sim.phone_bluetooth(on);
     let now = sim.now();
@@ -120,13 +147,8 @@ fn bt(w: &mut AlarmWorld, on: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn fix(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let (lat, lon) = (a.num(0)?, a.num(1)?);
-    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-        return Err(format!(
-            "expected latitude in -90..90 and longitude in -180..180, got {lat}, {lon}"
-        ));
-    }
+/// On the simulator: the phone gets a location fix.
+pub(super) fn fix(w: &mut AlarmWorld, lat: f64, lon: f64) -> Result<(), String> {
     let sim = w.sim()?;
     sim.gps_fix(lat, lon);
     let now = sim.now();
@@ -155,7 +177,8 @@ fn inject(
     Ok(())
 }
 
-fn stranger(w: &mut AlarmWorld, _: &Args) -> Result<(), String> {
+/// On the simulator: an unpaired button sends a press.
+pub(super) fn stranger(w: &mut AlarmWorld) -> Result<(), String> {
     let sim = w.sim()?;
     let key = BondKey(sim.random_key());
     let utc_ms = sim.utc_us() / 1000;
@@ -187,13 +210,15 @@ fn captured(w: &mut AlarmWorld) -> Result<Vec<u8>, String> {
         .ok_or_else(|| "no alert event has gone over the air yet".to_string())
 }
 
-fn replay(w: &mut AlarmWorld, _: &Args) -> Result<(), String> {
+/// On the simulator: an attacker replays the last alert event it saw on air.
+pub(super) fn replay(w: &mut AlarmWorld) -> Result<(), String> {
     let bytes = captured(w)?;
     let dev = w.sim()?.button_addr().clone();
     inject(w, dev, bytes, "an attacker replays the last alert event")
 }
 
-fn tamper(w: &mut AlarmWorld, _: &Args) -> Result<(), String> {
+/// On the simulator: an attacker sends a tampered alert event.
+pub(super) fn tamper(w: &mut AlarmWorld) -> Result<(), String> {
     let sim = w.sim()?;
     let mut bytes = match sim.captured_event() {
         Some(b) => b.to_vec(),

@@ -1,27 +1,79 @@
 //! The domain language of SPEC §4: every step the harness understands, with an example
-//! each, and the one cucumber `World` that owns the simulation.
+//! each, as typed values, and the benches they run against.
 //!
 //! Steps are data ([`StepDef`]): a pattern in the spec's notation (`{n}` a number,
-//! `{text}` a double-quoted string), the keyword it belongs to, an example, and the
-//! function that performs it. State checks (`Then` steps marked `check`) also accept the
-//! prefix `within {n} s `. The same table drives the cucumber runner, `sim steps`,
-//! `sim validate` and the "closest known steps" suggestions.
+//! `{text}` a double-quoted string), the keyword it belongs to, an example, and how its
+//! captures become a typed step ([`Step`]: [`Given`], [`When`], [`Then`]). State checks
+//! (`Then` steps marked `check`) also accept the prefix `within {n} s `. The same table
+//! drives the cucumber runner, `sim steps`, `sim validate`, [`parse`] and the "closest
+//! known steps" suggestions: no step wording exists anywhere else.
+//!
+//! A parsed step runs on a [`Bench`] ([`run_step`]): the simulator (`SimBench`, which
+//! the runner uses) or a hardware rig (`sim_rig`). Then checks are written once (in
+//! `checks`) over the [`Observation`] both provide.
 //!
 //! Domains: [`setup`] (Given), [`wearer`] (gestures and traces), [`faults`] (link,
 //! phone, network, attackers), [`time`], [`checks`] (Then).
 
+/// A catalogue entry: keyword, domain, pattern, example, and how the captures become
+/// the step's typed value (`$build: fn(&Args) -> Result<_, String>`; for Then, the
+/// check, to which the `within` prefix is added).
+macro_rules! step {
+    (Then, $domain:expr, $pat:expr, $ex:expr, $build:expr) => {
+        $crate::steps::StepDef {
+            kind: $crate::steps::Kind::Then,
+            pattern: $pat,
+            example: $ex,
+            check: true,
+            domain: $domain,
+            build: |a| {
+                Ok($crate::steps::Step::Then($crate::steps::Then {
+                    within: a.within()?,
+                    check: $build(a)?,
+                }))
+            },
+        }
+    };
+    ($kind:ident, $domain:expr, $pat:expr, $ex:expr, $build:expr) => {
+        $crate::steps::StepDef {
+            kind: $crate::steps::Kind::$kind,
+            pattern: $pat,
+            example: $ex,
+            check: false,
+            domain: $domain,
+            build: |a| Ok($crate::steps::Step::$kind($build(a)?)),
+        }
+    };
+}
+
+mod bench;
 mod checks;
 mod faults;
+mod observe;
 mod setup;
+mod sim_bench;
 mod time;
+mod typed;
 mod wearer;
 pub mod world;
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use regex::Regex;
 
+pub use bench::{run_step, Bench, StepResult};
+pub use observe::{Call, Observation, Sms, StoredRecording};
+pub(crate) use sim_bench::SimBench;
+pub use typed::{Answer, Check, Given, Step, Then, When};
 pub use world::AlarmWorld;
+
+use crate::RunError;
+
+/// The error [`parse`] returns: [`RunError::UndefinedStep`],
+/// [`RunError::AmbiguousStep`] or [`RunError::InvalidStep`] (the crate's one error
+/// enum).
+pub type ParseError = RunError;
 
 /// The keyword a step belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +130,41 @@ impl Args {
         Ok(x as u64)
     }
 
+    /// Capture `i`, a number of `unit_s` seconds, as a duration of at most `max_s`
+    /// seconds (rounded to the microsecond); `what` names it in the error.
+    pub(crate) fn duration(
+        &self,
+        i: usize,
+        unit_s: f64,
+        max_s: f64,
+        what: &str,
+    ) -> Result<Duration, String> {
+        let n = self.num(i)?;
+        let s = n * unit_s;
+        if !(0.0..=max_s).contains(&s) {
+            return Err(format!("expected {what}, got {n}"));
+        }
+        Ok(Duration::from_micros((s * 1e6).round() as u64))
+    }
+
+    /// The `within {n} s` prefix as a duration.
+    pub(crate) fn within(&self) -> Result<Option<Duration>, String> {
+        Ok(self
+            .within
+            .map(|w| Duration::from_micros((w * 1e6).round() as u64)))
+    }
+
+    /// Captures `i` and `i + 1` as a latitude and a longitude.
+    pub(crate) fn lat_lon(&self, i: usize) -> Result<(f64, f64), String> {
+        let (lat, lon) = (self.num(i)?, self.num(i + 1)?);
+        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+            return Err(format!(
+                "expected latitude in -90..90 and longitude in -180..180, got {lat}, {lon}"
+            ));
+        }
+        Ok((lat, lon))
+    }
+
     /// Capture `i` as text.
     pub fn text(&self, i: usize) -> Result<&str, String> {
         self.vals
@@ -87,8 +174,8 @@ impl Args {
     }
 }
 
-/// A step function.
-pub type StepFn = fn(&mut AlarmWorld, &Args) -> Result<(), String>;
+/// How a step's captures become a typed step (why not, for a bad argument).
+pub type BuildFn = fn(&Args) -> Result<Step, String>;
 
 /// One step of the vocabulary.
 #[derive(Clone, Copy)]
@@ -103,8 +190,8 @@ pub struct StepDef {
     pub check: bool,
     /// Domain (for grouping in `sim steps`).
     pub domain: &'static str,
-    /// What it does.
-    pub run: StepFn,
+    /// Its typed value, from its captures.
+    pub build: BuildFn,
 }
 
 impl std::fmt::Debug for StepDef {
@@ -183,6 +270,26 @@ pub fn find(kind: Kind, text: &str) -> Vec<(&'static StepDef, Args)> {
         .collect()
 }
 
+/// Parse one step: the keyword, the text (an outline's placeholders already
+/// replaced), and the data table (rows of cells) if any.
+pub fn parse(kind: Kind, text: &str, table: Option<&[Vec<String>]>) -> Result<Step, ParseError> {
+    let mut found = find(kind, text);
+    if found.len() > 1 {
+        return Err(RunError::AmbiguousStep {
+            step: format!("{} {text}", kind.name()),
+            patterns: found.iter().map(|f| f.0.pattern).collect(),
+        });
+    }
+    let Some((def, mut args)) = found.pop() else {
+        return Err(RunError::UndefinedStep {
+            step: format!("{} {text}", kind.name()),
+            closest: closest(Some(kind), text, 3),
+        });
+    };
+    args.table = table.map(<[Vec<String>]>::to_vec);
+    (def.build)(&args).map_err(RunError::InvalidStep)
+}
+
 /// The known steps closest to `text` (by edit distance over their shapes).
 pub fn closest(kind: Option<Kind>, text: &str, n: usize) -> Vec<String> {
     let shape = shape_of(text);
@@ -251,6 +358,65 @@ mod tests {
                 assert_eq!(m[0].1.within, Some(5.0));
             }
         }
+    }
+
+    #[test]
+    fn every_example_parses_to_a_step_of_its_keyword() {
+        let table = vec![
+            vec!["name".to_string(), "phone".to_string()],
+            vec!["Alice".to_string(), "+33611111111".to_string()],
+        ];
+        for (d, _) in catalogue() {
+            let step =
+                parse(d.kind, d.example, Some(&table)).unwrap_or_else(|e| panic!("{d:?}: {e}"));
+            let kind = match step {
+                Step::Given(_) => Kind::Given,
+                Step::When(_) => Kind::When,
+                Step::Then(_) => Kind::Then,
+            };
+            assert_eq!(kind, d.kind, "{d:?}");
+        }
+        let within = parse(Kind::Then, "within 2.5 s the siren is on", None);
+        assert_eq!(
+            within.ok(),
+            Some(Step::Then(Then {
+                within: Some(Duration::from_millis(2500)),
+                check: Check::Siren { on: true },
+            }))
+        );
+    }
+
+    #[test]
+    fn typed_fields_and_errors() {
+        let p = |k, t| parse(k, t, None);
+        assert_eq!(
+            p(Kind::When, "90 minutes pass").ok(),
+            Some(Step::When(When::Pass(Duration::from_secs(5400))))
+        );
+        assert_eq!(
+            p(Kind::When, "the wearer presses the button for 30 ms").ok(),
+            Some(Step::When(When::RawPress(Duration::from_millis(30))))
+        );
+        assert_eq!(
+            p(Kind::Given, "the phone is at 48.8566, -2.5").ok(),
+            Some(Step::Given(Given::PhoneAt {
+                lat: 48.8566,
+                lon: -2.5
+            }))
+        );
+        assert!(matches!(
+            p(Kind::Given, "the phone has 9 emergency contacts"),
+            Err(RunError::InvalidStep(e)) if e.contains("1 to 5")
+        ));
+        assert!(matches!(
+            p(Kind::When, "the wearer presses the buton"),
+            Err(RunError::UndefinedStep { closest, .. })
+                if closest[0] == "When the wearer presses the button"
+        ));
+        assert!(matches!(
+            p(Kind::Given, "the emergency contacts:"),
+            Err(RunError::InvalidStep(_))
+        ));
     }
 
     #[test]

@@ -1,114 +1,154 @@
 //! Given steps: configuration only, in any order, before the simulation starts at the
-//! first When or Then step. A Given written after that applies to the running world
-//! where that makes sense (network, position, loss, distance) and is refused otherwise.
+//! first When or Then step. On the simulator a Given written after that applies to the
+//! running world where that makes sense (network, position, loss, distance) and is
+//! refused otherwise.
 
 use phone::Contact;
 
-use super::{AlarmWorld, Args, Kind, StepDef};
+use super::typed::{Answer, Given};
+use super::{AlarmWorld, Args, StepDef};
 use crate::platform::Answering;
-use crate::simulation::generated_contact;
 
-macro_rules! given {
-    ($pat:expr, $ex:expr, $f:expr) => {
-        StepDef {
-            kind: Kind::Given,
-            pattern: $pat,
-            example: $ex,
-            check: false,
-            domain: "setup",
-            run: $f,
-        }
-    };
-}
+type Built = Result<Given, String>;
 
 /// The Given steps.
 pub const STEPS: &[StepDef] = &[
-    given!(
+    step!(
+        Given,
+        "setup",
         "a button paired with a phone",
         "a button paired with a phone",
-        |_, _| Ok(())
+        |_| -> Built { Ok(Given::Paired) }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the phone has {n} emergency contacts",
         "the phone has 3 emergency contacts",
-        contacts_n
+        |a: &Args| -> Built { Ok(Given::ContactCount(a.int(0, 1, 5)? as usize)) }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the emergency contacts:",
         "the emergency contacts:",
-        contacts_table
+        |a: &Args| -> Built { Ok(Given::Contacts(contacts_table(a)?)) }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the wearer's alert message is {text}",
         "the wearer's alert message is \"Help me, I am at home\"",
-        message
+        |a: &Args| -> Built { Ok(Given::AlertMessage(a.text(0)?.to_string())) }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the phone is at {n}, {n}",
         "the phone is at 48.8566, 2.3522",
-        position
+        |a: &Args| -> Built {
+            let (lat, lon) = a.lat_lon(0)?;
+            Ok(Given::PhoneAt { lat, lon })
+        }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the phone has no location fix",
         "the phone has no location fix",
-        no_fix
+        |_| -> Built { Ok(Given::NoLocationFix) }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the phone has no cellular network",
         "the phone has no cellular network",
-        no_network
+        |_| -> Built { Ok(Given::NoCellularNetwork) }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "contact {text} does not answer",
         "contact \"Contact 2\" does not answer",
-        |w, a| answering(w, a, Answering::Never)
+        |a: &Args| answers(a, Answer::Never)
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "contact {text} is busy",
         "contact \"Contact 1\" is busy",
-        |w, a| answering(w, a, Answering::Busy)
+        |a: &Args| answers(a, Answer::Busy)
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "contact {text} answers after {n} s",
         "contact \"Contact 3\" answers after 12 s",
-        answers_after
+        |a: &Args| answers(a, Answer::After(a.duration(1, 1.0, 3600.0, "0 to 3600 s")?))
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the button battery is at {n}%",
         "the button battery is at 21%",
-        battery
+        |a: &Args| -> Built {
+            Ok(Given::ButtonBattery(percent(
+                a,
+                "expected a state of charge from 0 to 100 %",
+            )?))
+        }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the button is {n} m from the phone",
         "the button is 8 m from the phone",
-        distance
+        |a: &Args| -> Built {
+            let d = a.num(0)?;
+            if !(0.0..=10_000.0).contains(&d) {
+                return Err(format!("expected a distance from 0 to 10000 m, got {d}"));
+            }
+            Ok(Given::ButtonDistance(d))
+        }
     ),
-    given!(
+    step!(
+        Given,
+        "setup",
         "the BLE link loses {n}% of packets",
         "the BLE link loses 30% of packets",
-        loss
+        |a: &Args| -> Built {
+            Ok(Given::PacketLoss(percent(
+                a,
+                "expected a loss rate from 0 to 100 %",
+            )?))
+        }
     ),
-    given!("the random seed is {n}", "the random seed is 42", seed),
+    step!(
+        Given,
+        "setup",
+        "the random seed is {n}",
+        "the random seed is 42",
+        |a: &Args| -> Built { Ok(Given::Seed(a.int(0, 0, u64::MAX >> 11)?)) }
+    ),
 ];
 
-fn before_start(w: &AlarmWorld, what: &str) -> Result<(), String> {
-    if w.started() {
-        return Err(format!(
-            "{what} must be set before the first When or Then step"
-        ));
+fn answers(a: &Args, answer: Answer) -> Built {
+    Ok(Given::ContactAnswers {
+        contact: a.text(0)?.to_string(),
+        answer,
+    })
+}
+
+fn percent(a: &Args, expected: &str) -> Result<f64, String> {
+    let p = a.num(0)?;
+    if !(0.0..=100.0).contains(&p) {
+        return Err(format!("{expected}, got {p}"));
     }
-    Ok(())
+    Ok(p)
 }
 
-fn contacts_n(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    before_start(w, "contacts")?;
-    let n = a.int(0, 1, 5)? as usize;
-    w.setup.contacts = (1..=n).map(generated_contact).collect();
-    Ok(())
-}
-
-fn contacts_table(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    before_start(w, "contacts")?;
+/// The contacts of a table with `name` and `phone` columns (SPEC §4), 1 to 5 of them.
+fn contacts_table(a: &Args) -> Result<Vec<Contact>, String> {
     let rows = a
         .table
         .as_ref()
@@ -136,44 +176,42 @@ fn contacts_table(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
             contacts.len()
         ));
     }
+    Ok(contacts)
+}
+
+// ---- on the simulator --------------------------------------------------------------
+
+fn before_start(w: &AlarmWorld, what: &str) -> Result<(), String> {
+    if w.started() {
+        return Err(format!(
+            "{what} must be set before the first When or Then step"
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn contacts(w: &mut AlarmWorld, contacts: Vec<Contact>) -> Result<(), String> {
+    before_start(w, "contacts")?;
     w.setup.contacts = contacts;
     Ok(())
 }
 
-fn message(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
+pub(super) fn message(w: &mut AlarmWorld, text: &str) -> Result<(), String> {
     before_start(w, "the alert message")?;
-    w.setup.message = Some(a.text(0)?.to_string());
+    w.setup.message = Some(text.to_string());
     Ok(())
 }
 
-fn lat_lon(a: &Args) -> Result<(f64, f64), String> {
-    let (lat, lon) = (a.num(0)?, a.num(1)?);
-    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-        return Err(format!(
-            "expected latitude in -90..90 and longitude in -180..180, got {lat}, {lon}"
-        ));
-    }
-    Ok((lat, lon))
-}
-
-fn position(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let (lat, lon) = lat_lon(a)?;
-    match w.sim.as_mut() {
-        Some(s) => s.gps_fix(lat, lon),
-        None => w.setup.fix = Some((lat, lon)),
+pub(super) fn position(w: &mut AlarmWorld, at: Option<(f64, f64)>) -> Result<(), String> {
+    match (w.sim.as_mut(), at) {
+        (Some(s), Some((lat, lon))) => s.gps_fix(lat, lon),
+        (Some(s), None) => s.gps_lost(),
+        (None, fix) => w.setup.fix = fix,
     }
     Ok(())
 }
 
-fn no_fix(w: &mut AlarmWorld, _: &Args) -> Result<(), String> {
-    match w.sim.as_mut() {
-        Some(s) => s.gps_lost(),
-        None => w.setup.fix = None,
-    }
-    Ok(())
-}
-
-fn no_network(w: &mut AlarmWorld, _: &Args) -> Result<(), String> {
+pub(super) fn no_network(w: &mut AlarmWorld) -> Result<(), String> {
     match w.sim.as_mut() {
         Some(s) => s.set_network(false),
         None => w.setup.network = false,
@@ -181,58 +219,41 @@ fn no_network(w: &mut AlarmWorld, _: &Args) -> Result<(), String> {
     Ok(())
 }
 
-fn answering(w: &mut AlarmWorld, a: &Args, how: Answering) -> Result<(), String> {
+pub(super) fn answering(w: &mut AlarmWorld, who: &str, answer: Answer) -> Result<(), String> {
     before_start(w, "a contact's answering")?;
-    w.setup.answering.insert(a.text(0)?.to_string(), how);
+    let how = match answer {
+        Answer::Never => Answering::Never,
+        Answer::Busy => Answering::Busy,
+        Answer::After(d) => Answering::After(d.as_micros() as f64 / 1e6),
+    };
+    w.setup.answering.insert(who.to_string(), how);
     Ok(())
 }
 
-fn answers_after(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let s = a.num(1)?;
-    if !(0.0..=3600.0).contains(&s) {
-        return Err(format!("expected 0 to 3600 s, got {s}"));
-    }
-    answering(w, a, Answering::After(s))
-}
-
-fn battery(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
+pub(super) fn battery(w: &mut AlarmWorld, pct: f64) -> Result<(), String> {
     before_start(w, "the battery level")?;
-    let p = a.num(0)?;
-    if !(0.0..=100.0).contains(&p) {
-        return Err(format!(
-            "expected a state of charge from 0 to 100 %, got {p}"
-        ));
-    }
-    w.setup.battery_pct = Some(p);
+    w.setup.battery_pct = Some(pct);
     Ok(())
 }
 
-fn distance(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let d = a.num(0)?;
-    if !(0.0..=10_000.0).contains(&d) {
-        return Err(format!("expected a distance from 0 to 10000 m, got {d}"));
-    }
+pub(super) fn distance(w: &mut AlarmWorld, m: f64) -> Result<(), String> {
     match w.sim.as_mut() {
-        Some(s) => s.set_distance(d),
-        None => w.setup.distance_m = Some(d),
+        Some(s) => s.set_distance(m),
+        None => w.setup.distance_m = Some(m),
     }
     Ok(())
 }
 
-fn loss(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let p = a.num(0)?;
-    if !(0.0..=100.0).contains(&p) {
-        return Err(format!("expected a loss rate from 0 to 100 %, got {p}"));
-    }
+pub(super) fn loss(w: &mut AlarmWorld, pct: f64) -> Result<(), String> {
     match w.sim.as_mut() {
-        Some(s) => s.set_loss_pct(p),
-        None => w.setup.loss_pct = Some(p),
+        Some(s) => s.set_loss_pct(pct),
+        None => w.setup.loss_pct = Some(pct),
     }
     Ok(())
 }
 
-fn seed(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
+pub(super) fn seed(w: &mut AlarmWorld, seed: u64) -> Result<(), String> {
     before_start(w, "the random seed")?;
-    w.explicit_seed = Some(a.int(0, 0, u64::MAX >> 11)?);
+    w.explicit_seed = Some(seed);
     Ok(())
 }

@@ -3,55 +3,73 @@
 //! closed; a hold ends at release; a replayed trace ends at its last record.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use super::{AlarmWorld, Args, Kind, StepDef};
+use super::sim_bench::micros;
+use super::typed::When;
+use super::{AlarmWorld, Args, StepDef};
 use crate::sched::{Micros, MILLI, SECOND};
 use crate::timeline::Layer;
 
-macro_rules! when {
-    ($pat:expr, $ex:expr, $f:expr) => {
-        StepDef {
-            kind: Kind::When,
-            pattern: $pat,
-            example: $ex,
-            check: false,
-            domain: "wearer",
-            run: $f,
-        }
-    };
-}
+type Built = Result<When, String>;
 
 /// The wearer steps.
 pub const STEPS: &[StepDef] = &[
-    when!(
+    step!(
+        When,
+        "wearer",
         "the wearer presses the button",
         "the wearer presses the button",
-        |w, _| presses(w, 1)
+        |_| -> Built { Ok(When::Presses(1)) }
     ),
-    when!(
+    step!(
+        When,
+        "wearer",
         "the wearer double-presses the button",
         "the wearer double-presses the button",
-        |w, _| presses(w, 2)
+        |_| -> Built { Ok(When::Presses(2)) }
     ),
-    when!(
+    step!(
+        When,
+        "wearer",
         "the wearer triple-presses the button",
         "the wearer triple-presses the button",
-        |w, _| presses(w, 3)
+        |_| -> Built { Ok(When::Presses(3)) }
     ),
-    when!(
+    step!(
+        When,
+        "wearer",
         "the wearer holds the button for {n} s",
         "the wearer holds the button for 3 s",
-        hold
+        |a: &Args| -> Built {
+            Ok(When::Hold(a.duration(
+                0,
+                1.0,
+                3600.0,
+                "a hold of 0 to 3600 s",
+            )?))
+        }
     ),
-    when!(
+    step!(
+        When,
+        "wearer",
         "the wearer presses the button for {n} ms",
         "the wearer presses the button for 30 ms",
-        raw_press
+        |a: &Args| -> Built {
+            Ok(When::RawPress(a.duration(
+                0,
+                1e-3,
+                3600.0,
+                "a press of 0 to 3600000 ms",
+            )?))
+        }
     ),
-    when!(
+    step!(
+        When,
+        "wearer",
         "the trace {text} is replayed",
         "the trace \"traces/fall_forward.jsonl\" is replayed",
-        replay
+        |a: &Args| -> Built { Ok(When::ReplayTrace(a.text(0)?.to_string())) }
     ),
 ];
 
@@ -63,7 +81,8 @@ fn gap_us(w: &mut AlarmWorld) -> Result<Micros, String> {
     ) * MILLI)
 }
 
-fn presses(w: &mut AlarmWorld, n: u32) -> Result<(), String> {
+/// On the simulator: `n` presses of the hand model, until the click window closes.
+pub(super) fn presses(w: &mut AlarmWorld, n: u32) -> Result<(), String> {
     let gap = gap_us(w)?;
     let sim = w.sim()?;
     let start = sim.now();
@@ -78,6 +97,8 @@ fn presses(w: &mut AlarmWorld, n: u32) -> Result<(), String> {
     Ok(())
 }
 
+/// On the simulator: one exact press (a hold ends at release, a click when its window
+/// has closed).
 fn exact_press(w: &mut AlarmWorld, dur: Micros, label: String) -> Result<(), String> {
     let gap = gap_us(w)?;
     let long = u64::from(
@@ -100,34 +121,22 @@ fn exact_press(w: &mut AlarmWorld, dur: Micros, label: String) -> Result<(), Str
     Ok(())
 }
 
-fn hold(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let s = a.num(0)?;
-    if !(0.0..=3600.0).contains(&s) {
-        return Err(format!("expected a hold of 0 to 3600 s, got {s}"));
-    }
-    exact_press(
-        w,
-        (s * SECOND as f64).round() as Micros,
-        format!("holds the button for {s} s"),
-    )
+/// On the simulator: `holds the button for {n} s`.
+pub(super) fn hold(w: &mut AlarmWorld, d: Duration) -> Result<(), String> {
+    let s = micros(d) as f64 / SECOND as f64;
+    exact_press(w, micros(d), format!("holds the button for {s} s"))
 }
 
-fn raw_press(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let ms = a.num(0)?;
-    if !(0.0..=3_600_000.0).contains(&ms) {
-        return Err(format!("expected a press of 0 to 3600000 ms, got {ms}"));
-    }
-    exact_press(
-        w,
-        (ms * MILLI as f64).round() as Micros,
-        format!("presses the button for {ms} ms"),
-    )
+/// On the simulator: `presses the button for {n} ms`.
+pub(super) fn raw_press(w: &mut AlarmWorld, d: Duration) -> Result<(), String> {
+    let ms = micros(d) as f64 / MILLI as f64;
+    exact_press(w, micros(d), format!("presses the button for {ms} ms"))
 }
 
 /// Where a trace named in a step is: an absolute path, or relative to `scenarios/`
 /// (looked up from the working directory, then beside the feature's folder, then in
 /// this repository).
-pub fn resolve_trace(name: &str, feature_file: &str) -> Result<PathBuf, String> {
+pub(crate) fn resolve_trace(name: &str, feature_file: &str) -> Result<PathBuf, String> {
     let p = Path::new(name);
     if p.is_absolute() {
         return Ok(p.to_path_buf());
@@ -151,8 +160,9 @@ pub fn resolve_trace(name: &str, feature_file: &str) -> Result<PathBuf, String> 
         .ok_or_else(|| format!("trace {name:?} not found (looked in {candidates:?})"))
 }
 
-fn replay(w: &mut AlarmWorld, a: &Args) -> Result<(), String> {
-    let path = resolve_trace(a.text(0)?, &w.meta.file)?;
+/// On the simulator: replay a trace to its last record.
+pub(super) fn replay(w: &mut AlarmWorld, name: &str) -> Result<(), String> {
+    let path = resolve_trace(name, &w.meta.file)?;
     let sim = w.sim()?;
     sim.start_replay(&path)
         .map_err(|e| format!("cannot replay: {e}"))?;

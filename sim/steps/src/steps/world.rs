@@ -2,7 +2,7 @@
 //! steps configure it and the [`Simulation`] from the first When or Then step on.
 
 use crate::rng::derive_seed;
-use crate::sched::{Micros, SECOND};
+use crate::sched::Micros;
 use crate::simulation::{Setup, Simulation};
 
 /// Where a scenario comes from (for seeds, reports and replay commands).
@@ -81,29 +81,5 @@ impl AlarmWorld {
         if let Some(s) = &self.sim {
             self.last_when_end = s.now();
         }
-    }
-
-    /// Check a state: now, or — with `within` — letting time run until it holds, at most
-    /// `within` seconds after the end of the last When step.
-    pub fn check(
-        &mut self,
-        within: Option<f64>,
-        what: &dyn Fn(&Simulation) -> Result<(), String>,
-    ) -> Result<(), String> {
-        let last = self.last_when_end;
-        let sim = self.sim()?;
-        if let Some(w) = within {
-            let deadline = last + (w * SECOND as f64).round() as Micros;
-            if deadline > sim.now() {
-                sim.run_until_cond(deadline, &|s| what(s).is_ok());
-            }
-        }
-        what(sim).map_err(|e| match within {
-            Some(w) => format!(
-                "{e} (waited until {} s, {w} s after the last action)",
-                crate::simulation::fmt_s(sim.now())
-            ),
-            None => e,
-        })
     }
 }
