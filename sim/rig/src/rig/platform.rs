@@ -70,7 +70,7 @@ impl Platform for DryRun {
         self.note(format!("call to {to} (not placed: dry run)"));
         self.seen.calls.push(Call {
             to: to.to_string(),
-            state: "dialled (dry run)".into(),
+            state: sim_world::platform::CallState::Dialling,
         });
         Ok(())
     }

@@ -24,8 +24,8 @@ pub struct Sms {
 pub struct Call {
     /// Number.
     pub to: String,
-    /// State, as the bench names it (`ringing`, `answered`, `dialled`, …).
-    pub state: String,
+    /// Where it stands (a rig's dry run only ever dials).
+    pub state: sim_world::platform::CallState,
 }
 
 /// A recording the phone has stored.

@@ -59,7 +59,7 @@ fn observe(s: &Simulation) -> Observation {
             .iter()
             .map(|c| Call {
                 to: c.to.clone(),
-                state: c.state.clone(),
+                state: c.state,
             })
             .collect(),
         siren_on: p.siren_on,
