@@ -85,7 +85,10 @@ impl Simulation {
         loop {
             if let Some(rec) = r.pending.take() {
                 r.records += 1;
-                self.take_record(&mut r, rec);
+                // The deadlines only move when the button acted on the record.
+                if self.take_record(&mut r, rec) {
+                    self.refresh_due();
+                }
             }
             match r.reader.next() {
                 Some(Ok(rec)) => {
@@ -93,7 +96,6 @@ impl Simulation {
                     r.pending = Some(rec);
                     // Nothing else due before the next record, and within this run:
                     // take it now rather than through the queue (same order, same times).
-                    self.refresh_due();
                     if at <= self.horizon && self.next_due().is_none_or(|d| d > at) {
                         self.set_now(at);
                         continue;
@@ -122,7 +124,8 @@ impl Simulation {
         }
     }
 
-    fn take_record(&mut self, r: &mut Replay, rec: Record) {
+    /// Feed one record to the button; whether the button acted on it.
+    fn take_record(&mut self, r: &mut Replay, rec: Record) -> bool {
         match rec.kind {
             RecordKind::Accel(g) => {
                 r.recent.push_back((rec.t_us, g));
@@ -143,15 +146,23 @@ impl Simulation {
                     }
                     n += 1;
                 });
+                let mut acted = false;
                 for &mg in out.iter().take(n) {
-                    self.accel_sample(mg);
+                    acted |= self.accel_sample(mg);
                 }
                 for mg in extra {
-                    self.accel_sample(mg);
+                    acted |= self.accel_sample(mg);
                 }
+                acted
             }
-            RecordKind::Button { down } => self.air.button_input(Input::Edge { down }),
-            RecordKind::BatteryMv(mv) => self.air.set_cell_mv(mv),
+            RecordKind::Button { down } => {
+                self.air.button_input(Input::Edge { down });
+                true
+            }
+            RecordKind::BatteryMv(mv) => {
+                self.air.set_cell_mv(mv);
+                true
+            }
         }
     }
 
@@ -191,11 +202,14 @@ impl Simulation {
         }
     }
 
-    fn accel_sample(&mut self, mg: [i16; 3]) {
-        let now = self.now();
-        if let Some(log) = self.accel_log.as_mut() {
-            log.push((now, mg));
+    /// One sample to the button's sensor; whether the button acted on it.
+    fn accel_sample(&mut self, mg: [i16; 3]) -> bool {
+        if self.accel_log.is_some() {
+            let now = self.now();
+            if let Some(log) = self.accel_log.as_mut() {
+                log.push((now, mg));
+            }
         }
-        self.air.accel(mg);
+        self.air.accel(mg)
     }
 }
