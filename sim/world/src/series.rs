@@ -88,10 +88,15 @@ pub struct Series {
 impl Series {
     /// Move `other`'s entries to the end of this series.
     pub(crate) fn append(&mut self, other: &mut Series) {
-        self.link.append(&mut other.link);
-        self.battery.append(&mut other.battery);
-        self.markers.append(&mut other.markers);
-        self.queued.append(&mut other.queued);
-        self.received.append(&mut other.received);
+        fn take<T>(to: &mut Vec<T>, from: &mut Vec<T>) {
+            if !from.is_empty() {
+                to.append(&mut std::mem::take(from));
+            }
+        }
+        take(&mut self.link, &mut other.link);
+        take(&mut self.battery, &mut other.battery);
+        take(&mut self.markers, &mut other.markers);
+        take(&mut self.queued, &mut other.queued);
+        take(&mut self.received, &mut other.received);
     }
 }

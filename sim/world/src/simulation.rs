@@ -351,11 +351,16 @@ impl Simulation {
     pub(crate) fn settle(&mut self) {
         self.refresh_due();
         let mut core = self.core.borrow_mut();
-        for e in core.timeline.entries.drain(..) {
-            self.timeline.push(e.t_us, e.layer, e.text);
+        // Taken whole, so the journal keeps no capacity between steps (memory per pair).
+        if !core.timeline.entries.is_empty() {
+            for e in std::mem::take(&mut core.timeline.entries) {
+                self.timeline.push(e.t_us, e.layer, e.text);
+            }
         }
         self.series.append(&mut core.series);
-        self.vibrations.append(&mut core.vibrations);
+        if !core.vibrations.is_empty() {
+            self.vibrations.append(&mut core.vibrations);
+        }
     }
 
     // ---- the run loop -----------------------------------------------------------------
