@@ -109,6 +109,36 @@ impl EventFrame {
         Ok(out)
     }
 
+    /// The plaintext of a version 2 sealed frame: the version 1 layout without its
+    /// version byte (kind, flags, sequence number, time, payload length, payload).
+    pub(crate) fn plaintext(&self) -> Result<Vec<u8>, ProtocolError> {
+        let mut body = self.body()?;
+        body.remove(0);
+        Ok(body)
+    }
+
+    /// Parse a version 2 plaintext (after decryption; still checked like untrusted bytes).
+    pub(crate) fn from_plaintext(plain: &[u8]) -> Result<Self, ProtocolError> {
+        let mut r = Reader::new(plain);
+        let kind = EventKind::from_code(r.u8()?)?;
+        let flags = r.u8()?;
+        let seq = r.u32()?;
+        let time_ms = r.u64()?;
+        let n = usize::from(r.u8()?);
+        if n > MAX_PAYLOAD {
+            return Err(ProtocolError::PayloadTooLong(n));
+        }
+        let payload = r.take(n)?.to_vec();
+        r.finish()?;
+        Ok(EventFrame {
+            kind,
+            flags,
+            seq,
+            time_ms,
+            payload,
+        })
+    }
+
     /// Encode and authenticate with `key`.
     pub fn seal(&self, key: &BondKey) -> Result<Vec<u8>, ProtocolError> {
         let mut out = self.body()?;

@@ -1,5 +1,12 @@
 //! The button↔phone contract: GATT layout, event and command encodings, authentication.
 //!
+//! Protocol version 2 (the secure one): [`pairing`] (X25519 key agreement with a
+//! confirmation code), [`keys`] (per-purpose keys from the bond), [`session`] (fresh,
+//! authenticated commands and encrypted, session-bound event frames), [`rpa`] (rotating
+//! private addresses), [`wire`] (the messages). Version 1 ([`event`] frames with an HMAC
+//! tag, [`command`]s in clear) is what the firmware and the app still speak while they
+//! move to version 2.
+//!
 //! Both `device-model` and `phone` depend on this crate; nothing else in the tree
 //! redefines a UUID or a byte layout. It does no I/O, reads no clock and draws no
 //! random numbers: every decoder takes untrusted bytes and returns a [`ProtocolError`]
@@ -9,11 +16,21 @@ pub mod auth;
 pub mod command;
 pub mod event;
 pub mod gatt;
+pub mod keys;
+pub mod pairing;
+pub mod rpa;
+pub mod session;
+pub mod wire;
 
 pub use auth::{BondKey, Tag, TAG_LEN};
 pub use command::{Command, VibrationPattern};
 pub use event::{EventFrame, EventKind};
 pub use gatt::Uuid;
+pub use keys::{Irk, Keys};
+pub use pairing::{ConfirmCode, Pairing, PairingKeyPair};
+pub use rpa::Address;
+pub use session::Session;
+pub use wire::{ToButton, ToPhone};
 
 /// Version byte carried first in every frame of this protocol.
 pub const PROTOCOL_VERSION: u8 = 1;
@@ -53,6 +70,12 @@ pub enum ProtocolError {
     /// A UUID string is malformed.
     #[error("malformed UUID {0:?}")]
     BadUuid(String),
+    /// A device address string is malformed.
+    #[error("malformed device address {0:?} (expected XX:XX:XX:XX:XX:XX)")]
+    BadAddress(String),
+    /// A pairing public key gives a predictable shared secret (low-order point).
+    #[error("weak pairing key (low-order point)")]
+    WeakKey,
 }
 
 /// Little-endian reader over untrusted bytes: every read is bounds-checked.
@@ -102,9 +125,18 @@ impl<'a> Reader<'a> {
         }
     }
     pub(crate) fn version(&mut self) -> Result<(), ProtocolError> {
+        self.expect_version(PROTOCOL_VERSION)
+    }
+    pub(crate) fn expect_version(&mut self, want: u8) -> Result<(), ProtocolError> {
         match self.u8()? {
-            PROTOCOL_VERSION => Ok(()),
+            v if v == want => Ok(()),
             v => Err(ProtocolError::UnsupportedVersion(v)),
         }
+    }
+    /// Everything not read yet.
+    pub(crate) fn rest(&mut self) -> &'a [u8] {
+        let s = &self.buf[self.pos..];
+        self.pos = self.buf.len();
+        s
     }
 }

@@ -1,0 +1,98 @@
+//! Resolvable private addresses: the button never advertises a fixed identity.
+//!
+//! Modelled on Bluetooth LE's resolvable private addresses (Core spec Vol 6 Part B
+//! §1.3.2.2): a 48-bit address made of a 24-bit random part `prand` (top two bits `01`)
+//! and a 24-bit hash of it under the bond's identity resolving key ([`Irk`]). The button
+//! draws a new `prand` on a schedule; the bonded phone recognises its button by
+//! recomputing the hash, anyone else sees unrelated random addresses. The hash here is
+//! HMAC-SHA256 truncated to 3 bytes (the standard uses AES-128 `ah()`), so this crate
+//! needs no block cipher; the security argument is the same.
+
+use crate::keys::{ct_eq, hmac_trunc, Irk};
+use crate::ProtocolError;
+
+/// A 48-bit device address, most significant byte first (as printed).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Address(pub [u8; 6]);
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let b = self.0;
+        write!(
+            f,
+            "{:02X}:{:02X}:{:02X}:{:02X}:{:02X}:{:02X}",
+            b[0], b[1], b[2], b[3], b[4], b[5]
+        )
+    }
+}
+
+impl std::fmt::Debug for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Address({self})")
+    }
+}
+
+impl Address {
+    /// Parse `XX:XX:XX:XX:XX:XX` (hex, either case).
+    pub fn parse(s: &str) -> Result<Self, ProtocolError> {
+        let bad = || ProtocolError::BadAddress(s.to_string());
+        let mut out = [0u8; 6];
+        let mut parts = s.split(':');
+        for b in &mut out {
+            let p = parts.next().filter(|p| p.len() == 2).ok_or_else(bad)?;
+            *b = u8::from_str_radix(p, 16).map_err(|_| bad())?;
+        }
+        if parts.next().is_some() {
+            return Err(bad());
+        }
+        Ok(Address(out))
+    }
+
+    /// A resolvable private address for `irk` from 3 random bytes.
+    pub fn resolvable(irk: &Irk, random: [u8; 3]) -> Self {
+        let mut prand = random;
+        prand[0] = (prand[0] & 0x3F) | 0x40;
+        let hash = hash(irk, prand);
+        Address([prand[0], prand[1], prand[2], hash[0], hash[1], hash[2]])
+    }
+
+    /// Whether this is a resolvable private address of `irk`.
+    pub fn resolves_with(&self, irk: &Irk) -> bool {
+        let prand = [self.0[0], self.0[1], self.0[2]];
+        prand[0] & 0xC0 == 0x40 && ct_eq(&hash(irk, prand), &self.0[3..])
+    }
+}
+
+fn hash(irk: &Irk, prand: [u8; 3]) -> [u8; 3] {
+    hmac_trunc(&irk.0, &[b"rpa", &prand])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BondKey;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_bonded_phone_resolves_others_do_not() {
+        let irk = BondKey([1; 16]).keys().irk;
+        let other = BondKey([2; 16]).keys().irk;
+        let a = Address::resolvable(&irk, [0xFF, 2, 3]);
+        let b = Address::resolvable(&irk, [7, 8, 9]);
+        assert_ne!(a, b);
+        assert!(a.resolves_with(&irk) && b.resolves_with(&irk));
+        assert!(!a.resolves_with(&other));
+        assert_eq!(a.0[0] & 0xC0, 0x40);
+        assert_eq!(Address::parse(&a.to_string()), Ok(a));
+        assert!(Address::parse("C0:FF:EE:00:00").is_err());
+        assert!(Address::parse("C0:FF:EE:00:00:01:02").is_err());
+        assert!(Address::parse("C0:FF:EE:00:00:0G").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(s in ".{0,24}") {
+            let _ = Address::parse(&s);
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Sessions: what makes every command and every event of protocol version 2 fresh.
+//!
+//! A session is opened on each connection: the phone writes
+//! [`ToButton::Hello`](crate::wire::ToButton::Hello) with a fresh 8-byte nonce; the
+//! button answers [`ToPhone::Offer`](crate::wire::ToPhone::Offer) with a session id it
+//! never reuses (a counter kept in flash), its own nonce
+//! ([`Session::button_nonce`], keyed, so unpredictable without the bond) and a tag that
+//! proves it holds the bond. Then:
+//!
+//! - every phone → button command is [`Session::sign`]ed: HMAC-SHA256 under the command
+//!   key over both nonces, the session id, a counter that strictly increases within the
+//!   session, and the command. The button refuses any other write, and a command of an
+//!   earlier session (other nonces) or with a counter it has seen (replay);
+//! - every event frame is [`Session::seal`]ed: ChaCha20-Poly1305 under the event key,
+//!   nonce = session id ‖ frame index ‖ 0 (unique: the id is never reused and the index
+//!   only grows within a session), associated data = version, index, both nonces and the
+//!   id. The kind, flags, sequence number, time and payload are all encrypted. A frame
+//!   captured in an earlier session does not open in a later one, whatever the phone
+//!   remembers (an app reinstall or a restored backup cannot make it acceptable again).
+
+use chacha20poly1305::aead::AeadInPlace;
+use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce, Tag};
+
+use crate::event::EventFrame;
+use crate::keys::{ct_eq, hmac_trunc, Keys};
+use crate::wire::{ToButton, ToPhone, WIRE_VERSION};
+use crate::{Command, ProtocolError};
+
+/// Length of a session nonce.
+pub const NONCE_LEN: usize = 8;
+/// Length of the truncated HMAC of commands and offers.
+pub const TAG_LEN: usize = 8;
+/// Length of the Poly1305 tag of sealed frames.
+pub const SEALED_TAG_LEN: usize = 16;
+
+/// Both halves of a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// The button's session id.
+    pub id: u32,
+    /// The phone's nonce (from `Hello`).
+    pub phone_nonce: [u8; NONCE_LEN],
+    /// The button's nonce (from `Offer`).
+    pub button_nonce: [u8; NONCE_LEN],
+}
+
+impl Session {
+    /// The button's nonce for session `id`: keyed, so nobody without the bond can predict
+    /// it, and distinct for every id.
+    pub fn button_nonce(keys: &Keys, id: u32) -> [u8; NONCE_LEN] {
+        hmac_trunc(&keys.command, &[b"button nonce", &id.to_le_bytes()])
+    }
+
+    fn offer_tag(&self, keys: &Keys) -> [u8; TAG_LEN] {
+        hmac_trunc(
+            &keys.command,
+            &[
+                b"offer",
+                &self.phone_nonce,
+                &self.id.to_le_bytes(),
+                &self.button_nonce,
+            ],
+        )
+    }
+
+    /// The button's offer for this session.
+    pub fn offer(&self, keys: &Keys) -> ToPhone {
+        ToPhone::Offer {
+            session_id: self.id,
+            button_nonce: self.button_nonce,
+            tag: self.offer_tag(keys),
+        }
+    }
+
+    /// The phone's check of an offer answering its `phone_nonce`: the session, or `None`
+    /// when the tag does not verify (not the bonded button).
+    pub fn accept_offer(
+        keys: &Keys,
+        phone_nonce: [u8; NONCE_LEN],
+        session_id: u32,
+        button_nonce: [u8; NONCE_LEN],
+        tag: &[u8],
+    ) -> Option<Session> {
+        let s = Session {
+            id: session_id,
+            phone_nonce,
+            button_nonce,
+        };
+        ct_eq(&s.offer_tag(keys), tag).then_some(s)
+    }
+
+    fn command_tag(&self, keys: &Keys, counter: u32, command: &[u8]) -> [u8; TAG_LEN] {
+        hmac_trunc(
+            &keys.command,
+            &[
+                b"command",
+                &self.phone_nonce,
+                &self.button_nonce,
+                &self.id.to_le_bytes(),
+                &counter.to_le_bytes(),
+                command,
+            ],
+        )
+    }
+
+    /// The signed message carrying `command` with `counter`.
+    pub fn sign(&self, keys: &Keys, counter: u32, command: Command) -> ToButton {
+        let tag = self.command_tag(keys, counter, &command.encode());
+        ToButton::Signed {
+            counter,
+            command,
+            tag,
+        }
+    }
+
+    /// Whether `tag` authenticates `command` with `counter` in this session
+    /// (constant-time). The caller also checks that the counter is new.
+    pub fn verify(&self, keys: &Keys, counter: u32, command: &Command, tag: &[u8]) -> bool {
+        ct_eq(&self.command_tag(keys, counter, &command.encode()), tag)
+    }
+
+    fn aead_parts(&self, index: u32) -> ([u8; 12], Vec<u8>) {
+        let mut nonce = [0u8; 12];
+        nonce[..4].copy_from_slice(&self.id.to_le_bytes());
+        nonce[4..8].copy_from_slice(&index.to_le_bytes());
+        let aad = [
+            &[WIRE_VERSION, 0x41][..],
+            &index.to_le_bytes(),
+            &self.phone_nonce,
+            &self.button_nonce,
+            &self.id.to_le_bytes(),
+        ]
+        .concat();
+        (nonce, aad)
+    }
+
+    /// Encrypt `frame` as the session's frame number `index` (the caller never uses an
+    /// index twice in a session).
+    pub fn seal(
+        &self,
+        keys: &Keys,
+        index: u32,
+        frame: &EventFrame,
+    ) -> Result<ToPhone, ProtocolError> {
+        let mut body = frame.plaintext()?;
+        let (nonce, aad) = self.aead_parts(index);
+        let cipher = ChaCha20Poly1305::new(Key::from_slice(&keys.event));
+        let tag = cipher
+            .encrypt_in_place_detached(Nonce::from_slice(&nonce), &aad, &mut body)
+            .map_err(|_| ProtocolError::PayloadTooLong(body.len()))?;
+        body.extend_from_slice(&tag);
+        Ok(ToPhone::Sealed { index, body })
+    }
+
+    /// Decrypt a sealed frame of this session: `Ok(None)` when it does not authenticate
+    /// (another key, another session, a changed byte); an error when the plaintext does
+    /// not parse.
+    pub fn open(
+        &self,
+        keys: &Keys,
+        index: u32,
+        body: &[u8],
+    ) -> Result<Option<EventFrame>, ProtocolError> {
+        let Some(split) = body.len().checked_sub(SEALED_TAG_LEN) else {
+            return Ok(None);
+        };
+        let (ct, tag) = body.split_at(split);
+        let mut plain = ct.to_vec();
+        let (nonce, aad) = self.aead_parts(index);
+        let cipher = ChaCha20Poly1305::new(Key::from_slice(&keys.event));
+        if cipher
+            .decrypt_in_place_detached(
+                Nonce::from_slice(&nonce),
+                &aad,
+                &mut plain,
+                Tag::from_slice(tag),
+            )
+            .is_err()
+        {
+            return Ok(None);
+        }
+        EventFrame::from_plaintext(&plain).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::FLAG_CLOCK_SYNCED;
+    use crate::{BondKey, EventKind, VibrationPattern};
+
+    fn session(keys: &Keys, id: u32) -> Session {
+        Session {
+            id,
+            phone_nonce: [id as u8; 8],
+            button_nonce: Session::button_nonce(keys, id),
+        }
+    }
+
+    fn frame() -> EventFrame {
+        EventFrame {
+            kind: EventKind::Single,
+            flags: FLAG_CLOCK_SYNCED,
+            seq: 12,
+            time_ms: 1_767_603_600_000,
+            payload: vec![],
+        }
+    }
+
+    fn sealed(m: ToPhone) -> (u32, Vec<u8>) {
+        match m {
+            ToPhone::Sealed { index, body } => (index, body),
+            other => panic!("not sealed: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn offer_proves_the_bond() {
+        let keys = BondKey([1; 16]).keys();
+        let s = session(&keys, 5);
+        let ToPhone::Offer {
+            session_id,
+            button_nonce,
+            tag,
+        } = s.offer(&keys)
+        else {
+            panic!("offer")
+        };
+        assert_eq!(
+            Session::accept_offer(&keys, s.phone_nonce, session_id, button_nonce, &tag),
+            Some(s)
+        );
+        let other = BondKey([2; 16]).keys();
+        assert_eq!(
+            Session::accept_offer(&other, s.phone_nonce, session_id, button_nonce, &tag),
+            None
+        );
+        assert_eq!(
+            Session::accept_offer(&keys, [9; 8], session_id, button_nonce, &tag),
+            None,
+            "an offer answers one phone nonce only"
+        );
+    }
+
+    #[test]
+    fn commands_bind_to_session_counter_and_key() {
+        let keys = BondKey([1; 16]).keys();
+        let s = session(&keys, 5);
+        let cmd = Command::Vibrate(VibrationPattern::Sent);
+        let ToButton::Signed {
+            counter,
+            command,
+            tag,
+        } = s.sign(&keys, 3, cmd.clone())
+        else {
+            panic!("signed")
+        };
+        assert!(s.verify(&keys, counter, &command, &tag));
+        assert!(!s.verify(&keys, 4, &command, &tag));
+        assert!(!session(&keys, 6).verify(&keys, 3, &command, &tag));
+        assert!(!s.verify(&BondKey([2; 16]).keys(), 3, &command, &tag));
+        assert!(!s.verify(&keys, 3, &Command::Ack { seq: 1 }, &tag));
+    }
+
+    #[test]
+    fn frames_open_only_in_their_session_and_hide_their_contents() {
+        let keys = BondKey([1; 16]).keys();
+        let s = session(&keys, 5);
+        let (index, body) = sealed(s.seal(&keys, 0, &frame()).unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(s.open(&keys, index, &body), Ok(Some(frame())));
+        assert_eq!(session(&keys, 6).open(&keys, index, &body), Ok(None));
+        assert_eq!(s.open(&keys, index + 1, &body), Ok(None));
+        assert_eq!(s.open(&BondKey([2; 16]).keys(), index, &body), Ok(None));
+        let mut bad = body.clone();
+        bad[0] ^= 1;
+        assert_eq!(s.open(&keys, index, &bad), Ok(None));
+        assert_eq!(s.open(&keys, index, &body[..3]), Ok(None));
+        // Kind, flags, sequence number and time are not in clear.
+        let plain = frame().plaintext().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(body.len(), plain.len() + SEALED_TAG_LEN);
+        assert_ne!(&body[..plain.len()], &plain[..]);
+    }
+
+    #[test]
+    fn a_new_index_gives_a_new_ciphertext() {
+        let keys = BondKey([1; 16]).keys();
+        let s = session(&keys, 5);
+        let a = sealed(s.seal(&keys, 0, &frame()).unwrap_or_else(|e| panic!("{e}"))).1;
+        let b = sealed(s.seal(&keys, 1, &frame()).unwrap_or_else(|e| panic!("{e}"))).1;
+        assert_ne!(a, b);
+    }
+}
