@@ -272,18 +272,51 @@ fn plain_decimal(s: &str) -> Option<f64> {
     Some(if neg { -v } else { v })
 }
 
-/// A number as JSON writes it (no `+`, `inf` or `NaN`), parsed.
+/// Whether `s` follows JSON's number grammar exactly:
+/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` (so not `01`, `1.`, `-.5`,
+/// `+1`, `.5`, `1e`).
+fn is_json_number(s: &str) -> bool {
+    fn digits(b: &[u8]) -> usize {
+        b.iter().take_while(|c| c.is_ascii_digit()).count()
+    }
+    let mut b = s.as_bytes();
+    if let [b'-', rest @ ..] = b {
+        b = rest;
+    }
+    let int = digits(b);
+    if int == 0 || (int > 1 && b[0] == b'0') {
+        return false;
+    }
+    b = &b[int..];
+    if let [b'.', rest @ ..] = b {
+        let n = digits(rest);
+        if n == 0 {
+            return false;
+        }
+        b = &rest[n..];
+    }
+    if let [b'e' | b'E', rest @ ..] = b {
+        let rest = match rest {
+            [b'+' | b'-', r @ ..] => r,
+            r => r,
+        };
+        let n = digits(rest);
+        if n == 0 {
+            return false;
+        }
+        b = &rest[n..];
+    }
+    b.is_empty()
+}
+
+/// A number as JSON writes it (no `+`, `inf` or `NaN`), parsed; `None` for anything
+/// outside JSON's number grammar (the full parser then reports it precisely).
 fn json_number(s: &str) -> Option<f64> {
+    if !is_json_number(s) {
+        return None;
+    }
     if let Some(v) = plain_decimal(s) {
         return Some(v);
-    }
-    let first = s.bytes().next()?;
-    if !(first == b'-' || first.is_ascii_digit())
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
-    {
-        return None;
     }
     s.parse().ok()
 }
@@ -328,6 +361,18 @@ mod fast_number_tests {
             };
             let ours = json_number(&text);
             prop_assert_eq!(ours.map(f64::to_bits), text.parse::<f64>().ok().map(f64::to_bits), "{}", text);
+        }
+    }
+
+    #[test]
+    fn only_json_numbers_take_the_fast_path() {
+        for bad in [
+            "01", "-01", "1.", "-.5", ".5", "+1", "1e", "1e+", "--1", "1.2.3", "", "-",
+        ] {
+            assert_eq!(json_number(bad), None, "{bad}");
+        }
+        for good in ["0", "-0", "0.5", "10", "1e3", "1E-3", "-2.5e+2", "123.456"] {
+            assert_eq!(json_number(good), good.parse().ok(), "{good}");
         }
     }
 

@@ -322,3 +322,17 @@ fn sisfall_line_ending_in_a_multibyte_character_is_an_error() {
     });
     assert!(r.is_err(), "{r:?}");
 }
+
+#[test]
+fn jsonl_refuses_numbers_outside_the_json_grammar() {
+    let head = "{\"trace\":\"alarm-button\",\"version\":1}\n";
+    for bad in ["01", "1.", "-.5"] {
+        for line in [
+            format!("{{\"t_ms\":0,\"acc_g\":[{bad},0,1]}}\n"),
+            format!("{{\"t_ms\":{bad},\"acc_g\":[0,0,1]}}\n"),
+        ] {
+            let e = err_of("n.jsonl", format!("{head}{line}").as_bytes());
+            assert_eq!(e.line, 2, "{bad}: {e}");
+        }
+    }
+}
