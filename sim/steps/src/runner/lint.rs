@@ -100,7 +100,9 @@ fn near_keyword(t: &str) -> Option<&'static str> {
         .copied()
         .filter(|k| {
             let k = k.to_lowercase();
-            k != lower && distance(&k, &lower) <= 2
+            // Short keywords (`Rule`) tolerate one typo, so that `Note:` stays text.
+            let tolerance = if k.len() <= 5 { 1 } else { 2 };
+            k != lower && distance(&k, &lower) <= tolerance
         })
         .min_by_key(|k| distance(&k.to_lowercase(), &lower))
 }
@@ -261,7 +263,7 @@ mod tests {
 
     #[test]
     fn descriptions_doc_strings_and_escapes_are_fine() {
-        let text = "Feature: F\n  Some words: here.\n  Scenario: a\n    Free text.\n    Given x\n      \"\"\"\n      Scenari: inside\n      \"\"\"\n    | a \\| b | c |\n    | 1 | 2 |\n";
+        let text = "Feature: F\n  Some words: here.\n  Note: a description.\n  Scenario: a\n    Free text.\n    Given x\n      \"\"\"\n      Scenari: inside\n      \"\"\"\n    | a \\| b | c |\n    | 1 | 2 |\n";
         assert_eq!(check(text), vec![]);
     }
 }
