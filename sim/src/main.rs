@@ -11,7 +11,15 @@ use clap::{Parser, Subcommand};
 /// Hardware-in-the-loop harness for BLE personal-alarm buttons: runs Gherkin scenarios
 /// on a deterministic simulation of the button, the BLE link and the phone app.
 #[derive(Parser, Debug)]
-#[command(name = "sim", version, about)]
+#[command(
+    name = "sim",
+    version,
+    about,
+    after_help = "Exit codes (every subcommand): 0 everything passed; 1 a scenario or check \
+                  failed; 2 bad input or usage (unparsable feature, undefined step, bad \
+                  argument, unreadable trace or profile, nothing selected unless \
+                  --allow-empty). `sim help COMMAND` has examples."
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -35,7 +43,8 @@ enum Cmd {
     Hil(cli::hil::Args),
     /// Print every step the harness understands, with an example each.
     Steps(cli::steps::Args),
-    /// Parse and check a feature or trace file without running it.
+    /// Check features, traces and device profiles (files or folders) without running
+    /// them: exactly the checks `sim run` makes before its first step.
     Validate(cli::validate::Args),
     /// Estimate the button's battery lifetime.
     Battery(cli::battery::Args),

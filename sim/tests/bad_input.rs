@@ -168,7 +168,7 @@ fn features_and_profiles() {
     fails_with(
         &[
             "battery",
-            "--profile",
+            "--cell",
             &file("cell.json", b"{\"name\": 1}").display().to_string(),
         ],
         &["cell.json:1:"],

@@ -101,7 +101,10 @@ fn undefined_steps_name_file_line_and_closest_steps() {
     })
     .expect("run");
     assert!(!s.ok());
-    assert_eq!(s.failed(), 1);
+    // An undefined step is bad input: found before the first step, nothing runs.
+    assert_eq!(s.scenarios.len(), 0);
+    assert_eq!(s.exit_code(false), 2);
+    assert_eq!(s.problems, problems);
 }
 
 #[test]
@@ -138,7 +141,7 @@ fn shards_partition_the_suite() {
 }
 
 #[test]
-fn an_unreadable_trace_fails_its_scenario_and_keeps_what_was_read() {
+fn unreadable_and_missing_traces_stop_the_run_before_its_first_step() {
     let d = tmp("trace");
     let bad = write(
         &d,
@@ -159,20 +162,13 @@ fn an_unreadable_trace_fails_its_scenario_and_keeps_what_was_read() {
         ..Default::default()
     })
     .expect("run");
-    assert_eq!(s.failed(), 2, "{}", s.report());
-    let broken = s
-        .scenarios
-        .iter()
-        .find(|o| o.meta.scenario == "broken trace")
-        .expect("ran");
-    let msg = broken.message.clone().unwrap_or_default();
-    assert!(msg.contains("bad.jsonl:4:"), "names file and line: {msg}");
-    // The records before the bad line were not lost: they were replayed.
-    assert!(
-        broken.timeline.contains("unreadable after 2 records"),
-        "{}",
-        broken.timeline
-    );
+    assert_eq!(s.scenarios.len(), 0, "{}", s.report());
+    assert_eq!(s.exit_code(false), 2);
+    assert_eq!(s.problems.len(), 2, "{:?}", s.problems);
+    assert!(s.problems[0].contains("t.feature:4:5"), "{}", s.problems[0]);
+    assert!(s.problems[0].contains("bad.jsonl:4:"), "{}", s.problems[0]);
+    assert!(s.problems[1].contains("t.feature:8:5"), "{}", s.problems[1]);
+    assert!(s.problems[1].contains("not found"), "{}", s.problems[1]);
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 /// Measure speed and memory (used by `cargo xtask bench`; run it in a release build).
 #[derive(clap::Args, Debug)]
+#[command(after_help = after_help!("cargo build --release -p sim && target/release/sim bench --runs 5 --json"))]
 pub(crate) struct Args {
     /// Runs per measurement (the median is reported).
     #[arg(long, default_value_t = 3)]

@@ -7,6 +7,10 @@ use anyhow::bail;
 /// Simulate N independent wearers for H hours each, with random gestures, falls and
 /// faults, on all cores; print alerts, delivery latency, lost and duplicated.
 #[derive(clap::Args, Debug)]
+#[command(after_help = after_help!(
+    "sim fleet --devices 10000 --hours 24",
+    "sim fleet --devices 1000 --shard 2/4 -j 8 --json",
+))]
 pub(crate) struct Args {
     /// Number of wearers.
     #[arg(long, default_value_t = 1000)]
@@ -17,15 +21,18 @@ pub(crate) struct Args {
     /// The run's seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
+    /// Worker threads (0 = all cores).
+    #[arg(long, short, default_value_t = 0, alias = "threads")]
+    jobs: usize,
     /// Run only shard K of N of the wearers (by index), e.g. 2/4.
     #[arg(long, value_parser = super::parse_shard)]
     shard: Option<(u64, u64)>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Write the JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json_out: Option<std::path::PathBuf>,
 }
 
 /// Run the fleet; exit 1 when an alert was lost or duplicated.
@@ -34,23 +41,27 @@ pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
         devices,
         hours,
         seed,
-        threads,
+        jobs,
         shard,
         json,
+        json_out,
     } = args;
     if !(hours > 0.0 && hours <= 24.0 * 366.0) {
         bail!("--hours must be within (0, 8784]");
     }
-    let threads =
-        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let threads = match jobs {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
     let started = std::time::Instant::now();
     let summary = sim::fleet::run_fleet_shard(devices, hours, seed, threads, !json, shard)?;
     let wall = started.elapsed().as_secs_f64();
-    if json {
+    if json || json_out.is_some() {
         let mut v = serde_json::to_value(&summary)?;
         v["wall_s"] = serde_json::json!(wall);
-        println!("{v}");
-    } else {
+        super::emit_json(&v, json, json_out.as_deref())?;
+    }
+    if !json {
         print!("{}", summary.to_table());
         println!("wall time          {wall:.2} s on {threads} threads");
     }

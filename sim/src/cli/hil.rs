@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 /// Hardware in the loop: a real button over a real BLE adapter (cargo feature `hil`).
 #[derive(clap::Args, Debug)]
+#[command(after_help = after_help!(
+    "cargo build -p sim --features hil",
+    "sim hil scan --seconds 10",
+    "sim hil run features --device AA:BB:CC:DD:EE:FF --key 000102030405060708090a0b0c0d0e0f",
+))]
 pub(crate) struct Args {
     #[command(subcommand)]
     cmd: HilCmd,

@@ -1,6 +1,25 @@
 //! The `sim` subcommands, one module each: every module owns its clap arguments
-//! (`Args`) and runs them (`exec`), returning the process exit code (0 everything
-//! passed, 1 a scenario or check failed, 2 bad input or usage).
+//! (`Args`) and runs them (`exec`), returning the process exit code. One contract for
+//! every subcommand ([`EXIT_CODES`]): 0 everything passed, 1 a scenario or check
+//! failed, 2 bad input or usage (unparsable feature, undefined step, bad argument,
+//! unreadable file, nothing selected unless `--allow-empty`). Flags mean the same
+//! everywhere: `--json` prints JSON, `--json-out FILE` writes it, `-j/--jobs` sets the
+//! threads, `--device-profile` is a device profile and `--cell` a cell profile.
+
+/// The `--help` epilogue of a subcommand: its examples, then the exit codes.
+macro_rules! after_help {
+    ($($example:literal),+ $(,)?) => {
+        concat!(
+            "Examples:\n",
+            $("  ", $example, "\n",)+
+            "\nExit codes:\n",
+            "  0  everything passed\n",
+            "  1  a scenario or check failed\n",
+            "  2  bad input or usage: unparsable feature, undefined step, bad argument,\n",
+            "     unreadable trace or profile, nothing selected (unless --allow-empty)"
+        )
+    };
+}
 
 pub(crate) mod battery;
 pub(crate) mod bench;
@@ -13,6 +32,37 @@ pub(crate) mod steps;
 pub(crate) mod validate;
 
 use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+/// The exit codes of every subcommand, as `--help` and the README state them.
+#[allow(dead_code)]
+pub(crate) const EXIT_CODES: &str = "0 everything passed; 1 a scenario or check failed; 2 bad \
+     input or usage (unparsable feature, undefined step, bad argument, unreadable trace or \
+     profile, nothing selected unless --allow-empty)";
+
+/// Exit code 2: bad input or usage.
+pub(crate) fn bad_input() -> ExitCode {
+    ExitCode::from(2)
+}
+
+/// Print `value` as JSON (`--json`) and/or write it to a file (`--json-out FILE`).
+pub(crate) fn emit_json(
+    value: &serde_json::Value,
+    print: bool,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    if print {
+        println!("{text}");
+    }
+    if let Some(p) = out {
+        std::fs::write(p, format!("{text}\n"))
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    Ok(())
+}
 
 /// Parse `K/N` (1 <= K <= N), as `sim run --shard` and `sim fleet --shard` take it.
 pub(crate) fn parse_shard(s: &str) -> Result<(u64, u64), String> {

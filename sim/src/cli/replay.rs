@@ -7,15 +7,23 @@ use anyhow::Context as _;
 
 /// Replay one trace through button, link and phone; print the event timeline.
 #[derive(clap::Args, Debug)]
+#[command(after_help = after_help!(
+    "sim replay scenarios/traces/fall_forward.jsonl",
+    "sim replay scenarios/traces/fall_forward.jsonl --json",
+    "sim replay scenarios/traces/walking.jsonl --device-profile scenarios/profiles/default.json --html target/walk.html",
+))]
 pub(crate) struct Args {
     /// A trace (native JSONL, generic CSV or SisFall raw).
     trace: PathBuf,
     /// A device profile (JSON, see scenarios/profiles/).
-    #[arg(long)]
-    profile: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    device_profile: Option<PathBuf>,
     /// Print the timeline as JSON.
     #[arg(long)]
     json: bool,
+    /// Write the timeline as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json_out: Option<PathBuf>,
     /// Write a self-contained HTML report with plots.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
@@ -27,9 +35,9 @@ pub(crate) struct Args {
     seed: u64,
 }
 
-/// Replay the trace; exit 1 when it could not be read to its end.
+/// Replay the trace; exit 2 when it could not be read to its end.
 pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
-    let profile = super::load_profile(args.profile.as_deref())?;
+    let profile = super::load_profile(args.device_profile.as_deref())?;
     let setup = sim::simulation::Setup {
         seed: args.seed,
         profile,
@@ -43,9 +51,9 @@ pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let far = s.now() + 400 * 86_400 * sim::sched::SECOND;
     s.run_until_cond(far, &|s| !s.replay_active());
     s.advance(args.after * sim::sched::SECOND);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&s.timeline.to_json())?);
-    } else {
+    let json = s.timeline.to_json();
+    super::emit_json(&json, args.json, args.json_out.as_deref())?;
+    if !args.json {
         print!("{}", s.timeline.render());
     }
     if let Some(path) = &args.html {
@@ -56,7 +64,7 @@ pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
     }
     if let Some(e) = s.replay_error.take() {
         eprintln!("error: {e}");
-        return Ok(ExitCode::FAILURE);
+        return Ok(super::bad_input());
     }
     Ok(ExitCode::SUCCESS)
 }

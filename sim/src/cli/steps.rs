@@ -6,6 +6,7 @@ use sim::steps::{self, Kind};
 
 /// Print every step the harness understands, with an example each.
 #[derive(clap::Args, Debug)]
+#[command(after_help = after_help!("sim steps", "sim steps | grep SMS"))]
 pub(crate) struct Args {}
 
 /// Print the catalogue, grouped by keyword.

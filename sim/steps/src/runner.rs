@@ -1,41 +1,38 @@
-//! Running feature files: the one runner behind `sim run` and `cargo test`.
+//! Running feature files: the one runner behind `sim run`, `sim validate` and the
+//! scenario tests.
 //!
-//! Before running, every feature is parsed and every step checked against the catalogue
-//! (an undefined or ambiguous step is reported with its file, line and the closest known
-//! steps). Scenarios then run through cucumber (parsing and step execution only), with
-//! the steps of [`crate::steps`] registered as data, on `--jobs` threads. Each thread
-//! records its scenarios' events (steps with status, duration and error; the world's
-//! seed, timeline and artefacts) as [`ScenarioRecord`]s; the run then tells them, in file
-//! order, to its [`Sink`]s: console, JUnit XML, Cucumber JSON, HTML report, captures
-//! (see [`crate::sink`] and [`crate::report`]). Each scenario's seed derives from the
-//! run's seed, the feature's and scenario's names and the example row; a failing
-//! scenario prints its seed and a one-line replay command. `check_determinism` runs
-//! everything a second time and compares each scenario's timeline byte for byte.
+//! A run first plans ([`plan`]): it reads exactly the feature files named, checks their
+//! text and their Gherkin (file:line:column and what was expected), expands outlines
+//! (one scenario per example row), checks every step against the catalogue with its
+//! arguments and reads every trace a step names to its end. Any problem stops the run
+//! before its first step (exit code 2). It then selects (`FILE:LINE`, tags, name,
+//! shard) and runs the scenarios ([`exec`]) on `--jobs` threads; the sinks
+//! ([`crate::sink`], [`crate::report`]) hear them in file order. Each scenario's seed
+//! derives from the run's seed, the feature's and scenario's names and the example row;
+//! a failing scenario prints its seed and a replay command that reruns exactly it.
+//! `check_determinism` runs everything a second time and compares each scenario's
+//! timeline byte for byte.
+
+pub mod exec;
+mod lint;
+pub mod plan;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
 
-use cucumber::gherkin::{self, GherkinEnv, StepType};
-use cucumber::tag::Ext as _;
-use cucumber::{event, World as _, WriterExt as _};
-use futures::future::LocalBoxFuture;
-use futures::FutureExt as _;
+use cucumber::gherkin::{self, StepType};
 
 use crate::report::capture::CaptureSink;
 use crate::report::cucumber_json::CucumberJsonSink;
 use crate::report::junit::JunitSink;
 use crate::report::suite::HtmlSink;
-use crate::rng::derive_seed;
-use crate::sink::{
-    tell_run, Event, FeatureInfo, RunInfo, ScenarioEnd, ScenarioInfo, ScenarioRecord, Sink,
-    StepResult, StepStatus,
-};
+use crate::sink::{Event, RunInfo, ScenarioRecord, Sink};
 use crate::steps::world::ScenarioMeta;
-use crate::steps::{self, AlarmWorld, Kind, SimBench};
+use crate::steps::Kind;
 use crate::RunError;
+use exec::{ExecConfig, Teller};
+use plan::{Plan, Planned, Selection};
 
 /// What to run and how (`sim run`'s arguments convert into it).
 #[derive(Clone, Debug, Default)]
@@ -65,6 +62,8 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Only the summary, not every step.
     pub quiet: bool,
+    /// Stop starting scenarios after the first failure.
+    pub fail_fast: bool,
 }
 
 /// How one scenario ended.
@@ -101,12 +100,26 @@ pub struct RunSummary {
     pub problems: Vec<String>,
     /// Scenarios whose two runs differed.
     pub nondeterministic: Vec<String>,
+    /// Scenarios selected (with `fail_fast`, more than ran).
+    pub selected: usize,
 }
 
 impl RunSummary {
     /// Number of failed scenarios.
     pub fn failed(&self) -> usize {
         self.scenarios.iter().filter(|s| !s.passed).count()
+    }
+
+    /// The process exit code: 2 bad input (a problem, or nothing selected unless
+    /// `allow_empty`), 1 a scenario failed or a timeline differed, 0 all passed.
+    pub fn exit_code(&self, allow_empty: bool) -> u8 {
+        if !self.problems.is_empty() || (self.selected == 0 && !allow_empty) {
+            2
+        } else if self.failed() > 0 || !self.nondeterministic.is_empty() {
+            1
+        } else {
+            0
+        }
     }
 
     /// Whether everything passed.
@@ -173,7 +186,8 @@ fn split_path(p: &str) -> (PathBuf, Option<usize>) {
     (PathBuf::from(p), None)
 }
 
-/// All `.feature` files under the given paths, sorted, with their line selections.
+/// All `.feature` files under the given paths (folders searched recursively, sorted),
+/// with their line selections; a path that does not exist is an error.
 pub fn collect_features(paths: &[String]) -> Result<Vec<(PathBuf, Option<usize>)>, RunError> {
     let mut out = Vec::new();
     for p in paths {
@@ -220,517 +234,41 @@ pub fn kind_of(t: StepType) -> Kind {
     }
 }
 
-/// Parse a feature and check each of its steps against the catalogue.
-pub fn validate_feature(path: &Path) -> Vec<String> {
-    let feature = match gherkin::Feature::parse_path(path, GherkinEnv::default()) {
-        Ok(f) => f,
-        Err(e) => return vec![format!("{}: cannot parse: {e}", path.display())],
-    };
-    let mut problems = Vec::new();
-    let scenarios = feature
-        .scenarios
-        .iter()
-        .chain(feature.rules.iter().flat_map(|r| r.scenarios.iter()));
-    let backgrounds = feature
-        .background
-        .iter()
-        .chain(feature.rules.iter().filter_map(|r| r.background.as_ref()));
-    let mut all_steps: Vec<(String, &gherkin::Step)> = Vec::new();
-    for b in backgrounds {
-        all_steps.extend(b.steps.iter().map(|s| (s.value.clone(), s)));
-    }
-    for sc in scenarios {
-        for st in &sc.steps {
-            if sc.examples.is_empty() || !st.value.contains('<') {
-                all_steps.push((st.value.clone(), st));
-                continue;
-            }
-            for ex in &sc.examples {
-                let Some(t) = &ex.table else { continue };
-                let Some((header, rows)) = t.rows.split_first() else {
-                    continue;
-                };
-                for row in rows {
-                    let mut v = st.value.clone();
-                    for (k, x) in header.iter().zip(row) {
-                        v = v.replace(&format!("<{k}>"), x);
-                    }
-                    all_steps.push((v, st));
-                }
-            }
-        }
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for (text, st) in all_steps {
-        let kind = kind_of(st.ty);
-        if !seen.insert((st.position.line, text.clone())) {
-            continue;
-        }
-        let table = st.table.as_ref().map(|t| t.rows.as_slice());
-        // A bad argument fails its scenario when it runs, as any step failure.
-        if let Err(e @ (RunError::UndefinedStep { .. } | RunError::AmbiguousStep { .. })) =
-            steps::parse(kind, &text, table)
-        {
-            problems.push(format!(
-                "{}:{}:{}: {e}",
-                path.display(),
-                st.position.line,
-                st.position.col
-            ));
-        }
-    }
-    problems
-}
-
-fn dispatch(kind: Kind) -> cucumber::Step<AlarmWorld> {
-    fn run(kind: Kind, w: &mut AlarmWorld, ctx: cucumber::step::Context) {
-        let table = ctx.step.table.as_ref().map(|t| t.rows.as_slice());
-        let done = steps::parse(kind, &ctx.step.value, table)
-            .and_then(|step| steps::run_step(&mut SimBench::new(w), &step));
-        if let Err(e) = done {
-            panic!("{e}");
-        }
-        w.steps_done += 1;
-    }
-    fn given<'a>(w: &'a mut AlarmWorld, ctx: cucumber::step::Context) -> LocalBoxFuture<'a, ()> {
-        async move { run(Kind::Given, w, ctx) }.boxed_local()
-    }
-    fn when<'a>(w: &'a mut AlarmWorld, ctx: cucumber::step::Context) -> LocalBoxFuture<'a, ()> {
-        async move { run(Kind::When, w, ctx) }.boxed_local()
-    }
-    fn then<'a>(w: &'a mut AlarmWorld, ctx: cucumber::step::Context) -> LocalBoxFuture<'a, ()> {
-        async move { run(Kind::Then, w, ctx) }.boxed_local()
-    }
-    match kind {
-        Kind::Given => given,
-        Kind::When => when,
-        Kind::Then => then,
-    }
-}
-
-/// The example row of an expanded outline scenario (cells joined by `|`), or "".
-fn example_row(sc: &gherkin::Scenario) -> String {
-    for ex in &sc.examples {
-        let Some(t) = &ex.table else { continue };
-        let id = sc.position.line.checked_sub(ex.position.line + 2);
-        if let Some(row) = id.and_then(|i| t.rows.get(i + 1)) {
-            return row.join("|");
-        }
-    }
-    String::new()
-}
-
-/// Whether an (unexpanded) scenario covers `line` (its own, or one of its example rows).
-fn covers_line(sc: &gherkin::Scenario, line: usize) -> bool {
-    sc.position.line == line
-        || sc.examples.iter().any(|ex| {
-            ex.table
-                .as_ref()
-                .is_some_and(|t| (1..t.rows.len()).any(|i| ex.position.line + 1 + i == line))
-        })
-}
-
-fn shard_of(feature: &str, scenario: &str, n: u64) -> u64 {
-    derive_seed(0, feature, scenario, "shard") % n
-}
-
-/// Step failures are panics that cucumber catches and reports; keep stderr free of their
-/// default "thread panicked" noise — only on the scenario runner threads, and installed
-/// once for the process (never swapped back and forth, which would race between runs).
-fn quiet_step_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let prev = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if std::thread::current()
-                .name()
-                .is_some_and(|n| n.starts_with("scenarios-"))
-            {
-                return;
-            }
-            prev(info);
-        }));
-    });
-}
-
-/// Cucumber's futures are deep; in debug builds they need more than a default thread's
-/// stack. Every run happens on a thread of its own with room to spare.
-const RUNNER_STACK: usize = 256 << 20;
-
-/// The metadata of a scenario: names, example row, file as shown, line, run seed.
-fn meta_of(feature: &gherkin::Feature, sc: &gherkin::Scenario, run_seed: u64) -> ScenarioMeta {
-    ScenarioMeta {
-        feature: feature.name.clone(),
-        scenario: sc.name.clone(),
-        example_row: example_row(sc),
-        file: feature.path.as_ref().map(|p| rel(p)).unwrap_or_default(),
-        line: sc.position.line,
-        run_seed,
-    }
-}
-
-/// What the after hook learns from a scenario's world.
-#[derive(Default)]
-struct WorldFacts {
-    seed: u64,
-    sim_seed: Option<u64>,
-    timeline: String,
-    capture: Option<Vec<u8>>,
-    plots: Option<String>,
-}
-
-impl WorldFacts {
-    fn of(w: &AlarmWorld, capture: bool, plots: bool) -> Self {
-        let sim = w.sim.as_ref();
-        WorldFacts {
-            seed: sim.map_or_else(|| w.seed(), |s| s.seed()),
-            sim_seed: sim.map(|s| s.seed()),
-            timeline: sim.map(|s| s.timeline.render()).unwrap_or_default(),
-            capture: sim.filter(|_| capture).map(crate::capture::btsnoop_bytes),
-            plots: sim
-                .filter(|_| plots)
-                .map(crate::report::scenario_timeline_html),
-        }
-    }
-}
-
-/// One pass over the selected scenarios: what to run and what to record.
-struct Pass<'a> {
-    opts: &'a RunOptions,
-    files: &'a [(PathBuf, Option<usize>)],
-    /// Record captures and plots (the first pass, when asked for).
-    artefacts: bool,
-}
-
-/// Sinks, as the runner holds them.
-type Sinks = Vec<Box<dyn Sink>>;
-
-/// What the runner threads of a pass share.
-struct Shared {
-    /// Live sinks, fed as scenarios finish.
-    live: Mutex<Vec<Box<dyn Sink>>>,
-    /// Every scenario, with its position in file order.
-    records: Mutex<Vec<((usize, usize), ScenarioRecord)>>,
-    /// The first error of a live sink.
-    error: Mutex<Option<RunError>>,
-    /// Each selected file (canonical) and its position in the selection.
-    order: BTreeMap<PathBuf, usize>,
-}
-
-impl Shared {
-    fn new(files: &[(PathBuf, Option<usize>)], live: Vec<Box<dyn Sink>>) -> Self {
-        Shared {
-            live: Mutex::new(live),
-            records: Mutex::default(),
-            error: Mutex::default(),
-            order: files
-                .iter()
-                .enumerate()
-                .map(|(i, (p, _))| (canonical(p), i))
-                .collect(),
-        }
-    }
-
-    /// A scenario finished: tell the live sinks, keep the record.
-    fn finished(&self, key: (usize, usize), record: ScenarioRecord) {
-        if let Ok(mut live) = self.live.lock() {
-            for sink in live.iter_mut() {
-                if let Err(e) = record.tell(sink.as_mut()) {
-                    if let Ok(mut slot) = self.error.lock() {
-                        slot.get_or_insert(e);
-                    }
-                }
-            }
-        }
-        if let Ok(mut v) = self.records.lock() {
-            v.push((key, record));
-        }
-    }
-}
-
 fn canonical(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
 }
 
-/// The scenario a runner thread is running, as its events arrive.
-struct Current {
-    key: (usize, usize),
-    record: ScenarioRecord,
-    /// Every step of the scenario (backgrounds first), to list those that did not run.
-    planned: Vec<StepResult>,
-    started: SystemTime,
-    step_started: SystemTime,
-    hook_failure: Option<String>,
+/// A path as shown: relative to the working folder when under it.
+fn rel(p: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let abs = canonical(p);
+    let shown = cwd
+        .as_ref()
+        .and_then(|c| abs.strip_prefix(c).ok())
+        .unwrap_or(p);
+    shown.display().to_string()
 }
 
-impl Current {
-    fn new(
-        tap: &Tap,
-        f: &gherkin::Feature,
-        r: Option<&gherkin::Rule>,
-        sc: &gherkin::Scenario,
-        at: SystemTime,
-    ) -> Self {
-        let meta = meta_of(f, sc, tap.run_seed);
-        let file = f.path.as_deref().map(canonical).unwrap_or_default();
-        let key = (
-            tap.shared.order.get(&file).copied().unwrap_or(usize::MAX),
-            sc.position.line,
-        );
-        let seed = derive_seed(
-            meta.run_seed,
-            &meta.feature,
-            &meta.scenario,
-            &meta.example_row,
-        );
-        let backgrounds = f
-            .background
-            .iter()
-            .chain(r.and_then(|r| r.background.as_ref()));
-        let planned = backgrounds
-            .flat_map(|b| b.steps.iter().map(|s| (s, true)))
-            .chain(sc.steps.iter().map(|s| (s, false)))
-            .map(|(s, background)| StepResult {
-                keyword: s.keyword.clone(),
-                text: s.value.clone(),
-                line: s.position.line,
-                column: s.position.col,
-                background,
-                status: StepStatus::Skipped,
-                duration: Duration::ZERO,
-                error: None,
-            })
-            .collect();
-        let feature = FeatureInfo {
-            keyword: f.keyword.clone(),
-            name: f.name.clone(),
-            file: meta.file.clone(),
-            line: f.position.line,
-            tags: f.tags.clone(),
-            background_keyword: f.background.as_ref().map(|b| b.keyword.clone()),
-        };
-        let info = ScenarioInfo {
-            meta,
-            seed,
-            keyword: sc.keyword.clone(),
-            column: sc.position.col,
-            tags: sc.tags.clone(),
-            rule: r.map(|r| r.name.clone()),
-            started: Some(at),
-        };
-        let end = ScenarioEnd::default();
-        let record = ScenarioRecord {
-            feature,
-            info,
-            steps: Vec::new(),
-            end,
-        };
-        Current {
-            key,
-            record,
-            planned,
-            started: at,
-            step_started: at,
-            hook_failure: None,
-        }
-    }
+/// Check one feature file exactly as a run would before its first step: its problems.
+pub fn validate_feature(path: &Path) -> Vec<String> {
+    plan::load(&[path.to_path_buf()], 0).problems
+}
 
-    fn step(&mut self, st: &gherkin::Step, ev: event::Step<AlarmWorld>, at: SystemTime) {
-        let (status, error) = match ev {
-            event::Step::Started => {
-                self.step_started = at;
-                return;
-            }
-            event::Step::Passed(..) => (StepStatus::Passed, None),
-            event::Step::Skipped => (StepStatus::Undefined, None),
-            event::Step::Failed(_, _, _, event::StepError::NotFound) => {
-                (StepStatus::Undefined, None)
-            }
-            event::Step::Failed(_, _, _, e) => (StepStatus::Failed, Some(e.to_string())),
-        };
-        let i = self.record.steps.len();
-        let mut done = self.planned.get(i).cloned().unwrap_or(StepResult {
-            keyword: st.keyword.clone(),
-            text: st.value.clone(),
-            line: st.position.line,
-            column: st.position.col,
-            background: false,
-            status,
-            duration: Duration::ZERO,
-            error: None,
-        });
-        done.text.clone_from(&st.value);
-        done.status = status;
-        done.error = error;
-        done.duration = at.duration_since(self.step_started).unwrap_or_default();
-        self.record.steps.push(done);
-    }
-
-    /// The scenario finished: complete the record with the world's facts.
-    fn finish(
-        mut self,
-        facts: Option<WorldFacts>,
-        at: SystemTime,
-    ) -> ((usize, usize), ScenarioRecord) {
-        let ran = self.record.steps.len();
-        self.record.steps.extend(self.planned.into_iter().skip(ran));
-        let steps = &self.record.steps;
-        let message = self.hook_failure.or_else(|| {
-            steps
-                .iter()
-                .find(|s| s.status == StepStatus::Failed)
-                .map(|s| s.error.clone().unwrap_or_else(|| "failed".into()))
-                .or_else(|| {
-                    steps
-                        .iter()
-                        .any(|s| s.status == StepStatus::Undefined)
-                        .then(|| "a step is undefined or was skipped".to_string())
-                })
-        });
-        let facts = facts.unwrap_or_else(|| WorldFacts {
-            seed: self.record.info.seed,
-            ..WorldFacts::default()
-        });
-        self.record.end = ScenarioEnd {
-            passed: message.is_none(),
-            message,
-            seed: facts.seed,
-            sim_seed: facts.sim_seed,
-            timeline: facts.timeline,
-            duration: at.duration_since(self.started).unwrap_or_default(),
-            capture: facts.capture,
-            plots: facts.plots,
-        };
-        (self.key, self.record)
+/// The paths of a run (default `features/`).
+fn paths_of(opts: &RunOptions) -> Vec<String> {
+    if opts.paths.is_empty() {
+        vec!["features".to_string()]
+    } else {
+        opts.paths.clone()
     }
 }
 
-/// The cucumber writer of a runner thread: turns cucumber's events into the runner's
-/// [`ScenarioRecord`]s (reporting itself is the sinks' business).
-struct Tap {
-    shared: Arc<Shared>,
-    facts: Arc<Mutex<Option<WorldFacts>>>,
-    run_seed: u64,
-    current: Option<Current>,
-}
-
-impl Tap {
-    fn scenario(
-        &mut self,
-        f: &gherkin::Feature,
-        r: Option<&gherkin::Rule>,
-        sc: &gherkin::Scenario,
-        ev: event::Scenario<AlarmWorld>,
-        at: SystemTime,
-    ) {
-        use event::{Hook, HookType, Scenario};
-        if let Scenario::Started = ev {
-            if let Ok(mut slot) = self.facts.lock() {
-                *slot = None;
-            }
-            self.current = Some(Current::new(self, f, r, sc, at));
-            return;
-        }
-        let Some(cur) = self.current.as_mut() else {
-            return;
-        };
-        match ev {
-            Scenario::Hook(ty, Hook::Failed(_, _)) => {
-                let which = match ty {
-                    HookType::Before => "before",
-                    HookType::After => "after",
-                };
-                cur.hook_failure
-                    .get_or_insert(format!("{which} hook failed"));
-            }
-            Scenario::Background(st, ev) | Scenario::Step(st, ev) => cur.step(&st, ev, at),
-            Scenario::Finished => {
-                let facts = self.facts.lock().ok().and_then(|mut f| f.take());
-                if let Some(cur) = self.current.take() {
-                    let (key, record) = cur.finish(facts, at);
-                    self.shared.finished(key, record);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-impl cucumber::Writer<AlarmWorld> for Tap {
-    type Cli = cucumber::cli::Empty;
-
-    async fn handle_event(
-        &mut self,
-        ev: cucumber::parser::Result<cucumber::Event<event::Cucumber<AlarmWorld>>>,
-        _cli: &Self::Cli,
-    ) {
-        // Parse errors were reported by validation before the run.
-        let Ok(ev) = ev else { return };
-        let at = ev.at;
-        match ev.value {
-            event::Cucumber::Feature(f, event::Feature::Scenario(sc, ev)) => {
-                self.scenario(&f, None, &sc, ev.event, at);
-            }
-            event::Cucumber::Feature(f, event::Feature::Rule(r, event::Rule::Scenario(sc, ev))) => {
-                self.scenario(&f, Some(&r), &sc, ev.event, at);
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Run the scenarios of a pass on `jobs` threads (each a cucumber runner over a
-/// disjoint, stable part of the scenarios, on a large stack); the records in file order.
-fn execute(
-    pass: &Pass,
-    live: Vec<Box<dyn Sink>>,
-) -> Result<(Vec<ScenarioRecord>, Sinks), RunError> {
-    let jobs = jobs(pass.opts) as u64;
-    let shared = Arc::new(Shared::new(pass.files, live));
-    std::thread::scope(|scope| -> Result<(), RunError> {
-        let mut handles = Vec::new();
-        for t in 0..jobs {
-            let shared = shared.clone();
-            let part = (jobs > 1).then_some((t, jobs));
-            let h = std::thread::Builder::new()
-                .name(format!("scenarios-{t}"))
-                .stack_size(RUNNER_STACK)
-                .spawn_scoped(scope, move || run_part(pass, part, shared))
-                .map_err(|e| RunError::Setup(format!("cannot start a runner thread: {e}")))?;
-            handles.push(h);
-        }
-        for h in handles {
-            h.join()
-                .map_err(|_| RunError::Setup("a runner thread panicked".into()))??;
-        }
-        Ok(())
-    })?;
-    let shared = Arc::try_unwrap(shared)
-        .map_err(|_| RunError::Setup("a runner thread outlived its run".into()))?;
-    if let Some(e) = shared.error.into_inner().ok().flatten() {
-        return Err(e);
-    }
-    let mut records = shared.records.into_inner().unwrap_or_default();
-    records.sort_by_key(|(key, _)| *key);
-    let live = shared.live.into_inner().unwrap_or_default();
-    Ok((records.into_iter().map(|(_, r)| r).collect(), live))
-}
-
-/// Runner threads: `--jobs`, 0 meaning all cores.
-fn jobs(opts: &RunOptions) -> usize {
-    match opts.jobs {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-}
-
-/// Which scenarios one runner thread runs: tags, name, shard, part, files and lines.
-fn scenario_filter(
-    opts: &RunOptions,
-    files: &[(PathBuf, Option<usize>)],
-    part: Option<(u64, u64)>,
-) -> Result<impl Fn(&gherkin::Feature, Option<&gherkin::Rule>, &gherkin::Scenario) -> bool, RunError>
-{
+/// Plan a run: every file checked and expanded, then the selection applied. The
+/// problems of the files and of the selection are in the returned plan.
+pub fn plan(opts: &RunOptions) -> Result<Plan, RunError> {
+    let files = collect_features(&paths_of(opts))?;
+    let names: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+    let mut all = plan::load(&names, opts.seed);
     let tags = match &opts.tags {
         Some(t) => Some(
             gherkin::tagexpr::TagOperation::from_str(t)
@@ -744,127 +282,38 @@ fn scenario_filter(
         ),
         None => None,
     };
-    let lines: BTreeMap<PathBuf, usize> = files
-        .iter()
-        .filter_map(|(p, l)| l.map(|l| (canonical(p), l)))
-        .collect();
-    let selected: std::collections::BTreeSet<PathBuf> =
-        files.iter().map(|(p, _)| canonical(p)).collect();
-    let shard = opts.shard;
-    Ok(
-        move |feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, sc: &gherkin::Scenario| {
-            if let Some(t) = &tags {
-                let all = feature
-                    .tags
-                    .iter()
-                    .chain(rule.iter().flat_map(|r| r.tags.iter()))
-                    .chain(sc.tags.iter());
-                if !t.eval(all) {
-                    return false;
-                }
-            }
-            if name.as_ref().is_some_and(|re| !re.is_match(&sc.name)) {
-                return false;
-            }
-            if shard.is_some_and(|(k, n)| shard_of(&feature.name, &sc.name, n) != k - 1) {
-                return false;
-            }
-            if part.is_some_and(|(t, n)| derive_seed(1, &feature.name, &sc.name, "part") % n != t) {
-                return false;
-            }
-            let Some(path) = &feature.path else {
-                return false;
-            };
-            let key = canonical(path);
-            match lines.get(&key) {
-                Some(&line) => selected.contains(&key) && covers_line(sc, line),
-                None => selected.contains(&key),
-            }
-        },
-    )
-}
-
-/// One runner thread: a cucumber runner over its part of the scenarios, the steps of
-/// the catalogue registered as data, its events recorded by a [`Tap`].
-fn run_part(pass: &Pass, part: Option<(u64, u64)>, shared: Arc<Shared>) -> Result<(), RunError> {
-    let opts = pass.opts;
-    let filter = scenario_filter(opts, pass.files, part)?;
-    let facts: Arc<Mutex<Option<WorldFacts>>> = Arc::default();
-    let tap = Tap {
-        shared,
-        facts: facts.clone(),
-        run_seed: opts.seed,
-        current: None,
-    };
-    let mut cuke = AlarmWorld::cucumber()
-        .with_writer(tap.normalized::<AlarmWorld>())
-        .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
-        .max_concurrent_scenarios(1)
-        .fail_on_skipped();
-    for (def, re) in steps::catalogue() {
-        let re = re.clone();
-        cuke = match def.kind {
-            Kind::Given => cuke.given(re, dispatch(Kind::Given)),
-            Kind::When => cuke.when(re, dispatch(Kind::When)),
-            Kind::Then => cuke.then(re, dispatch(Kind::Then)),
-        };
-    }
-    let (run_seed, capture, html) = (opts.seed, opts.capture.is_some(), opts.html.is_some());
-    let artefacts = pass.artefacts;
-    let cuke = cuke
-        .before(move |feature, _rule, sc, w| {
-            async move {
-                w.meta = meta_of(feature, sc, run_seed);
-                w.setup.capture = capture;
-                w.record_accel = html;
-            }
-            .boxed_local()
-        })
-        .after(move |_feature, _rule, _sc, _ev, w| {
-            let facts = facts.clone();
-            async move {
-                if let (Some(w), Ok(mut slot)) = (w, facts.lock()) {
-                    *slot = Some(WorldFacts::of(w, capture && artefacts, html && artefacts));
-                }
-            }
-            .boxed_local()
-        });
-    quiet_step_panics();
-    drop(futures::executor::block_on(
-        cuke.filter_run(files_root(pass.files), filter),
-    ));
-    Ok(())
-}
-
-/// The input cucumber reads: the single file, or the deepest folder holding them all.
-fn files_root(files: &[(PathBuf, Option<usize>)]) -> PathBuf {
-    let abs: Vec<PathBuf> = files
-        .iter()
-        .map(|(p, _)| p.canonicalize().unwrap_or(p.clone()))
-        .collect();
-    match abs.as_slice() {
-        [one] => one.clone(),
-        [first, rest @ ..] => {
-            let mut root = first.parent().map(Path::to_path_buf).unwrap_or_default();
-            while !rest.iter().all(|p| p.starts_with(&root)) {
-                match root.parent() {
-                    Some(p) => root = p.to_path_buf(),
-                    None => break,
-                }
-            }
-            root
+    let mut lines: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+    for (p, l) in &files {
+        let e = lines.entry(canonical(p)).or_default();
+        match l {
+            Some(l) => e.push(*l),
+            None => e.clear(),
         }
-        [] => PathBuf::from("features"),
     }
+    for (p, l) in &files {
+        if l.is_none() {
+            lines.insert(canonical(p), Vec::new());
+        }
+    }
+    let sel = Selection {
+        lines,
+        tags,
+        name,
+        shard: opts.shard,
+        shown: &files,
+    };
+    let (selected, problems) = sel.apply(std::mem::take(&mut all.scenarios));
+    all.scenarios = selected;
+    all.problems.extend(problems);
+    Ok(all)
 }
 
-fn rel(p: &Path) -> String {
-    let cwd = std::env::current_dir().ok();
-    let shown = cwd
-        .as_ref()
-        .and_then(|c| p.strip_prefix(c).ok())
-        .unwrap_or(p);
-    shown.display().to_string()
+/// Runner threads: `--jobs`, 0 meaning all cores.
+fn jobs(opts: &RunOptions) -> usize {
+    match opts.jobs {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
 }
 
 impl From<&ScenarioRecord> for ScenarioOutcome {
@@ -901,15 +350,13 @@ fn file_sinks(opts: &RunOptions) -> Vec<Box<dyn Sink>> {
 /// differs from the first run's.
 fn nondeterministic(
     opts: &RunOptions,
-    files: &[(PathBuf, Option<usize>)],
+    plans: &[Planned],
     first: &[ScenarioRecord],
 ) -> Result<Vec<String>, RunError> {
-    let pass = Pass {
-        opts,
-        files,
-        artefacts: false,
-    };
-    let (second, _) = execute(&pass, Vec::new())?;
+    let mut none: Vec<Box<dyn Sink>> = Vec::new();
+    let mut teller = Teller::new(&mut none);
+    exec::execute(plans, ExecConfig::default(), jobs(opts), &mut teller)?;
+    let second = teller.close()?;
     let again: BTreeMap<(&str, usize), &str> = second
         .iter()
         .map(|r| {
@@ -941,56 +388,51 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, RunError> {
     run_with(opts, Vec::new())
 }
 
-/// Run the features and tell the run's events to `sinks` as well as to those the
-/// options ask for. Live sinks hear each scenario as it finishes; the others hear the
-/// whole run in file order once it is over (after the determinism check).
+/// Run the features and tell the run's events, in file order, to `sinks` as well as
+/// to those the options ask for. A problem found while planning (unparsable feature,
+/// undefined step, bad argument, unreadable trace, `FILE:LINE` on no scenario) stops
+/// the run before its first step: the summary lists it and no scenario runs.
 pub fn run_with(opts: &RunOptions, sinks: Vec<Box<dyn Sink>>) -> Result<RunSummary, RunError> {
-    let paths = if opts.paths.is_empty() {
-        vec!["features".to_string()]
-    } else {
-        opts.paths.clone()
+    let plan = plan(opts)?;
+    let mut summary = RunSummary {
+        problems: plan.problems,
+        selected: plan.scenarios.len(),
+        ..RunSummary::default()
     };
-    let files = collect_features(&paths)?;
-    let mut summary = RunSummary::default();
-    for (f, _) in &files {
-        summary.problems.extend(validate_feature(f));
-    }
+    let plans = if summary.problems.is_empty() {
+        plan.scenarios
+    } else {
+        Vec::new()
+    };
     if let Some(dir) = &opts.capture {
         std::fs::create_dir_all(dir).map_err(|e| RunError::Io {
             path: dir.display().to_string(),
             message: e.to_string(),
         })?;
     }
-    let (mut live, mut ordered): (Vec<_>, Vec<_>) = sinks
-        .into_iter()
-        .chain(file_sinks(opts))
-        .partition(|s| s.live());
+    let mut sinks: Vec<Box<dyn Sink>> = sinks.into_iter().chain(file_sinks(opts)).collect();
     let info = RunInfo {
         seed: opts.seed,
         jobs: jobs(opts),
-        files: files.len(),
+        files: plans.len(),
     };
-    for s in &mut live {
+    for s in &mut sinks {
         s.on_event(&Event::RunStarted(&info))?;
     }
-    let mut records = Vec::new();
-    if !files.is_empty() {
-        let pass = Pass {
-            opts,
-            files: &files,
-            artefacts: true,
-        };
-        (records, live) = execute(&pass, live)?;
-    }
+    let cfg = ExecConfig {
+        capture: opts.capture.is_some(),
+        plots: opts.html.is_some(),
+        fail_fast: opts.fail_fast,
+    };
+    let mut teller = Teller::new(&mut sinks);
+    exec::execute(&plans, cfg, jobs(opts), &mut teller)?;
+    let records = teller.close()?;
     summary.scenarios = records.iter().map(ScenarioOutcome::from).collect();
-    if opts.check_determinism && !files.is_empty() {
-        summary.nondeterministic = nondeterministic(opts, &files, &records)?;
+    if opts.check_determinism && !plans.is_empty() {
+        summary.nondeterministic = nondeterministic(opts, &plans, &records)?;
     }
-    for s in &mut live {
+    for s in &mut sinks {
         s.on_event(&Event::RunFinished(&summary))?;
-    }
-    for s in &mut ordered {
-        tell_run(&info, &records, &summary, s.as_mut())?;
     }
     Ok(summary)
 }

@@ -6,12 +6,11 @@
 //! [`Event::ScenarioFinished`] (result, timeline, artefacts), [`Event::FeatureFinished`],
 //! and last [`Event::RunFinished`] with the summary.
 //!
-//! Ordered sinks (the default) receive the whole stream once the scenarios have run, in
-//! file order (features in the order they were collected, scenarios by line), whatever
-//! the number of runner threads: a run with `--jobs 4` tells the same story as one with
-//! `--jobs 1`. Live sinks ([`Sink::live`]) receive each scenario's events as soon as it
-//! finishes, from whichever runner thread ran it, between `RunStarted` and `RunFinished`
-//! and without feature events (features interleave across threads).
+//! Every sink hears the run in file order (features in the order they were named,
+//! scenarios by line, outline rows by row), each scenario as soon as it and every one
+//! before it have finished, whatever the number of runner threads: a run with
+//! `--jobs 4` tells the same story as one with `--jobs 1`. `RunFinished` comes last,
+//! after the determinism check.
 
 use std::time::Duration;
 
@@ -160,8 +159,8 @@ pub trait Sink: Send {
     /// Take one event. An error (a report that cannot be written) ends the run with it.
     fn on_event(&mut self, event: &Event<'_>) -> Result<(), RunError>;
 
-    /// Whether this sink takes each scenario's events as it finishes (from any runner
-    /// thread) rather than the whole run in file order at the end.
+    /// Whether this sink shows progress while the run goes on (informative: every sink
+    /// hears the events in file order as they become available).
     fn live(&self) -> bool {
         false
     }
@@ -189,28 +188,4 @@ impl ScenarioRecord {
         }
         sink.on_event(&Event::ScenarioFinished(&self.info, &self.end))
     }
-}
-
-/// Tell a whole run, in order, to a sink: records must be in file order.
-pub(crate) fn tell_run(
-    run: &RunInfo,
-    records: &[ScenarioRecord],
-    summary: &RunSummary,
-    sink: &mut dyn Sink,
-) -> Result<(), RunError> {
-    sink.on_event(&Event::RunStarted(run))?;
-    let mut i = 0;
-    while let Some(first) = records.get(i) {
-        let n = records[i..]
-            .iter()
-            .take_while(|r| r.feature == first.feature)
-            .count();
-        sink.on_event(&Event::FeatureStarted(&first.feature))?;
-        for r in &records[i..i + n] {
-            r.tell(sink)?;
-        }
-        sink.on_event(&Event::FeatureFinished(&first.feature))?;
-        i += n;
-    }
-    sink.on_event(&Event::RunFinished(summary))
 }

@@ -17,9 +17,9 @@ pub fn step_text(file: &str, step: &StepResult) -> String {
     match step.status {
         StepStatus::Passed => head('✔'),
         StepStatus::Skipped => String::new(),
-        StepStatus::Undefined => format!("{}      Step skipped: {at}\n", head('?')),
+        StepStatus::Undefined => format!("{}      Step undefined: {at}\n", head('?')),
         StepStatus::Failed => format!(
-            "{}      Step failed:\n      Defined: {at}\n      {}\n",
+            "{}      Step failed:\n      {}\n",
             head('✘'),
             step.error
                 .as_deref()

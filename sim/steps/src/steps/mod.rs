@@ -66,6 +66,7 @@ pub use bench::{run_step, Bench, StepResult};
 pub use observe::{Call, Observation, Sms, StoredRecording};
 pub(crate) use sim_bench::SimBench;
 pub use typed::{Answer, Check, Given, Step, Then, When};
+pub(crate) use wearer::resolve_trace;
 pub use world::AlarmWorld;
 
 use crate::RunError;
