@@ -21,7 +21,8 @@ pub use sim_steps::{report, runner, steps};
 pub use sim_traces as trace;
 pub use sim_traces::gen as tracegen;
 pub use sim_world::{
-    capture, conformance, hand, link, platform, rng, sched, simulation, timeline, virtual_client,
+    attacker, capture, conformance, hand, link, platform, rng, sched, simulation, timeline,
+    virtual_client,
 };
 
 /// Errors of the tools.

@@ -1,7 +1,16 @@
 //! "No alert lost, none duplicated, nothing forged acted on" under random fault
 //! schedules: outages (up to 15 min), packet loss up to 60 %, button resets, app
 //! restarts, cellular network gaps, Bluetooth off/on, replayed and tampered events —
-//! interleaved with random single and double presses.
+//! interleaved with random single and double presses — and an attacker in range (a
+//! second central without the key): it connects, jamming the phone's link for a while,
+//! writes stray acknowledgements, clock settings and vibrations, and disconnects.
+//!
+//! Attacker draws gated until the firmware and the app speak protocol v2
+//! ([`V1_ATTACKS`] is false until then): acknowledgements in the v1 plain form (today's
+//! firmware deletes the acknowledged events: alerts lost) and clock values ≥ 2^63
+//! (today's firmware overflows). Drawn today: jams of 1 s to 2 min, acknowledgements
+//! of seq 1..=64 in the v2 form with a zero tag, clock writes (v1 plain and v2 forms)
+//! below 2^63, and 1 to 20 vibrations of any pattern in either form.
 //!
 //! Oracle: every gesture the button *accepted* (queued in flash with a sequence number)
 //! is recorded exactly once by the phone and produces exactly its SMS, one per contact;
@@ -10,7 +19,9 @@
 
 use phone::GattEvent;
 use proptest::prelude::*;
-use protocol::gatt::EVENT_CHAR;
+use protocol::gatt::{CONTROL_CHAR, EVENT_CHAR};
+use protocol::{Command, ToButton, VibrationPattern};
+use sim::attacker::{self, AttackWrite};
 use sim::sched::{Micros, SECOND};
 use sim::simulation::{generated_contact, Setup, Simulation};
 use sim::timeline::Layer;
@@ -26,6 +37,92 @@ enum Op {
     Bluetooth(bool),
     Replay,
     Tamper,
+    Attack(Attack),
+}
+
+/// Whether the attacker also draws what breaks today's v1 firmware (see the module doc).
+const V1_ATTACKS: bool = false;
+
+/// What the attacker does while connected, before it disconnects after `hold_s`.
+#[derive(Clone, Debug)]
+struct Attack {
+    writes: Writes,
+    hold_s: u64,
+}
+
+#[derive(Clone, Debug)]
+enum Writes {
+    /// Nothing: a jam.
+    None,
+    /// `Ack{seq}` for seq 1..=64, in every form (v1 plain only when [`V1_ATTACKS`]).
+    Acks,
+    /// One clock write.
+    Clock { utc_ms: u64, v2: bool },
+    /// Vibrate writes.
+    Vibrate {
+        pattern: VibrationPattern,
+        times: usize,
+        v2: bool,
+    },
+}
+
+fn pattern() -> impl Strategy<Value = VibrationPattern> {
+    prop_oneof![
+        Just(VibrationPattern::Sent),
+        Just(VibrationPattern::Failed),
+        Just(VibrationPattern::Countdown),
+    ]
+}
+
+fn writes() -> impl Strategy<Value = Writes> {
+    let max_clock = if V1_ATTACKS { u64::MAX } else { (1 << 63) - 1 };
+    prop_oneof![
+        2 => Just(Writes::None),
+        1 => Just(Writes::Acks),
+        1 => (0..=max_clock, any::<bool>()).prop_map(|(utc_ms, v2)| Writes::Clock { utc_ms, v2 }),
+        1 => (1_767_000_000_000u64..=1_770_000_000_000, any::<bool>())
+            .prop_map(|(utc_ms, v2)| Writes::Clock { utc_ms, v2 }),
+        1 => (pattern(), 1usize..=20, any::<bool>())
+            .prop_map(|(pattern, times, v2)| Writes::Vibrate { pattern, times, v2 }),
+    ]
+}
+
+fn attack() -> impl Strategy<Value = Attack> {
+    (writes(), 1u64..=120).prop_map(|(writes, hold_s)| Attack { writes, hold_s })
+}
+
+fn attack_writes(w: &Writes) -> Vec<AttackWrite> {
+    match w {
+        Writes::None => Vec::new(),
+        Writes::Acks if V1_ATTACKS => attacker::ack_every_queued(),
+        Writes::Acks => (1..=attacker::ACK_SEQS)
+            .map(|seq| {
+                let command = Command::Ack { seq };
+                let tag = [0; 8];
+                let m = ToButton::Signed {
+                    counter: seq,
+                    command,
+                    tag,
+                };
+                (CONTROL_CHAR, m.encode())
+            })
+            .collect(),
+        Writes::Clock { utc_ms, v2 } => vec![attacker::set_clock(*utc_ms, *v2)],
+        Writes::Vibrate { pattern, times, v2 } => vec![attacker::vibrate(*pattern, *v2); *times],
+    }
+}
+
+/// The attacker connects (if the button is on), writes, holds the link, disconnects.
+fn run_attack(sim: &mut Simulation, a: &Attack) {
+    if sim.attacker_connect().is_err() {
+        return;
+    }
+    if sim.attacker_writes(attack_writes(&a.writes)).is_ok() {
+        let deadline = sim.now() + 3_600 * SECOND;
+        sim.run_attacker(deadline);
+    }
+    sim.advance(a.hold_s * SECOND);
+    sim.attacker_disconnect();
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -39,6 +136,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<bool>().prop_map(Op::Bluetooth),
         1 => Just(Op::Replay),
         1 => Just(Op::Tamper),
+        2 => attack().prop_map(Op::Attack),
     ]
 }
 
@@ -52,6 +150,48 @@ fn count(sim: &Simulation, layer: Layer, pat: &str) -> usize {
         .count()
 }
 
+/// Perform one drawn operation now.
+fn apply(sim: &mut Simulation, op: &Op) {
+    match op {
+        Op::Press(n) => {
+            let (edges, last) = sim.hand.presses(sim.now(), *n);
+            for (t, d) in edges {
+                sim.edge_at(t, d);
+            }
+            sim.run_until(last + 400_000);
+        }
+        Op::Outage(s) => sim.outage(s * SECOND),
+        Op::Loss(p) => sim.set_loss_pct(f64::from(*p)),
+        Op::Reset => sim.reset_button(),
+        Op::Restart => sim.restart_app(),
+        Op::Network(on) => sim.set_network(*on),
+        Op::Bluetooth(on) => sim.phone_bluetooth(*on),
+        Op::Replay => {
+            if let Some(b) = sim.captured_event().map(<[u8]>::to_vec) {
+                let device = sim.button_addr().clone();
+                sim.inject_to_phone(GattEvent::Value {
+                    device,
+                    char: EVENT_CHAR,
+                    value: b,
+                });
+            }
+        }
+        Op::Attack(a) => run_attack(sim, a),
+        Op::Tamper => {
+            if let Some(mut b) = sim.captured_event().map(<[u8]>::to_vec) {
+                b[1] = 0x02;
+                b[3] ^= 0x40;
+                let device = sim.button_addr().clone();
+                sim.inject_to_phone(GattEvent::Value {
+                    device,
+                    char: EVENT_CHAR,
+                    value: b,
+                });
+            }
+        }
+    }
+}
+
 fn check(seed: u64, ops: &[(u64, Op)]) -> Result<(), TestCaseError> {
     let setup = Setup {
         seed,
@@ -62,43 +202,7 @@ fn check(seed: u64, ops: &[(u64, Op)]) -> Result<(), TestCaseError> {
     let mut sim = Simulation::new(setup).map_err(|e| TestCaseError::fail(e.to_string()))?;
     for (delay_s, op) in ops {
         sim.advance(delay_s * SECOND);
-        match op {
-            Op::Press(n) => {
-                let (edges, last) = sim.hand.presses(sim.now(), *n);
-                for (t, d) in edges {
-                    sim.edge_at(t, d);
-                }
-                sim.run_until(last + 400_000);
-            }
-            Op::Outage(s) => sim.outage(s * SECOND),
-            Op::Loss(p) => sim.set_loss_pct(f64::from(*p)),
-            Op::Reset => sim.reset_button(),
-            Op::Restart => sim.restart_app(),
-            Op::Network(on) => sim.set_network(*on),
-            Op::Bluetooth(on) => sim.phone_bluetooth(*on),
-            Op::Replay => {
-                if let Some(b) = sim.captured_event().map(<[u8]>::to_vec) {
-                    let device = sim.button_addr().clone();
-                    sim.inject_to_phone(GattEvent::Value {
-                        device,
-                        char: EVENT_CHAR,
-                        value: b,
-                    });
-                }
-            }
-            Op::Tamper => {
-                if let Some(mut b) = sim.captured_event().map(<[u8]>::to_vec) {
-                    b[1] = 0x02;
-                    b[3] ^= 0x40;
-                    let device = sim.button_addr().clone();
-                    sim.inject_to_phone(GattEvent::Value {
-                        device,
-                        char: EVENT_CHAR,
-                        value: b,
-                    });
-                }
-            }
-        }
+        apply(&mut sim, op);
     }
     // Faults end; everything settles.
     sim.set_loss_pct(0.0);

@@ -39,6 +39,11 @@ use crate::sched::{Micros, MILLI};
 use crate::series::MarkerKind;
 use crate::shared::{Core, Ev};
 use crate::timeline::Layer;
+pub use attacker::{AttackWrite, Forgery, Heard, WriteTally};
+use attacker::{Attacker, AttackerEv};
+
+#[path = "attacker.rs"]
+pub mod attacker;
 
 /// Time a button takes to boot after a reset.
 pub const BOOT_US: Micros = 200 * MILLI;
@@ -77,6 +82,8 @@ pub(crate) enum AirEv {
     Silent { conn: u64 },
     /// The button boots after a reset.
     Boot,
+    /// A PDU of the attacker's connection ([`attacker`]).
+    Attacker(AttackerEv),
 }
 
 /// A typed link happening: its timeline line and what it means for the link series.
@@ -141,6 +148,10 @@ pub(crate) struct Air {
     /// Whether the central's host (the app) is there to hear anything.
     central_open: bool,
     last_event_frame: Option<Vec<u8>>,
+    /// The second central ([`attacker`]).
+    attacker: Attacker,
+    /// Writes the firmware refused (its `Refused` log events).
+    refused: u32,
 }
 
 impl Air {
@@ -166,6 +177,8 @@ impl Air {
             subscribed: BTreeSet::new(),
             central_open: true,
             last_event_frame: None,
+            attacker: Attacker::default(),
+            refused: 0,
         }
     }
 
@@ -243,6 +256,11 @@ impl Air {
 
     /// Give the button an input now (nothing when it is off).
     pub(crate) fn button_input(&mut self, input: Input) {
+        if self.attacker.holds_link() && matches!(input, Input::Connected | Input::Disconnected) {
+            // The attacker holds the button's one link: the phone's link changes are
+            // not the button's.
+            return;
+        }
         let now = self.now();
         if let Some(b) = self.button.as_mut() {
             b.handle(now, input);
@@ -290,6 +308,7 @@ impl Air {
     /// Take the button's actions.
     pub(crate) fn drain_button(&mut self) {
         while let Some(a) = self.button.as_mut().and_then(Button::poll_action) {
+            self.count_refusal(&a);
             self.act(a);
         }
     }
@@ -355,6 +374,7 @@ impl Air {
     }
 
     fn go_silent(&mut self) {
+        self.attacker_lost();
         self.link.stop_advertising();
         if let Some(conn) = self.link.conn_id() {
             let at = self.now() + u64::from(self.link.params.supervision_timeout_ms) * MILLI;
@@ -475,6 +495,9 @@ impl Air {
     }
 
     fn send_to_central(&mut self, ev: GattEvent, confirm: bool) {
+        if self.attacker.holds_link() {
+            return self.send_to_attacker(ev, confirm);
+        }
         let (at, evs) = self
             .link
             .transmit(self.now(), Dir::ToPhone, &mut self.radio);
@@ -530,6 +553,7 @@ impl Air {
                     self.discover();
                 }
             }
+            AirEv::Attacker(e) => self.on_attacker(e),
             AirEv::Boot => {
                 if let Some((flash, battery)) = self.off.take() {
                     let now = self.now();
@@ -541,7 +565,7 @@ impl Air {
     }
 
     fn at_central(&mut self, conn: u64, ev: GattEvent, confirm: bool, wake: Wake) {
-        if self.link.conn_id() != Some(conn) {
+        if self.link.conn_id() != Some(conn) || self.attacker.jams(conn) {
             return;
         }
         if self.link.in_outage(self.now()) {
@@ -575,7 +599,7 @@ impl Air {
     }
 
     fn at_button(&mut self, conn: u64, input: Input, write_id: Option<u64>) {
-        if self.link.conn_id() != Some(conn) || self.button.is_none() {
+        if self.link.conn_id() != Some(conn) || self.button.is_none() || self.attacker.jams(conn) {
             return;
         }
         if self.link.in_outage(self.now()) {

@@ -4,7 +4,8 @@
 //! - [`sched`]: virtual clock and event queue; [`rng`]: seeded streams; `shared`: the
 //!   clock, queue and journal the parts share;
 //! - [`link`]: the virtual BLE link's timing; [`air`]: the one air between button and
-//!   phone (button model, link, delivery), the phone's GATT-client port;
+//!   phone (button model, link, delivery), the phone's GATT-client port; [`attacker`]: a
+//!   second central in that air, without the key, and a sniffer;
 //! - [`platform`]: SMS network, telephony, GPS, storage, the phone's platform port;
 //! - [`hand`]: the model of the wearer's hand;
 //! - [`simulation`]: the run loop and the wearer's and harness's verbs; `replay`: trace
@@ -32,6 +33,7 @@ pub mod simulation;
 pub mod timeline;
 pub mod virtual_client;
 
+pub use air::attacker;
 pub use sim_traces as trace;
 
 /// Errors of the world.

@@ -21,6 +21,8 @@ pub enum Component {
     Platform = 3,
     /// Fleet mode: wearer behaviour.
     Wearer = 4,
+    /// The attacker (its own key pairs and nonces).
+    Attacker = 5,
 }
 
 impl Stream {

@@ -404,6 +404,30 @@ impl<L: RigLink, C: Clock> Bench for RigBench<'_, L, C> {
     fn tampered_event(&mut self) -> StepResult {
         not_here("the rig has no attacker radio")
     }
+    fn attacker_connects(&mut self) -> StepResult {
+        not_here("the rig has no attacker radio")
+    }
+    fn attacker_disconnects(&mut self) -> StepResult {
+        not_here("the rig has no attacker radio")
+    }
+    fn attacker_acks_all(&mut self) -> StepResult {
+        not_here("the rig has no attacker radio")
+    }
+    fn attacker_sets_clock(&mut self, _utc_ms: u64) -> StepResult {
+        not_here("the rig has no attacker radio")
+    }
+    fn attacker_vibrates(&mut self, _pattern: VibrationPattern, _times: u32) -> StepResult {
+        not_here("the rig has no attacker radio")
+    }
+    fn attacker_test_clicks(&mut self, _clicks: u32) -> StepResult {
+        not_here("the rig has no attacker radio")
+    }
+    fn pair_while_listening(&mut self) -> StepResult {
+        not_here("the rig has no attacker radio to listen to a pairing")
+    }
+    fn attacker_forges_press(&mut self) -> StepResult {
+        not_here("the rig has no attacker radio")
+    }
 
     fn observe(&mut self) -> Result<Observation, RunError> {
         self.start()?;
@@ -428,6 +452,7 @@ impl<L: RigLink, C: Clock> Bench for RigBench<'_, L, C> {
             vibrations,
             rejected_events: _,
             falls_reported: _,
+            rejected_commands: _,
         } = self.dry.seen.clone();
         let seen = Observation {
             contacts: app.config().contacts.clone(),
@@ -447,6 +472,8 @@ impl<L: RigLink, C: Clock> Bench for RigBench<'_, L, C> {
             stored_recordings: Vec::new(),
             rejected_events: 0,
             falls_reported: 0,
+            // The rig cannot read the button's count (no test read-back of it).
+            rejected_commands: 0,
         };
         Ok(seen.with_durable(app.durable()))
     }

@@ -14,6 +14,7 @@
 use std::time::Duration;
 
 use phone::Contact;
+use protocol::VibrationPattern;
 
 use super::observe::Observation;
 use super::typed::{Answer, Given, Step, When};
@@ -73,6 +74,22 @@ pub trait Bench {
     fn replay_last_event(&mut self) -> StepResult;
     /// An attacker sends a tampered alert event.
     fn tampered_event(&mut self) -> StepResult;
+    /// An attacker connects to the button, jamming the phone's connection.
+    fn attacker_connects(&mut self) -> StepResult;
+    /// The attacker disconnects.
+    fn attacker_disconnects(&mut self) -> StepResult;
+    /// The attacker acknowledges every queued event (seq 1..=64, every form).
+    fn attacker_acks_all(&mut self) -> StepResult;
+    /// The attacker sets the button's clock (ms since 1970 UTC).
+    fn attacker_sets_clock(&mut self, utc_ms: u64) -> StepResult;
+    /// The attacker makes the button vibrate `pattern`, `times` writes.
+    fn attacker_vibrates(&mut self, pattern: VibrationPattern, times: u32) -> StepResult;
+    /// The attacker clicks the button through the test service.
+    fn attacker_test_clicks(&mut self, clicks: u32) -> StepResult;
+    /// The button and the phone pair over the air while an attacker listens.
+    fn pair_while_listening(&mut self) -> StepResult;
+    /// The attacker forges a press with what it heard and sends it to the phone.
+    fn attacker_forges_press(&mut self) -> StepResult;
 
     /// What the checks see now (a Then step starts the scenario like a When step).
     fn observe(&mut self) -> Result<Observation, RunError>;
@@ -132,5 +149,13 @@ fn perform<B: Bench + ?Sized>(b: &mut B, w: &When) -> StepResult {
         When::StrangerPress => b.stranger_press(),
         When::ReplayLastEvent => b.replay_last_event(),
         When::TamperedEvent => b.tampered_event(),
+        When::AttackerConnects => b.attacker_connects(),
+        When::AttackerDisconnects => b.attacker_disconnects(),
+        When::AttackerAcksAll => b.attacker_acks_all(),
+        When::AttackerSetsClock(ms) => b.attacker_sets_clock(*ms),
+        When::AttackerVibrates { pattern, times } => b.attacker_vibrates(*pattern, *times),
+        When::AttackerTestClicks(n) => b.attacker_test_clicks(*n),
+        When::PairWhileListening => b.pair_while_listening(),
+        When::AttackerForgesPress => b.attacker_forges_press(),
     }
 }

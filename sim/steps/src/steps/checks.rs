@@ -253,6 +253,18 @@ pub(crate) fn evaluate(c: &Check, o: &Observation) -> Result<(), String> {
                 format!("expected {n} rejected events, the phone rejected {got}")
             })
         }
+        Check::RejectedCommands(n) => {
+            let got = o.rejected_commands;
+            holds(got == *n, || {
+                format!("expected {n} rejected commands, the button rejected {got}")
+            })
+        }
+        Check::VibratedTimes(n) => {
+            let got = o.vibrations.len();
+            holds(got == *n, || {
+                format!("expected {n} vibrations, the button vibrated {got} times")
+            })
+        }
     }
 }
 

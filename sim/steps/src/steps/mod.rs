@@ -13,7 +13,8 @@
 //! `checks`) over the [`Observation`] both provide.
 //!
 //! Domains: [`setup`] (Given), [`wearer`] (gestures and traces), [`faults`] (link,
-//! phone, network, attackers), [`time`], [`checks`] (Then).
+//! phone, network, attackers), [`time`], [`checks`] (Then), [`attacks`] (a second
+//! central and a sniffer, with their checks).
 
 /// A catalogue entry: keyword, domain, pattern, example, and how the captures become
 /// the step's typed value (`$build: fn(&Args) -> Result<_, String>`; for Then, the
@@ -46,6 +47,7 @@ macro_rules! step {
     };
 }
 
+mod attacks;
 mod bench;
 mod checks;
 mod faults;
@@ -240,6 +242,7 @@ pub fn catalogue() -> &'static [(StepDef, Regex)] {
         defs.extend_from_slice(time::STEPS);
         defs.extend_from_slice(faults::STEPS);
         defs.extend_from_slice(checks::STEPS);
+        defs.extend_from_slice(attacks::STEPS);
         defs.into_iter()
             .map(|d| {
                 let re = Regex::new(&pattern_regex(&d));

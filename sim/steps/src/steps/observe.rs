@@ -70,6 +70,8 @@ pub struct Observation {
     pub rejected_events: u32,
     /// Fall events the phone recorded.
     pub falls_reported: usize,
+    /// Commands the button rejected (unauthenticated, stale or out of bounds).
+    pub rejected_commands: u32,
 }
 
 impl Observation {

@@ -6,11 +6,12 @@
 use std::time::Duration;
 
 use phone::Contact;
+use protocol::VibrationPattern;
 
 use super::bench::{Bench, StepResult};
 use super::observe::{Call, Observation, Sms};
 use super::typed::Answer;
-use super::{faults, setup, time, wearer, AlarmWorld};
+use super::{attacks, faults, setup, time, wearer, AlarmWorld};
 use crate::sched::Micros;
 use crate::simulation::{Simulation, APP_RESTART_US, BOOT_US};
 use crate::RunError;
@@ -72,6 +73,7 @@ fn observe(s: &Simulation) -> Observation {
         vibrations: s.vibrations.iter().map(|(_, v)| *v).collect(),
         rejected_events: 0,
         falls_reported: 0,
+        rejected_commands: s.button_rejected_commands(),
     }
     .with_durable(&s.durable())
 }
@@ -153,6 +155,30 @@ impl Bench for SimBench<'_> {
     }
     fn tampered_event(&mut self) -> StepResult {
         done(faults::tamper(self.world))
+    }
+    fn attacker_connects(&mut self) -> StepResult {
+        done(attacks::connect(self.world))
+    }
+    fn attacker_disconnects(&mut self) -> StepResult {
+        done(attacks::disconnect(self.world))
+    }
+    fn attacker_acks_all(&mut self) -> StepResult {
+        done(attacks::ack_all(self.world))
+    }
+    fn attacker_sets_clock(&mut self, utc_ms: u64) -> StepResult {
+        done(attacks::set_clock(self.world, utc_ms))
+    }
+    fn attacker_vibrates(&mut self, pattern: VibrationPattern, times: u32) -> StepResult {
+        done(attacks::vibrate(self.world, pattern, times))
+    }
+    fn attacker_test_clicks(&mut self, clicks: u32) -> StepResult {
+        done(attacks::test_clicks(self.world, clicks))
+    }
+    fn pair_while_listening(&mut self) -> StepResult {
+        done(attacks::pair_while_listening(self.world))
+    }
+    fn attacker_forges_press(&mut self) -> StepResult {
+        done(attacks::forge(self.world))
     }
 
     fn observe(&mut self) -> Result<Observation, RunError> {

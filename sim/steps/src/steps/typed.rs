@@ -113,6 +113,27 @@ pub enum When {
     ReplayLastEvent,
     /// `an attacker sends a tampered alert event`.
     TamperedEvent,
+    /// `an attacker connects to the button` (jamming the phone's connection).
+    AttackerConnects,
+    /// `the attacker disconnects`.
+    AttackerDisconnects,
+    /// `the attacker acknowledges every queued event`.
+    AttackerAcksAll,
+    /// `the attacker sets the button's clock to {n}` (ms since 1970 UTC).
+    AttackerSetsClock(u64),
+    /// `the attacker makes the button vibrate the {text} pattern` (`[{n} times]`).
+    AttackerVibrates {
+        /// The pattern.
+        pattern: VibrationPattern,
+        /// Writes, one vibration each.
+        times: u32,
+    },
+    /// `the attacker clicks the button {n} times through the test service`.
+    AttackerTestClicks(u32),
+    /// `the button and the phone pair over the air while an attacker listens`.
+    PairWhileListening,
+    /// `the attacker forges a press with what it heard`.
+    AttackerForgesPress,
 }
 
 /// A Then step: a state check, optionally with `within {n} s `.
@@ -189,4 +210,8 @@ pub enum Check {
     WarnsDisconnected,
     /// `the phone has rejected {n} events`.
     RejectedEvents(u32),
+    /// `the button has rejected {n} commands`.
+    RejectedCommands(u32),
+    /// `the button has vibrated {n} times` (any pattern).
+    VibratedTimes(usize),
 }
