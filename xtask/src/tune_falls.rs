@@ -29,6 +29,15 @@ pub fn data_dir(arg: Option<PathBuf>) -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
+/// The FallAllD folder to use, if it exists (`$FALLALLD_DIR`, else
+/// `../shared/data/fallalld-dev`).
+pub fn fallalld_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("FALLALLD_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/data/fallalld-dev"));
+    dir.is_dir().then_some(dir)
+}
+
 /// The workspace root (parent of the xtask crate).
 pub fn workspace_root() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -175,6 +184,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut data: Option<PathBuf> = None;
     let mut loso = false;
     let mut report = false;
+    let mut dump: Option<PathBuf> = None;
     let mut config = FallDetectorConfig::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -183,6 +193,7 @@ pub fn run(args: &[String]) -> Result<()> {
             "--data" => data = Some(PathBuf::from(it.next().context("--data needs a DIR")?)),
             "--loso" => loso = true,
             "--report" => report = true,
+            "--dump" => dump = Some(PathBuf::from(it.next().context("--dump needs a FILE")?)),
             "--config" => {
                 let text = it.next().context("--config needs a JSON object")?;
                 config = serde_json::from_str(text).context("parsing --config")?;
@@ -194,7 +205,7 @@ pub fn run(args: &[String]) -> Result<()> {
             other => bail!("unknown argument {other:?} (see --help)"),
         }
     }
-    if exclude.is_none() && !loso && !report {
+    if exclude.is_none() && !loso && !report && dump.is_none() {
         bail!("give --exclude SUBJECT or --loso");
     }
     let Some(dir) = data_dir(data) else {
@@ -202,8 +213,17 @@ pub fn run(args: &[String]) -> Result<()> {
         return Ok(());
     };
     let accel = AccelConfig::default();
-    let all = load_dir(&dir, &accel, &SubjectFilter::All)
+    let mut all = load_dir(&dir, &accel, &SubjectFilter::All)
         .with_context(|| format!("loading {}", dir.display()))?;
+    if let Some(fd) = fallalld_dir() {
+        all.extend(
+            load_dir(&fd, &accel, &SubjectFilter::All)
+                .with_context(|| format!("loading {}", fd.display()))?,
+        );
+    }
+    if let Some(path) = dump {
+        return dump_judgements(&all, &config, accel.odr_hz, &path);
+    }
     println!(
         "loaded {} traces from {}; grid of {} configurations",
         all.len(),
@@ -244,5 +264,29 @@ pub fn run(args: &[String]) -> Result<()> {
     } else if let Some(s) = exclude {
         fold(&all, &s, accel.odr_hz)?;
     }
+    Ok(())
+}
+
+/// Writes every candidate the detector judged, one JSON line per trace.
+fn dump_judgements(
+    all: &[LoadedTrace],
+    config: &FallDetectorConfig,
+    odr: u32,
+    path: &Path,
+) -> Result<()> {
+    let lines = par_map(all, |t| {
+        serde_json::json!({
+            "file": t.path.display().to_string(),
+            "dataset": t.dataset,
+            "subject": t.subject,
+            "code": t.code,
+            "fall": t.is_fall,
+            "judgements": sim::falls_eval::judgements(&t.samples, config, odr),
+        })
+        .to_string()
+    });
+    std::fs::write(path, lines.join("\n") + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {} traces to {}", all.len(), path.display());
     Ok(())
 }

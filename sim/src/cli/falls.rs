@@ -15,7 +15,10 @@ pub(crate) struct Args {
 #[derive(clap::Subcommand, Debug)]
 enum FallsCmd {
     /// Run the fall detector over every trace under DIR (SisFall naming: F* falls,
-    /// D* daily activities) and print the confusion matrix and per-code figures.
+    /// D* daily activities; FallAllD waist files by activity id, 101-135 falls)
+    /// and print the confusion matrix, per dataset and subject, per-code figures
+    /// and every miss and false alarm. An unreadable file is counted and named;
+    /// the exit code is then 2, after the matrix.
     Eval {
         /// Folder of traces (searched recursively).
         dir: PathBuf,
@@ -37,5 +40,13 @@ pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
     }
     let report = sim::falls_eval::eval_dir(&dir, &profile.accel, &profile.fall, &[])?;
     print!("{}", sim::falls_eval::render(&report, json));
-    Ok(ExitCode::SUCCESS)
+    if report.unreadable.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "{} file(s) could not be read (listed above)",
+            report.unreadable.len()
+        );
+        Ok(ExitCode::from(2))
+    }
 }
