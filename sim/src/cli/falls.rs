@@ -29,11 +29,42 @@ enum FallsCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Run the detector over N continuous synthetic wearer-days (sitting,
+    /// walking, stairs, lying down, getting up, putting the button down) and
+    /// print the false alarms per wearer-day.
+    Days {
+        /// Number of days.
+        #[arg(default_value_t = 20)]
+        days: u64,
+        /// First seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// A device profile whose accelerometer and fall settings to use.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+    },
 }
 
 /// Evaluate and print the figures.
 pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
-    let FallsCmd::Eval { dir, profile, json } = args.cmd;
+    let (dir, profile, json) = match args.cmd {
+        FallsCmd::Eval { dir, profile, json } => (dir, profile, json),
+        FallsCmd::Days {
+            days,
+            seed,
+            profile,
+        } => {
+            let profile = super::load_profile(profile.as_deref())?;
+            let rate = sim::long_day::false_alarms_per_day(
+                &profile.fall,
+                profile.accel.odr_hz,
+                days,
+                seed,
+            );
+            println!("{days} synthetic wearer-days (seeds {seed}..): {rate:.3} false alarms per wearer-day");
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let profile = super::load_profile(profile.as_deref())?;
     if !dir.is_dir() {
         bail!("{}: not a folder", dir.display());
