@@ -14,6 +14,7 @@ pub mod bench;
 pub mod falls_eval;
 pub mod fleet;
 pub mod gen_traces;
+pub mod long_day;
 
 #[cfg(feature = "hil")]
 pub use sim_rig::hil;

@@ -1,5 +1,10 @@
 //! `cargo xtask tune-falls --exclude SUBJECT [--data DIR] [--loso]`: grid search
-//! of the fall detector's thresholds on the SisFall development subjects.
+//! of the fall detector's thresholds on the SisFall and FallAllD development
+//! subjects (FallAllD from `$FALLALLD_DIR`, else `../shared/data/fallalld-dev`,
+//! when present). Data split: leave-one-subject-out over the seven development
+//! subjects (SisFall SA01-SA03, SE01; FallAllD S01, S03, S08); the other
+//! subjects of both datasets are held apart by the data owners for scoring.
+//! `--dump FILE` writes every candidate's judgement per trace (JSON lines).
 //!
 //! All traces are loaded and resampled once (button accelerometer defaults:
 //! 50 Hz, ±8 g), then every configuration of the grid is scored on the
@@ -29,34 +34,40 @@ pub fn data_dir(arg: Option<PathBuf>) -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
+/// The FallAllD folder to use, if it exists (`$FALLALLD_DIR`, else
+/// `../shared/data/fallalld-dev`).
+pub fn fallalld_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("FALLALLD_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/data/fallalld-dev"));
+    dir.is_dir().then_some(dir)
+}
+
 /// The workspace root (parent of the xtask crate).
 pub fn workspace_root() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     here.parent().unwrap_or(here).to_path_buf()
 }
 
-/// The configurations tried by the grid search.
+/// The configurations tried by the grid search (64).
 pub fn grid() -> Vec<FallDetectorConfig> {
     let base = FallDetectorConfig::default();
     let mut out = Vec::new();
-    for trigger_mg in [1600u16, 1800, 2000] {
-        for strong_impact_mg in [2500u16, 3000, 4000, 5000] {
-            for min_energy_mg_s in [250u32, 300, 350, 400] {
-                for min_tilt_deg in [40u8, 50, 60] {
-                    for still_max_mg in [100u16, 150, 250] {
-                        for max_pre_tilt_deg in [75u8, 180] {
-                            for lying_min_deg in [70u8, 180] {
-                                out.push(FallDetectorConfig {
-                                    trigger_mg,
-                                    strong_impact_mg,
-                                    min_energy_mg_s,
-                                    min_tilt_deg,
-                                    still_max_mg,
-                                    max_pre_tilt_deg,
-                                    lying_min_deg,
-                                    ..base.clone()
-                                });
-                            }
+    for trigger_mg in [1600u16, 1800] {
+        for strong_impact_mg in [2500u16, 3000] {
+            for min_tilt_deg in [45u8, 55] {
+                for still_max_mg in [150u16, 250] {
+                    for lying_min_deg in [60u8, 70] {
+                        for slide_impact_mg in [3500u16, 8000] {
+                            out.push(FallDetectorConfig {
+                                trigger_mg,
+                                strong_impact_mg,
+                                min_tilt_deg,
+                                still_max_mg,
+                                lying_min_deg,
+                                slide_impact_mg,
+                                ..base.clone()
+                            });
                         }
                     }
                 }
@@ -71,11 +82,10 @@ fn distance(c: &FallDetectorConfig) -> i64 {
     let d = FallDetectorConfig::default();
     (i64::from(c.trigger_mg) - i64::from(d.trigger_mg)).abs()
         + (i64::from(c.strong_impact_mg) - i64::from(d.strong_impact_mg)).abs() / 2
-        + (i64::from(c.min_energy_mg_s) - i64::from(d.min_energy_mg_s)).abs() * 4
         + (i64::from(c.min_tilt_deg) - i64::from(d.min_tilt_deg)).abs() * 20
         + (i64::from(c.still_max_mg) - i64::from(d.still_max_mg)).abs() * 4
-        + (i64::from(c.max_pre_tilt_deg) - i64::from(d.max_pre_tilt_deg)).abs() * 5
         + (i64::from(c.lying_min_deg) - i64::from(d.lying_min_deg)).abs() * 5
+        + (i64::from(c.slide_impact_mg) - i64::from(d.slide_impact_mg)).abs() / 10
 }
 
 /// Best configuration of the grid on `traces`.
@@ -175,6 +185,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut data: Option<PathBuf> = None;
     let mut loso = false;
     let mut report = false;
+    let mut dump: Option<PathBuf> = None;
     let mut config = FallDetectorConfig::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -183,6 +194,7 @@ pub fn run(args: &[String]) -> Result<()> {
             "--data" => data = Some(PathBuf::from(it.next().context("--data needs a DIR")?)),
             "--loso" => loso = true,
             "--report" => report = true,
+            "--dump" => dump = Some(PathBuf::from(it.next().context("--dump needs a FILE")?)),
             "--config" => {
                 let text = it.next().context("--config needs a JSON object")?;
                 config = serde_json::from_str(text).context("parsing --config")?;
@@ -194,7 +206,7 @@ pub fn run(args: &[String]) -> Result<()> {
             other => bail!("unknown argument {other:?} (see --help)"),
         }
     }
-    if exclude.is_none() && !loso && !report {
+    if exclude.is_none() && !loso && !report && dump.is_none() {
         bail!("give --exclude SUBJECT or --loso");
     }
     let Some(dir) = data_dir(data) else {
@@ -202,8 +214,17 @@ pub fn run(args: &[String]) -> Result<()> {
         return Ok(());
     };
     let accel = AccelConfig::default();
-    let all = load_dir(&dir, &accel, &SubjectFilter::All)
+    let mut all = load_dir(&dir, &accel, &SubjectFilter::All)
         .with_context(|| format!("loading {}", dir.display()))?;
+    if let Some(fd) = fallalld_dir() {
+        all.extend(
+            load_dir(&fd, &accel, &SubjectFilter::All)
+                .with_context(|| format!("loading {}", fd.display()))?,
+        );
+    }
+    if let Some(path) = dump {
+        return dump_judgements(&all, &config, accel.odr_hz, &path);
+    }
     println!(
         "loaded {} traces from {}; grid of {} configurations",
         all.len(),
@@ -244,5 +265,29 @@ pub fn run(args: &[String]) -> Result<()> {
     } else if let Some(s) = exclude {
         fold(&all, &s, accel.odr_hz)?;
     }
+    Ok(())
+}
+
+/// Writes every candidate the detector judged, one JSON line per trace.
+fn dump_judgements(
+    all: &[LoadedTrace],
+    config: &FallDetectorConfig,
+    odr: u32,
+    path: &Path,
+) -> Result<()> {
+    let lines = par_map(all, |t| {
+        serde_json::json!({
+            "file": t.path.display().to_string(),
+            "dataset": t.dataset,
+            "subject": t.subject,
+            "code": t.code,
+            "fall": t.is_fall,
+            "judgements": sim::falls_eval::judgements(&t.samples, config, odr),
+        })
+        .to_string()
+    });
+    std::fs::write(path, lines.join("\n") + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {} traces to {}", all.len(), path.display());
     Ok(())
 }

@@ -5,7 +5,8 @@
 //! - native JSON Lines ([`jsonl`]): a header object
 //!   `{"trace":"alarm-button","version":1,...}` then one record per line;
 //! - generic CSV ([`csv`]): header `t_ms,ax_g,ay_g,az_g`, one sample per line;
-//! - SisFall raw `.txt` ([`sisfall`]): 200 Hz, 9 integer columns, `;` at the end.
+//! - SisFall raw `.txt` ([`sisfall`]): 200 Hz, 9 integer columns, `;` at the end;
+//! - FallAllD `.dat` ([`fallalld`]): 238 Hz, 3 integer columns, no header.
 //!
 //! Files are read line by line through a [`BufRead`] (never loaded whole, each
 //! line capped at [`MAX_LINE_BYTES`]). A [`TraceReader`] is an iterator of
@@ -13,10 +14,12 @@
 //! valid). Every error names the file, the 1-based line and column, what was
 //! expected and what was found. Nothing in here panics on bad input.
 //!
-//! The format is chosen from the extension (`.jsonl`/`.json`, `.csv`, `.txt`),
-//! otherwise by sniffing the first byte(s).
+//! The format is chosen from the extension (`.jsonl`/`.json`, `.csv`, `.txt`,
+//! `.dat`), otherwise by sniffing the first line (a line of integers ending in `;`
+//! is SisFall, without it FallAllD).
 
 pub mod csv;
+pub mod fallalld;
 pub mod gen;
 pub mod jsonl;
 pub mod sisfall;
@@ -26,6 +29,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+pub use fallalld::{fallalld_is_fall, fallalld_name, fallalld_trace, FallAllDName};
 pub use sisfall::{sisfall_code, sisfall_subject};
 
 /// Longest line accepted, in bytes.
@@ -122,6 +126,8 @@ pub enum TraceFormat {
     Csv,
     /// SisFall raw text.
     SisFall,
+    /// FallAllD raw `.dat` (waist accelerometer).
+    FallAllD,
 }
 
 /// What the reader knows of a trace before its records.
@@ -132,7 +138,7 @@ pub struct TraceHeader {
     /// The header object of a native trace (`trace`, `version` and free extra
     /// fields such as `source`, `device`, `rate`); empty for other formats.
     pub fields: serde_json::Map<String, serde_json::Value>,
-    /// Nominal sample rate in Hz, when known (SisFall: 200; native: `rate`).
+    /// Nominal sample rate in Hz, when known (SisFall: 200; FallAllD: 238; native: `rate`).
     pub rate_hz: Option<f64>,
 }
 
@@ -273,6 +279,7 @@ enum Inner {
     Jsonl(jsonl::JsonlReader),
     Csv(csv::CsvReader),
     SisFall(sisfall::SisFallReader),
+    FallAllD(fallalld::FallAllDReader),
 }
 
 /// A streaming reader over one trace file; yields records in time order.
@@ -300,6 +307,7 @@ fn detect_format(path: &Path, reader: &mut BufReader<File>) -> Result<TraceForma
         Some("jsonl") | Some("json") | Some("ndjson") => return Ok(TraceFormat::Jsonl),
         Some("csv") => return Ok(TraceFormat::Csv),
         Some("txt") => return Ok(TraceFormat::SisFall),
+        Some("dat") => return Ok(TraceFormat::FallAllD),
         _ => {}
     }
     let head = reader
@@ -309,12 +317,19 @@ fn detect_format(path: &Path, reader: &mut BufReader<File>) -> Result<TraceForma
     match first {
         Some(b'{') => Ok(TraceFormat::Jsonl),
         Some(b't') => Ok(TraceFormat::Csv),
-        Some(b) if b == b'-' || b.is_ascii_digit() => Ok(TraceFormat::SisFall),
+        Some(b) if b == b'-' || b.is_ascii_digit() => {
+            let line_end = head.iter().position(|&c| c == b'\n').unwrap_or(head.len());
+            if head[..line_end].contains(&b';') {
+                Ok(TraceFormat::SisFall)
+            } else {
+                Ok(TraceFormat::FallAllD)
+            }
+        }
         Some(_) => Err(TraceError::new(
             path,
             1,
             1,
-            "a trace (JSON Lines header, CSV header `t_ms,ax_g,ay_g,az_g` or SisFall samples)",
+            "a trace (JSON Lines header, CSV header `t_ms,ax_g,ay_g,az_g`, SisFall or FallAllD samples)",
             "unrecognised content",
         )),
         None => Err(TraceError::new(
@@ -379,6 +394,14 @@ impl TraceReader {
                     rate_hz: Some(sisfall::RATE_HZ),
                 },
             ),
+            TraceFormat::FallAllD => (
+                Inner::FallAllD(fallalld::FallAllDReader::new(lines)),
+                TraceHeader {
+                    format,
+                    fields: Default::default(),
+                    rate_hz: Some(fallalld::RATE_HZ),
+                },
+            ),
         };
         Ok(Self {
             header,
@@ -414,6 +437,7 @@ impl Iterator for TraceReader {
             Inner::Jsonl(r) => r.next_record(),
             Inner::Csv(r) => r.next_record(),
             Inner::SisFall(r) => r.next_record(),
+            Inner::FallAllD(r) => r.next_record(),
         };
         match item {
             None => {

@@ -243,6 +243,52 @@ fn sisfall_names() {
 }
 
 #[test]
+fn fallalld_reads_samples_at_238_hz() {
+    let (recs, e) = read_all(
+        "S01_D3_A101_T01_A.dat",
+        b"4062,-1428,-45\n4190,-1422,-24\n\n32764,-32768,0\n",
+    );
+    assert!(e.is_none(), "{e:?}");
+    assert_eq!(recs.len(), 3);
+    assert_eq!(recs[1].t_us, 4_202);
+    assert_eq!(recs[2].t_us, 8_403);
+    match recs[0].kind {
+        RecordKind::Accel(g) => assert!((g[0] - 4062.0 * 0.000244).abs() < 1e-12),
+        _ => panic!("not accel"),
+    }
+    // Without an extension, a line of integers without `;` is FallAllD.
+    let (recs, e) = read_all("trace", b"4062,-1428,-45\n");
+    assert!(e.is_none(), "{e:?}");
+    assert_eq!(recs.len(), 1);
+}
+
+#[test]
+fn fallalld_errors() {
+    let e = err_of("S01_D3_A013_T01_A.dat", b"1,2,3\n1,x,3\n");
+    assert_eq!((e.line, e.column), (2, 3));
+    let e = err_of("S01_D3_A013_T01_A.dat", b"1,2\n");
+    assert!(e.found.contains("2 column"), "{e}");
+    let e = err_of("S01_D3_A013_T01_A.dat", b"1,2,3,4\n");
+    assert_eq!((e.line, e.column), (1, 6));
+    let e = err_of("S01_D3_A013_T01_A.dat", b"1,2,40000\n");
+    assert_eq!((e.line, e.column), (1, 5));
+    let e = err_of("S01_D3_A013_T01_A.dat", b"");
+    assert_eq!(e.found, "end of file");
+}
+
+#[test]
+fn fallalld_names() {
+    let n = fallalld_trace(Path::new("/d/S03_D3_A127_T04_A.dat")).expect("name");
+    assert_eq!((n.subject.as_str(), n.activity, n.trial), ("S03", 127, 4));
+    assert!(fallalld_is_fall(n.activity));
+    assert!(!fallalld_is_fall(13));
+    assert!(fallalld_trace(Path::new("S03_D1_A127_T04_A.dat")).is_none());
+    assert!(fallalld_trace(Path::new("S03_D3_A127_T04_G.dat")).is_none());
+    assert!(fallalld_trace(Path::new("S03_D3_A127_T04_A.txt")).is_none());
+    assert!(fallalld_trace(Path::new("S03_D3_Ax_T04_A.dat")).is_none());
+}
+
+#[test]
 fn sniffing_without_extension() {
     let (recs, e) = read_all(
         "trace",
@@ -274,8 +320,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
-    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400), fmt in 0..3usize) {
-        let format = [TraceFormat::Jsonl, TraceFormat::Csv, TraceFormat::SisFall][fmt];
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400), fmt in 0..4usize) {
+        let format = [TraceFormat::Jsonl, TraceFormat::Csv, TraceFormat::SisFall, TraceFormat::FallAllD][fmt];
         if let Ok(reader) = TraceReader::from_reader(Path::new("fuzz"), format, Box::new(Cursor::new(bytes))) {
             for r in reader.take(1000) {
                 if r.is_err() {
@@ -286,16 +332,17 @@ proptest! {
     }
 
     #[test]
-    fn mutated_valid_traces_never_panic(cut in 0usize..200, byte in any::<u8>(), fmt in 0..3usize) {
+    fn mutated_valid_traces_never_panic(cut in 0usize..200, byte in any::<u8>(), fmt in 0..4usize) {
         let valid: &[u8] = match fmt {
             0 => b"{\"trace\":\"alarm-button\",\"version\":1}\n{\"t_ms\":0,\"acc_g\":[0,0,1]}\n{\"t_ms\":1,\"button\":\"down\"}\n",
             1 => b"t_ms,ax_g,ay_g,az_g\n0,0,0,1\n1,0.5,0,1\n",
+            3 => b"4062,-1428,-45\n4190,-1422,-24\n32764,-32768,0\n",
             _ => b" -9,-257, -25, 84, 247, 27, -120, -987, 63;\r\n -3,-263, -23, 99, 258, 35, -110,-1016, 68;\r\n",
         };
         let mut bytes = valid.to_vec();
         let i = cut % bytes.len();
         bytes[i] = byte;
-        let format = [TraceFormat::Jsonl, TraceFormat::Csv, TraceFormat::SisFall][fmt];
+        let format = [TraceFormat::Jsonl, TraceFormat::Csv, TraceFormat::SisFall, TraceFormat::FallAllD][fmt];
         if let Ok(reader) = TraceReader::from_reader(Path::new("fuzz"), format, Box::new(Cursor::new(bytes))) {
             for r in reader {
                 if r.is_err() {
