@@ -21,6 +21,10 @@ pub enum Component {
     Platform = 3,
     /// Fleet mode: wearer behaviour.
     Wearer = 4,
+    /// The button's hardware RNG (entropy at each boot).
+    ButtonEntropy = 5,
+    /// The phone's RNG (entropy at each app start and pairing).
+    PhoneEntropy = 6,
 }
 
 impl Stream {
