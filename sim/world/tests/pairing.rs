@@ -18,7 +18,10 @@ fn pairing_over_the_air_gives_a_new_bond_and_a_session_under_it() {
     assert_eq!(sim.button().and_then(|b| b.flash().bond).map(|k| k.0), new);
     assert!(sim.phone().is_some_and(|p| p.has_session()));
     sim.advance(300 * SECOND);
-    assert!(sim.phone().is_some_and(|p| p.has_session()), "heartbeats keep it alive");
+    assert!(
+        sim.phone().is_some_and(|p| p.has_session()),
+        "heartbeats keep it alive"
+    );
     assert_eq!(sim.durable().rejected, 0);
     assert_eq!(sim.button_rejected_commands(), 0);
 }
