@@ -3,34 +3,57 @@
 //! Inputs are timestamped ([`Button::handle`], [`Button::handle_timeout`]); outputs are
 //! [`Action`]s drained with [`Button::poll_action`]. Nothing here reads a clock, draws a
 //! random number or does I/O, so the same code runs under the simulator's virtual clock
-//! and, compiled for a microcontroller, on the real button.
+//! and, compiled for a microcontroller, on the real button. Randomness comes from the
+//! host: 32 bytes of entropy at [`Button::boot`], expanded by a [`protocol::Drbg`].
 //!
 //! What survives a reset is exactly [`Flash`]: the sequence counter, the queue of events
-//! not yet acknowledged by the phone, the bond key and the real-time clock. A reset is
+//! not yet acknowledged by the phone, the bond key, the real-time clock, the session
+//! counter (a session id is never reused) and the count of rejected writes. A reset is
 //! modelled by dropping the `Button` and booting a new one from its `Flash`.
 //!
 //! Delivery: every accepted gesture becomes a [`QueuedEvent`] with a fresh sequence
-//! number, stored in flash before anything is sent. While connected — and once the phone
-//! has set the clock on this connection, which also tells the button the phone is
-//! subscribed — the oldest queued event is indicated, sealed with the bond key. It leaves
-//! the queue only when the phone writes `Ack{seq}`, which the phone does after recording
-//! it durably. Unacknowledged events are sent again after `ack_timeout_ms` and at every
-//! new connection.
+//! number, stored in flash before anything is sent. While connected — once the phone has
+//! opened a session ([`protocol::session`]) and set the clock with a signed command on
+//! this connection, which also tells the button the phone is subscribed — the oldest
+//! queued event is indicated, sealed with the session (a new frame index for every
+//! transmission). It leaves the queue only when the phone's signed `Ack{seq}` arrives,
+//! which the phone writes after recording it durably. Unacknowledged events are sent
+//! again after `ack_timeout_ms` and at every new connection. **An unbonded button sends
+//! nothing**: its events stay queued until a phone bonds with it (they are then
+//! delivered under the new bond).
+//!
+//! Security (protocol version 2, see the `secure` child module): every write that is not
+//! a valid signed command of the current session with a new counter, a session `Hello`,
+//! or a pairing message accepted in pairing mode is refused and counted
+//! ([`Button::rejected_commands`], kept in flash). The clock moves only by a signed
+//! `SetTime`, forward (2 s tolerance backwards, in which case it stays put), at most
+//! [`MAX_CLOCK_JUMP_MS`] at a time and within 2020..2100. A sealed heartbeat carrying the
+//! battery level goes every [`HEARTBEAT_US`] while a session is up: the level is never
+//! sent in clear. The button advertises a resolvable private address of its bond (a
+//! non-resolvable random one while unbonded), new at each boot and every
+//! [`ADDRESS_ROTATION_US`]. Pairing mode: unbonded, or within [`PAIRING_WINDOW_US`]
+//! after [`Input::PairingAction`]. The test service exists only when the profile says
+//! so ([`DeviceProfile::test_firmware`]).
 
 use std::collections::VecDeque;
 
-use protocol::command::TestInjection;
 use protocol::event::FLAG_CLOCK_SYNCED;
-use protocol::gatt::{BATTERY_LEVEL_CHAR, CONTROL_CHAR, EVENT_CHAR, TEST_INJECT_CHAR};
-use protocol::{BondKey, Command, EventFrame, EventKind, Uuid, VibrationPattern};
+use protocol::gatt::EVENT_CHAR;
+use protocol::{
+    Address, BondKey, ConfirmCode, Drbg, EventFrame, EventKind, Keys, Pairing, Uuid,
+    VibrationPattern,
+};
 
 use crate::fall::FallDetector;
 use crate::gesture::{Gesture, GestureRecognizer};
 use crate::power::{Battery, PowerState};
 use crate::profile::DeviceProfile;
 
-/// The key an unbonded button signs with; no phone accepts it.
-pub const NULL_KEY: BondKey = BondKey([0; 16]);
+mod secure;
+
+pub use secure::{
+    ADDRESS_ROTATION_US, HEARTBEAT_US, MAX_CLOCK_JUMP_MS, MAX_UTC_MS, MIN_UTC_MS, PAIRING_WINDOW_US,
+};
 
 /// One event waiting in flash for the phone's acknowledgement.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,6 +92,10 @@ pub struct Flash {
     pub dropped: u32,
     /// Number of boots.
     pub boots: u32,
+    /// Next session id to give (never reused).
+    pub session_next: u32,
+    /// Writes refused: unauthenticated, stale, out of bounds, undecodable, unknown.
+    pub rejected_commands: u32,
 }
 
 impl Flash {
@@ -83,6 +110,8 @@ impl Flash {
             },
             dropped: 0,
             boots: 0,
+            session_next: 1,
+            rejected_commands: 0,
         }
     }
 
@@ -118,15 +147,20 @@ pub enum Input {
     IndicationConfirmed,
     /// One accelerometer sample at the output data rate (milli-g, saturated).
     Accel([i16; 3]),
+    /// The wearer's physical pairing action (e.g. a 10 s hold at power-up): pairing
+    /// mode for [`PAIRING_WINDOW_US`].
+    PairingAction,
 }
 
 /// What the firmware asks of its radio, motor, or log.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    /// Advertise (connectable) at this interval until connected.
+    /// Advertise (connectable) at this interval, from this address, until connected.
     Advertise {
         /// Advertising interval (ms).
         interval_ms: u32,
+        /// The (private) address advertised.
+        address: Address,
     },
     /// Send an indication.
     Indicate {
@@ -197,8 +231,14 @@ pub enum DeviceEvent {
         /// UTC ms.
         utc_ms: u64,
     },
-    /// A bond key was stored.
+    /// A bond key was stored (pairing completed).
     Bonded,
+    /// The bond was removed (signed `Unbond`).
+    Unbonded,
+    /// Pairing mode opened by the physical action.
+    PairingMode,
+    /// A pairing is under way: the code the button signals for the wearer to compare.
+    PairingCode(ConfirmCode),
     /// The fall detector reported a fall.
     Fall {
         /// Peak acceleration (mg).
@@ -213,7 +253,7 @@ pub enum DeviceEvent {
         /// What load.
         during: String,
     },
-    /// A write was refused.
+    /// A write was refused (and counted).
     Refused {
         /// Why.
         reason: String,
@@ -239,6 +279,16 @@ struct Inflight {
     attempt: u32,
 }
 
+/// The session of the current connection (protocol version 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Sess {
+    s: protocol::Session,
+    /// Highest command counter accepted in this session.
+    last_counter: Option<u32>,
+    /// Index of the next sealed frame.
+    next_index: u32,
+}
+
 const MS: u64 = 1_000;
 
 /// The button firmware.
@@ -255,14 +305,36 @@ pub struct Button {
     next_level_at: Option<u64>,
     dead: bool,
     fall: Box<FallDetector>,
+    /// The bond's keys (derived once from `flash.bond`).
+    keys: Option<Keys>,
+    drbg: Drbg,
+    session: Option<Sess>,
+    /// A pairing answered, waiting for the phone's confirmation.
+    pairing: Option<Pairing>,
+    /// Pairing mode after the physical action, until then.
+    pair_window_until: Option<u64>,
+    /// The advertised address and since when (`None`: pick a new one at the next
+    /// advertising).
+    address: Address,
+    address_since: Option<u64>,
+    adv_interval_ms: u32,
+    next_heartbeat_at: Option<u64>,
 }
 
 impl Button {
-    /// Boot the firmware at `now` from what flash holds, powered by `battery`; it starts
-    /// advertising.
-    pub fn boot(profile: DeviceProfile, mut flash: Flash, battery: Battery, now: u64) -> Self {
-        flash.boots += 1;
+    /// Boot the firmware at `now` from what flash holds, powered by `battery`, with 32
+    /// bytes of the host's entropy; it starts advertising from a new address.
+    pub fn boot(
+        profile: DeviceProfile,
+        mut flash: Flash,
+        battery: Battery,
+        now: u64,
+        entropy: [u8; 32],
+    ) -> Self {
+        flash.boots = flash.boots.saturating_add(1);
         let level = battery.level_percent(now);
+        let mut drbg = Drbg::new(&entropy);
+        drbg.reseed(&flash.boots.to_le_bytes());
         let mut b = Button {
             battery,
             level,
@@ -274,18 +346,25 @@ impl Button {
                 since: now,
                 slow: false,
             },
+            adv_interval_ms: profile.link.adv_fast_interval_ms,
             profile,
             attempts: Default::default(),
             actions: VecDeque::new(),
+            keys: flash.bond.map(|k| k.keys()),
             flash,
+            drbg,
+            session: None,
+            pairing: None,
+            pair_window_until: None,
+            address: Address([0; 6]),
+            address_since: None,
+            next_heartbeat_at: None,
         };
         b.log(DeviceEvent::Booted {
             boots: b.flash.boots,
             queued: b.flash.queue.len(),
         });
-        b.actions.push_back(Action::Advertise {
-            interval_ms: b.profile.link.adv_fast_interval_ms,
-        });
+        b.advertise(now, b.profile.link.adv_fast_interval_ms);
         b.power(now, PowerState::AdvertisingFast);
         b
     }
@@ -343,13 +422,8 @@ impl Button {
                 .iter()
                 .any(|&l| level <= l && old > l);
             self.level = level;
+            // Reported to the phone only inside sealed heartbeats.
             self.log(DeviceEvent::BatteryLevel(level));
-            if self.is_connected() {
-                self.actions.push_back(Action::Notify {
-                    char: BATTERY_LEVEL_CHAR,
-                    value: vec![level],
-                });
-            }
             if crossed {
                 self.enqueue(now, now, EventKind::LowBattery, vec![level]);
             }
@@ -400,11 +474,31 @@ impl Button {
 
     /// The RTC reading at `now` (ms) and whether it is UTC.
     pub fn rtc_ms(&self, now: u64) -> (u64, bool) {
-        let local = (now / MS) as i64;
+        let local = now / MS;
         match self.flash.rtc.utc_offset_ms {
-            Some(off) => ((off + local).max(0) as u64, true),
-            None => (local as u64, false),
+            Some(off) => (secure::offset(off, local), true),
+            None => (local, false),
         }
+    }
+
+    /// Writes refused so far (kept in flash: survives resets).
+    pub fn rejected_commands(&self) -> u32 {
+        self.flash.rejected_commands
+    }
+
+    /// The address advertised now (or last, while connected).
+    pub fn address(&self) -> Address {
+        self.address
+    }
+
+    /// The code of the pairing under way, as the button signals it to the wearer.
+    pub fn pairing_code(&self) -> Option<ConfirmCode> {
+        self.pairing.as_ref().map(|p| p.code)
+    }
+
+    /// Whether a phone is bonded.
+    pub fn is_bonded(&self) -> bool {
+        self.flash.bond.is_some()
     }
 
     /// Handle an input at `now`.
@@ -428,6 +522,7 @@ impl Button {
                     ready: false,
                     inflight: None,
                 };
+                self.end_session();
                 self.power(now, PowerState::ConnectedIdle);
             }
             Input::Disconnected => {
@@ -435,10 +530,13 @@ impl Button {
                     since: now,
                     slow: false,
                 };
-                self.actions.push_back(Action::Advertise {
-                    interval_ms: self.profile.link.adv_fast_interval_ms,
-                });
+                self.end_session();
+                self.advertise(now, self.profile.link.adv_fast_interval_ms);
                 self.power(now, PowerState::AdvertisingFast);
+            }
+            Input::PairingAction => {
+                self.pair_window_until = Some(now.saturating_add(PAIRING_WINDOW_US));
+                self.log(DeviceEvent::PairingMode);
             }
             Input::IndicationConfirmed => {}
             Input::Accel(mg) => {
@@ -447,81 +545,6 @@ impl Button {
             Input::Write { char, value } => self.on_write(now, char, &value),
         }
         self.pump(now);
-    }
-
-    fn on_write(&mut self, now: u64, char: Uuid, value: &[u8]) {
-        if char == TEST_INJECT_CHAR && self.profile.test_service {
-            match TestInjection::decode(value) {
-                Ok(TestInjection::Edge { down }) => self.gestures.edge(now, down),
-                Ok(TestInjection::Accel { mg }) => {
-                    self.on_accel(now, mg);
-                }
-                Ok(other) => self.log(DeviceEvent::Refused {
-                    reason: format!("injection not supported: {other:?}"),
-                }),
-                Err(e) => self.log(DeviceEvent::Refused {
-                    reason: e.to_string(),
-                }),
-            }
-            return;
-        }
-        if char != CONTROL_CHAR {
-            self.log(DeviceEvent::Refused {
-                reason: format!("write to {char}"),
-            });
-            return;
-        }
-        match Command::decode(value) {
-            Err(e) => self.log(DeviceEvent::Refused {
-                reason: e.to_string(),
-            }),
-            Ok(Command::SetTime { utc_ms }) => {
-                self.flash.rtc.utc_offset_ms = Some(utc_ms as i64 - (now / MS) as i64);
-                self.log(DeviceEvent::ClockSet { utc_ms });
-                // A (re)connected phone learns the battery level at once.
-                self.actions.push_back(Action::Notify {
-                    char: BATTERY_LEVEL_CHAR,
-                    value: vec![self.level],
-                });
-                if let Link::Connected { ready, inflight } = &mut self.link {
-                    *ready = true;
-                    // A new session: whatever was in flight goes again.
-                    *inflight = None;
-                }
-            }
-            Ok(Command::Ack { seq }) => {
-                if let Some(i) = self.flash.queue.iter().position(|e| e.seq == seq) {
-                    self.flash.queue.remove(i);
-                    self.attempts.remove(&seq);
-                    self.log(DeviceEvent::Acked { seq });
-                }
-                if let Link::Connected { inflight, .. } = &mut self.link {
-                    if inflight.is_some_and(|f| f.seq == seq) {
-                        *inflight = None;
-                    }
-                }
-            }
-            Ok(Command::Vibrate(pattern)) => {
-                let on_ms = match pattern {
-                    VibrationPattern::Sent => 2 * 150,
-                    VibrationPattern::Failed => 3 * 400,
-                    VibrationPattern::Countdown => 500,
-                };
-                self.actions.push_back(Action::Vibrate { pattern, on_ms });
-                let pulse = self.profile.power.motor_pulse(u64::from(on_ms) * MS);
-                self.load(now, pulse, "vibration");
-            }
-            Ok(Command::Bond(key)) => {
-                if self.flash.bond.is_none() {
-                    self.flash.bond = Some(key);
-                    self.log(DeviceEvent::Bonded);
-                } else {
-                    self.log(DeviceEvent::Refused {
-                        reason: "already bonded".into(),
-                    });
-                }
-            }
-        }
     }
 
     /// Feed one sample to the fall detector; true when it queued a fall event.
@@ -568,22 +591,33 @@ impl Button {
 
     /// Next instant at which [`Button::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<u64> {
-        let link = match &self.link {
-            Link::Advertising { since, slow: false } => {
-                Some(since + u64::from(self.profile.link.adv_fast_duration_s) * 1_000 * MS)
-            }
-            Link::Connected {
-                inflight: Some(f), ..
-            } => Some(f.sent_at + u64::from(self.profile.link.ack_timeout_ms) * MS),
-            _ => None,
-        };
         if self.dead {
             return None;
         }
-        [link, self.gestures.poll_timeout(), self.next_level_at]
-            .into_iter()
-            .flatten()
-            .min()
+        let (link, rotate, heartbeat) = match &self.link {
+            Link::Advertising { since, slow } => (
+                (!*slow)
+                    .then(|| since + u64::from(self.profile.link.adv_fast_duration_s) * 1_000 * MS),
+                self.address_since
+                    .map(|t| t.saturating_add(ADDRESS_ROTATION_US)),
+                None,
+            ),
+            Link::Connected { inflight, .. } => (
+                inflight.map(|f| f.sent_at + u64::from(self.profile.link.ack_timeout_ms) * MS),
+                None,
+                self.next_heartbeat_at,
+            ),
+        };
+        [
+            link,
+            rotate,
+            heartbeat,
+            self.gestures.poll_timeout(),
+            self.next_level_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Process what is due at `now`.
@@ -605,10 +639,13 @@ impl Button {
                     *since + u64::from(self.profile.link.adv_fast_duration_s) * 1_000 * MS;
                 if !*slow && now >= fast_end {
                     *slow = true;
-                    self.actions.push_back(Action::Advertise {
-                        interval_ms: self.profile.link.adv_slow_interval_ms,
-                    });
+                    self.advertise(now, self.profile.link.adv_slow_interval_ms);
                     self.power(now, PowerState::AdvertisingSlow);
+                } else if self
+                    .address_since
+                    .is_some_and(|t| now >= t.saturating_add(ADDRESS_ROTATION_US))
+                {
+                    self.advertise(now, self.adv_interval_ms);
                 }
             }
             Link::Connected { inflight, .. } => {
@@ -616,9 +653,39 @@ impl Button {
                 if inflight.is_some_and(|f| now >= f.sent_at + timeout) {
                     *inflight = None;
                 }
+                if self.next_heartbeat_at.is_some_and(|t| t <= now) {
+                    self.heartbeat(now);
+                }
             }
         }
         self.pump(now);
+    }
+
+    /// Advertise at `interval_ms`, from a new address when the current one is due for
+    /// rotation (or none was picked since boot or since the bond changed).
+    fn advertise(&mut self, now: u64, interval_ms: u32) {
+        let due = match self.address_since {
+            Some(t) => now >= t.saturating_add(ADDRESS_ROTATION_US),
+            None => true,
+        };
+        if due {
+            let random: [u8; 6] = self.drbg.bytes();
+            self.address = match &self.keys {
+                Some(k) => Address::resolvable(&k.irk, [random[0], random[1], random[2]]),
+                // Unbonded: a non-resolvable private address (top bits 00).
+                None => {
+                    let mut a = random;
+                    a[0] &= 0x3F;
+                    Address(a)
+                }
+            };
+            self.address_since = Some(now);
+        }
+        self.adv_interval_ms = interval_ms;
+        self.actions.push_back(Action::Advertise {
+            interval_ms,
+            address: self.address,
+        });
     }
 
     /// Send the oldest unacknowledged event when the link allows.
@@ -634,7 +701,7 @@ impl Button {
             return;
         };
         let attempt = self.attempts.entry(ev.seq).or_insert(0);
-        *attempt += 1;
+        *attempt = attempt.saturating_add(1);
         let attempt = *attempt;
         *inflight = Some(Inflight {
             seq: ev.seq,
@@ -646,7 +713,7 @@ impl Button {
         let (flags, time_ms) = match self.flash.rtc.utc_offset_ms {
             Some(off) if ev.flags & FLAG_CLOCK_SYNCED == 0 => (
                 ev.flags | FLAG_CLOCK_SYNCED,
-                (off + ev.time_ms as i64).max(0) as u64,
+                secure::offset(off, ev.time_ms),
             ),
             _ => (ev.flags, ev.time_ms),
         };
@@ -657,10 +724,9 @@ impl Button {
             time_ms,
             payload: ev.payload.clone(),
         };
-        let key = self.flash.bond.unwrap_or(NULL_KEY);
         let seq = ev.seq;
-        match frame.seal(&key) {
-            Ok(value) => {
+        match self.seal(&frame) {
+            Some(Ok(value)) => {
                 self.actions.push_back(Action::Indicate {
                     char: EVENT_CHAR,
                     value,
@@ -669,7 +735,9 @@ impl Button {
                 let pulse = self.profile.power.radio_pulse();
                 self.load(now, pulse, "radio");
             }
-            Err(e) => {
+            // No session (cannot happen when ready): nothing is sent.
+            None => {}
+            Some(Err(e)) => {
                 // Payloads are built by this firmware; an oversized one is a bug. Drop it
                 // loudly rather than wedging the queue.
                 self.flash.queue.pop_front();
@@ -692,218 +760,4 @@ impl Button {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn boot_default(flash: Flash, now: u64) -> Button {
-        let p = DeviceProfile::default();
-        let battery = Button::fresh_battery(&p, 100.0);
-        Button::boot(p, flash, battery, now)
-    }
-
-    #[test]
-    fn low_battery_is_queued_and_vibration_browns_out_a_weak_cell() {
-        let p = DeviceProfile::default();
-        let mut b = Button::boot(
-            p.clone(),
-            Flash::bonded(BondKey([1; 16])),
-            Button::fresh_battery(&p, 20.4),
-            0,
-        );
-        b.handle(0, Input::Connected);
-        run_to(&mut b, 30 * 86_400 * 1_000 * MS);
-        let kinds: Vec<(EventKind, Vec<u8>)> = b
-            .flash()
-            .queue
-            .iter()
-            .map(|e| (e.kind, e.payload.clone()))
-            .collect();
-        assert_eq!(
-            kinds,
-            vec![(EventKind::LowBattery, vec![20])],
-            "one event at the 20 % crossing"
-        );
-        let mut weak = Button::boot(
-            p.clone(),
-            Flash::bonded(BondKey([1; 16])),
-            Button::fresh_battery(&p, 8.0),
-            0,
-        );
-        weak.handle(0, Input::Connected);
-        weak.handle(
-            10,
-            Input::Write {
-                char: CONTROL_CHAR,
-                value: Command::Vibrate(VibrationPattern::Sent).encode(),
-            },
-        );
-        assert!(weak.is_dead());
-        assert!(drain(&mut weak).contains(&Action::BrownOut));
-        let mut strong = Button::boot(
-            p.clone(),
-            Flash::bonded(BondKey([1; 16])),
-            Button::fresh_battery(&p, 80.0),
-            0,
-        );
-        strong.handle(0, Input::Connected);
-        strong.handle(
-            10,
-            Input::Write {
-                char: CONTROL_CHAR,
-                value: Command::Vibrate(VibrationPattern::Sent).encode(),
-            },
-        );
-        assert!(!strong.is_dead());
-    }
-
-    fn drain(b: &mut Button) -> Vec<Action> {
-        std::iter::from_fn(|| b.poll_action()).collect()
-    }
-
-    fn press(b: &mut Button, at_ms: u64, dur_ms: u64) {
-        b.handle(at_ms * MS, Input::Edge { down: true });
-        b.handle((at_ms + dur_ms) * MS, Input::Edge { down: false });
-    }
-
-    fn run_to(b: &mut Button, t: u64) {
-        while let Some(d) = b.poll_timeout().filter(|&d| d <= t) {
-            b.handle_timeout(d);
-        }
-    }
-
-    fn indications(actions: &[Action]) -> Vec<EventFrame> {
-        actions
-            .iter()
-            .filter_map(|a| match a {
-                Action::Indicate { value, .. } => {
-                    EventFrame::open(value, &BondKey([1; 16])).ok().flatten()
-                }
-                _ => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn press_is_queued_then_sent_then_acked() {
-        let mut b = boot_default(Flash::bonded(BondKey([1; 16])), 0);
-        press(&mut b, 100, 120);
-        run_to(&mut b, 2_000 * MS);
-        assert_eq!(b.flash().queue.len(), 1);
-        b.handle(2_000 * MS, Input::Connected);
-        assert!(
-            indications(&drain(&mut b)).is_empty(),
-            "nothing before the clock is set"
-        );
-        b.handle(
-            2_010 * MS,
-            Input::Write {
-                char: CONTROL_CHAR,
-                value: Command::SetTime { utc_ms: 1_000_000 }.encode(),
-            },
-        );
-        let sent = indications(&drain(&mut b));
-        assert_eq!(sent.len(), 1);
-        assert_eq!(sent[0].kind, EventKind::Single);
-        assert_eq!(sent[0].seq, 1);
-        assert!(sent[0].clock_synced());
-        b.handle(
-            2_050 * MS,
-            Input::Write {
-                char: CONTROL_CHAR,
-                value: Command::Ack { seq: 1 }.encode(),
-            },
-        );
-        assert!(b.flash().queue.is_empty());
-    }
-
-    #[test]
-    fn queue_and_counter_survive_reset() {
-        let mut b = boot_default(Flash::bonded(BondKey([1; 16])), 0);
-        press(&mut b, 0, 100);
-        run_to(&mut b, 1_000 * MS);
-        let (flash, battery) = b.into_parts();
-        let mut b = Button::boot(DeviceProfile::default(), flash, battery, 1_000 * MS);
-        drain(&mut b);
-        press(&mut b, 1_100, 100);
-        run_to(&mut b, 3_000 * MS);
-        let seqs: Vec<u32> = b.flash().queue.iter().map(|e| e.seq).collect();
-        assert_eq!(seqs, vec![1, 2]);
-        assert_eq!(b.flash().boots, 2);
-    }
-
-    #[test]
-    fn unacked_event_is_resent_after_timeout_and_on_reconnect() {
-        let mut b = boot_default(Flash::bonded(BondKey([1; 16])), 0);
-        b.handle(0, Input::Connected);
-        b.handle(
-            0,
-            Input::Write {
-                char: CONTROL_CHAR,
-                value: Command::SetTime { utc_ms: 5 }.encode(),
-            },
-        );
-        press(&mut b, 0, 100);
-        run_to(&mut b, 1_000 * MS);
-        assert_eq!(indications(&drain(&mut b)).len(), 1);
-        run_to(&mut b, 12_000 * MS);
-        assert_eq!(
-            indications(&drain(&mut b)).len(),
-            1,
-            "resent after ack timeout"
-        );
-        b.handle(13_000 * MS, Input::Disconnected);
-        b.handle(14_000 * MS, Input::Connected);
-        b.handle(
-            14_000 * MS,
-            Input::Write {
-                char: CONTROL_CHAR,
-                value: Command::SetTime { utc_ms: 5 }.encode(),
-            },
-        );
-        let again = indications(&drain(&mut b));
-        assert_eq!(again.len(), 1);
-        assert_eq!(again[0].seq, 1);
-    }
-
-    #[test]
-    fn advertising_goes_slow_after_fast_window() {
-        let mut b = boot_default(Flash::factory(), 0);
-        assert_eq!(
-            drain(&mut b).last(),
-            Some(&Action::Advertise { interval_ms: 100 })
-        );
-        run_to(&mut b, 31_000 * MS);
-        assert!(drain(&mut b).contains(&Action::Advertise { interval_ms: 1_000 }));
-        run_to(&mut b, 3_600 * 1_000 * MS);
-        assert!(
-            !drain(&mut b)
-                .iter()
-                .any(|a| matches!(a, Action::Advertise { .. })),
-            "slow advertising never stops"
-        );
-    }
-
-    #[test]
-    fn bad_writes_are_refused_not_panicking() {
-        let mut b = boot_default(Flash::factory(), 0);
-        b.handle(
-            0,
-            Input::Write {
-                char: CONTROL_CHAR,
-                value: vec![1, 0x99],
-            },
-        );
-        b.handle(
-            0,
-            Input::Write {
-                char: CONTROL_CHAR,
-                value: vec![],
-            },
-        );
-        let refused = drain(&mut b)
-            .iter()
-            .filter(|a| matches!(a, Action::Log(DeviceEvent::Refused { .. })))
-            .count();
-        assert_eq!(refused, 2);
-    }
-}
+mod tests;

@@ -5,9 +5,12 @@
 //! simulator drives it under virtual time, a hardware rig could drive it for real.
 //!
 //! - [`gesture`]: debounce and the single/double/triple/long classifier;
-//! - [`button`]: the firmware: persistent event queue, sequence numbers, bonding, clock,
-//!   advertising and delivery;
-//! - [`profile`]: every timing and threshold, loaded from JSON and validated.
+//! - [`button`]: the firmware: persistent event queue, sequence numbers, pairing, sessions
+//!   and signed commands (protocol version 2), the bounded clock, sealed events and
+//!   heartbeats, rotating private addresses, delivery; every refused write is counted
+//!   ([`Button::rejected_commands`]);
+//! - [`profile`]: every timing and threshold, loaded from JSON and validated; the test
+//!   service exists only in [`DeviceProfile::test_firmware`].
 
 pub mod accel;
 pub mod button;

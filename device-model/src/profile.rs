@@ -49,7 +49,8 @@ pub struct DeviceProfile {
     pub link: LinkTiming,
     /// Capacity of the persistent queue of unacknowledged events (at least 64).
     pub queue_capacity: u32,
-    /// Whether the firmware exposes the test service (test builds only).
+    /// Whether the firmware exposes the (unauthenticated) test-injection service. Never
+    /// in the product: only [`DeviceProfile::test_firmware`] (`test-firmware.json`) has it.
     pub test_service: bool,
     /// Battery levels (percent) at which a low-battery event is queued, highest first.
     pub low_battery_levels: Vec<u8>,
@@ -70,7 +71,7 @@ impl Default for DeviceProfile {
             gesture: GestureConfig::default(),
             link: LinkTiming::default(),
             queue_capacity: 128,
-            test_service: true,
+            test_service: false,
             low_battery_levels: vec![20, 10],
             cell: CellProfile::cr2032(),
             power: PowerProfile::default(),
@@ -81,6 +82,16 @@ impl Default for DeviceProfile {
 }
 
 impl DeviceProfile {
+    /// The test firmware: the default profile with the test-injection service, for
+    /// hardware-in-the-loop rigs, their dry run and the conformance suite only.
+    pub fn test_firmware() -> Self {
+        DeviceProfile {
+            name: "test-firmware".into(),
+            test_service: true,
+            ..DeviceProfile::default()
+        }
+    }
+
     /// Check every section; the error names the field.
     pub fn validate(&self) -> Result<(), DeviceError> {
         let field = |f: &str, m: String| DeviceError::Invalid {
@@ -169,6 +180,22 @@ mod tests {
             DeviceProfile::default(),
             "run with UPDATE_PROFILES=1 to rewrite {path}"
         );
+    }
+
+    #[test]
+    fn bundled_test_firmware_profile_is_the_test_firmware() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scenarios/profiles/test-firmware.json"
+        );
+        if std::env::var_os("UPDATE_PROFILES").is_some() {
+            let mut j = serde_json::to_string_pretty(&DeviceProfile::test_firmware()).unwrap();
+            j.push('\n');
+            std::fs::write(path, j).unwrap();
+        }
+        let p = DeviceProfile::load(std::path::Path::new(path)).unwrap();
+        assert_eq!(p, DeviceProfile::test_firmware());
+        assert!(p.test_service && !DeviceProfile::default().test_service);
     }
 
     #[test]

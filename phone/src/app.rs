@@ -11,11 +11,23 @@
 //! whose acknowledgement the button never confirmed is a retransmission (acknowledged
 //! again, not acted on); a copy whose acknowledgement the button confirmed can only be a
 //! replay, and is rejected like a frame with a bad tag or from an unbonded device.
+//!
+//! Protocol version 2 (the `link` child module): the app connects only to addresses
+//! that resolve with its bond's identity resolving key; on every connection it writes a
+//! `Hello` with a fresh nonce (from the host's entropy, given at [`PhoneApp::start`]) and
+//! accepts only an offer that proves the bond; every command it writes is signed in that
+//! session with a strictly increasing counter; it opens sealed frames with the session
+//! and rejects (counts) what does not open. Battery warnings come only from sealed
+//! reports (heartbeats, low-battery events). Without an authenticated word from the
+//! button for [`SILENCE_WARNING_US`] — link up or not — it warns that the button is
+//! disconnected (so a device that took over the address cannot hold it quiet), besides
+//! the link-loss warning after `disconnect_warning_s`. Pairing ([`Input::PairWith`]):
+//! X25519 with the button, the code shown ([`Command::ShowPairingCode`]), the wearer's
+//! confirmation ([`Input::ConfirmPairing`]), then the new bond replaces the old one.
 
 use std::collections::{BTreeMap, VecDeque};
 
-use protocol::gatt::{BATTERY_LEVEL_CHAR, CONTROL_CHAR, EVENT_CHAR};
-use protocol::{BondKey, Command as DeviceCommand, EventFrame, EventKind, VibrationPattern};
+use protocol::{ConfirmCode, Drbg, EventFrame, EventKind, Keys, VibrationPattern};
 use sha2::{Digest, Sha256};
 
 use crate::config::AppConfig;
@@ -32,6 +44,13 @@ const S: u64 = 1_000_000;
 const CONNECT_TIMEOUT_US: u64 = 10 * S;
 /// An SMS refused while the network is reported up is retried after this.
 const SMS_QUICK_RETRY_US: u64 = 2 * S;
+/// Without an authenticated word from the button for this long, the wearer is warned
+/// that it is disconnected, even while a link is up.
+pub const SILENCE_WARNING_US: u64 = 120 * S;
+
+mod link;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 /// Progress of a call placed through the telephony service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +111,19 @@ pub enum Input {
     },
     /// The wearer pressed "cancel" on the phone.
     UserCancel,
+    /// The wearer asks to pair with `device` (picked from a scan), with fresh entropy
+    /// from the phone's RNG. The app connects and starts the key agreement.
+    PairWith {
+        /// The button to pair with (in pairing mode).
+        device: crate::gatt::DeviceId,
+        /// 32 bytes from the phone's RNG.
+        entropy: [u8; 32],
+    },
+    /// The wearer compared the code on the phone with the button's: same or not.
+    ConfirmPairing {
+        /// The codes match.
+        matches: bool,
+    },
 }
 
 /// A command to a platform port.
@@ -163,6 +195,9 @@ pub enum Command {
     },
     /// Warn the wearer (notification on the phone only).
     Warn(Warning),
+    /// Show the pairing code for the wearer to compare with the button's; the answer
+    /// comes as [`Input::ConfirmPairing`].
+    ShowPairingCode(ConfirmCode),
     /// Write the durable state; durable before the next command runs.
     Persist(Vec<u8>),
     /// A line for the log ([`AppNote`]'s `Display` is the text).
@@ -185,12 +220,30 @@ pub struct PhoneApp {
     writes: BTreeMap<u64, Option<u32>>,
     sms_retry_at: Option<u64>,
     dirty: bool,
+    /// The bond's keys (derived once).
+    keys: Option<Keys>,
+    drbg: Drbg,
+    /// The session of the current connection, or the nonce of the `Hello` awaiting its
+    /// offer.
+    session: link::SessionState,
+    /// Last authenticated word from the button (UTC µs; app start until the first).
+    last_auth: u64,
+    pairing: Option<link::PhonePairing>,
 }
 
 impl PhoneApp {
-    /// Start the app at `now` (UTC µs) with what durable storage holds.
-    pub fn start(cfg: AppConfig, durable: Durable, now: u64) -> Self {
+    /// Start the app at `now` (UTC µs) with what durable storage holds and 32 bytes of
+    /// the phone's entropy (nonces and pairing keys are drawn from it).
+    pub fn start(cfg: AppConfig, durable: Durable, now: u64, entropy: [u8; 32]) -> Self {
         let mut app = PhoneApp {
+            keys: durable
+                .bond
+                .as_ref()
+                .map(|b| protocol::BondKey(b.key).keys()),
+            drbg: Drbg::new(&entropy),
+            session: link::SessionState::None,
+            last_auth: now,
+            pairing: None,
             cfg,
             d: durable,
             out: VecDeque::new(),
@@ -254,6 +307,21 @@ impl PhoneApp {
         self.connected.is_some()
     }
 
+    /// The address of the connected button, if any.
+    pub fn connected_device(&self) -> Option<&DeviceId> {
+        self.connected.as_ref()
+    }
+
+    /// Whether a session with the bonded button is open on this connection.
+    pub fn has_session(&self) -> bool {
+        matches!(self.session, link::SessionState::Open(_))
+    }
+
+    /// The code of the pairing under way, once known.
+    pub fn pairing_code(&self) -> Option<ConfirmCode> {
+        self.pairing.as_ref().and_then(|p| p.code())
+    }
+
     fn note(&mut self, n: AppNote) {
         self.out.push_back(Command::Note(n));
     }
@@ -295,118 +363,12 @@ impl PhoneApp {
             }
             Input::RecordingStopped { id, content } => self.on_recording(now, id, &content),
             Input::UserCancel => self.cancel_countdown(CancelledBy::PhoneCancel),
+            Input::PairWith { device, entropy } => self.pair_with(now, device, entropy),
+            Input::ConfirmPairing { matches } => self.confirm_pairing(matches),
         }
     }
 
     // ---- GATT -------------------------------------------------------------------------
-
-    fn bonded_device(&self) -> Option<&DeviceId> {
-        self.d.bond.as_ref().map(|b| &b.device)
-    }
-
-    fn on_gatt(&mut self, now: u64, ev: GattEvent) {
-        match ev {
-            GattEvent::Power(on) => {
-                self.bt_on = on;
-                if on {
-                    self.out.push_back(Command::Gatt(GattCommand::StartScan));
-                } else {
-                    self.connecting = None;
-                    if let Some(d) = self.connected.take() {
-                        self.on_disconnected(now, d);
-                    }
-                }
-            }
-            GattEvent::Discovered { device, .. } => {
-                if self.bt_on
-                    && self.connected.is_none()
-                    && self.connecting.is_none()
-                    && self.bonded_device() == Some(&device)
-                {
-                    self.connecting = Some(now);
-                    self.out
-                        .push_back(Command::Gatt(GattCommand::Connect(device)));
-                }
-            }
-            GattEvent::Connected(device) => {
-                self.connecting = None;
-                if self.bonded_device() != Some(&device) {
-                    self.out
-                        .push_back(Command::Gatt(GattCommand::Disconnect(device)));
-                    return;
-                }
-                self.connected = Some(device.clone());
-                self.disconnected_since = None;
-                self.disconnect_warned = false;
-                self.note(AppNote::Connected(device.clone()));
-                for char in [EVENT_CHAR, BATTERY_LEVEL_CHAR] {
-                    self.out.push_back(Command::Gatt(GattCommand::Subscribe {
-                        device: device.clone(),
-                        char,
-                    }));
-                }
-                self.write(DeviceCommand::SetTime { utc_ms: now / 1000 }, None);
-            }
-            GattEvent::Disconnected(device) => {
-                self.connecting = None;
-                if self.connected.as_ref() == Some(&device) {
-                    self.connected = None;
-                    self.on_disconnected(now, device);
-                }
-            }
-            GattEvent::WriteDone { id, ok } => {
-                if let Some(Some(seq)) = self.writes.remove(&id) {
-                    if ok {
-                        if let Some(r) = self.d.events.get_mut(&seq) {
-                            r.ack_confirmed = true;
-                            self.dirty = true;
-                        }
-                    }
-                }
-            }
-            GattEvent::Value {
-                device,
-                char,
-                value,
-            } => {
-                if char == BATTERY_LEVEL_CHAR && self.bonded_device() == Some(&device) {
-                    if let Some(&pct) = value.first() {
-                        self.on_battery(pct);
-                    }
-                } else if char == EVENT_CHAR {
-                    self.on_event_frame(now, &device, &value);
-                }
-            }
-        }
-    }
-
-    fn on_disconnected(&mut self, now: u64, device: DeviceId) {
-        self.disconnected_since = Some(now);
-        self.writes.clear();
-        self.note(AppNote::Disconnected(device));
-    }
-
-    fn write(&mut self, cmd: DeviceCommand, acking: Option<u32>) {
-        let Some(device) = self.connected.clone() else {
-            return;
-        };
-        let id = self.d.id();
-        self.writes.insert(id, acking);
-        self.out.push_back(Command::Gatt(GattCommand::Write {
-            device,
-            char: CONTROL_CHAR,
-            value: cmd.encode(),
-            id,
-        }));
-    }
-
-    fn vibrate(&mut self, p: VibrationPattern) {
-        if self.connected.is_some() {
-            self.write(DeviceCommand::Vibrate(p), None);
-        } else {
-            self.note(AppNote::CannotVibrate(p));
-        }
-    }
 
     fn reject(&mut self, why: RejectReason) {
         self.d.rejected += 1;
@@ -414,22 +376,15 @@ impl PhoneApp {
         self.note(AppNote::Rejected(why));
     }
 
-    fn on_event_frame(&mut self, now: u64, device: &DeviceId, value: &[u8]) {
-        let Some(bond) = self.d.bond.clone().filter(|b| &b.device == device) else {
-            return self.reject(RejectReason::UnbondedDevice(device.clone()));
-        };
-        let frame = match EventFrame::open(value, &BondKey(bond.key)) {
-            Err(e) => return self.reject(RejectReason::Malformed(e)),
-            Ok(None) => return self.reject(RejectReason::BadTag),
-            Ok(Some(f)) => f,
-        };
+    /// A sealed event frame that opened in the session: record, act, persist, ack.
+    fn on_event_frame(&mut self, now: u64, frame: EventFrame) {
         if let Some(rec) = self.d.events.get(&frame.seq) {
             if rec.ack_confirmed {
                 return self.reject(RejectReason::ReplayAcknowledged { seq: frame.seq });
             }
             self.note(AppNote::Retransmission { seq: frame.seq });
             self.persist();
-            return self.write(DeviceCommand::Ack { seq: frame.seq }, Some(frame.seq));
+            return self.write(protocol::Command::Ack { seq: frame.seq }, Some(frame.seq));
         }
         if frame.seq <= self.d.pruned_through {
             return self.reject(RejectReason::ReplayOld { seq: frame.seq });
@@ -465,7 +420,7 @@ impl PhoneApp {
         self.act(now, frame.kind, &frame.payload, event_ms, late);
         // Recorded and acted on in one durable write, then acknowledged.
         self.persist();
-        self.write(DeviceCommand::Ack { seq: frame.seq }, Some(frame.seq));
+        self.write(protocol::Command::Ack { seq: frame.seq }, Some(frame.seq));
     }
 
     // ---- what each event does --------------------------------------------------------
@@ -487,7 +442,7 @@ impl PhoneApp {
                     return;
                 }
             }
-            EventKind::LowBattery => {
+            EventKind::LowBattery | EventKind::Heartbeat => {
                 if let Some(&pct) = payload.first() {
                     self.on_battery(pct);
                 }
@@ -983,10 +938,14 @@ impl PhoneApp {
             .filter(|c| !c.done)
             .filter_map(|c| c.dial_at_us.or(c.ringing_since_us.map(|t| t + ring)));
         let countdown = self.d.countdown.as_ref().map(|c| c.ends_at_us);
+        let silence = Some(self.last_auth.saturating_add(SILENCE_WARNING_US));
         let disconnect = self
             .disconnected_since
-            .filter(|_| !self.disconnect_warned && self.d.bond.is_some())
-            .map(|t| t + warn);
+            .map(|t| t + warn)
+            .into_iter()
+            .chain(silence)
+            .min()
+            .filter(|_| !self.disconnect_warned && self.d.bond.is_some());
         let retry = self.sms_retry_at.filter(|_| !self.d.outbox.is_empty());
         let connect = self.connecting.map(|t| t + CONNECT_TIMEOUT_US);
         alerts
@@ -1062,9 +1021,10 @@ impl PhoneApp {
         }
         // Disconnected too long.
         let warn = u64::from(self.cfg.timings.disconnect_warning_s) * S;
+        let silent = self.last_auth.saturating_add(SILENCE_WARNING_US) <= now;
         if !self.disconnect_warned
             && self.d.bond.is_some()
-            && self.disconnected_since.is_some_and(|t| t + warn <= now)
+            && (silent || self.disconnected_since.is_some_and(|t| t + warn <= now))
         {
             self.disconnect_warned = true;
             self.out
@@ -1078,121 +1038,232 @@ impl PhoneApp {
 
 #[cfg(test)]
 mod tests {
+    use super::testkit::{
+        connected_app, drain, is_ack, started_app, to_button, FakeButton, KEY, T0,
+    };
     use super::*;
-    use crate::config::Contact;
-    use protocol::event::FLAG_CLOCK_SYNCED;
-
-    const KEY: [u8; 16] = [7; 16];
-    const T0: u64 = 1_767_603_600_000_000;
-
-    fn app() -> (PhoneApp, DeviceId) {
-        let dev = DeviceId("AA".into());
-        let cfg = AppConfig::new(vec![
-            Contact::new("A", "+33611111111").unwrap_or_else(|e| panic!("{e}"))
-        ])
-        .unwrap_or_else(|e| panic!("{e}"));
-        let mut app = PhoneApp::start(cfg, Durable::bonded(dev.clone(), KEY), T0);
-        app.handle(T0, Input::Gatt(GattEvent::Connected(dev.clone())));
-        while app.poll_command().is_some() {}
-        (app, dev)
-    }
-
-    fn frame(seq: u32) -> Vec<u8> {
-        let f = EventFrame {
-            kind: EventKind::Single,
-            flags: FLAG_CLOCK_SYNCED,
-            seq,
-            time_ms: T0 / 1000,
-            payload: vec![],
-        };
-        f.seal(&BondKey(KEY)).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn drain(app: &mut PhoneApp) -> Vec<Command> {
-        std::iter::from_fn(|| app.poll_command()).collect()
-    }
+    use crate::gatt::GattCommand;
+    use protocol::wire::{ToButton, ToPhone};
+    use protocol::{Address, Command as DeviceCommand, PairingKeyPair, Session};
 
     fn ack_write(cmds: &[Command]) -> Option<(usize, u64)> {
         cmds.iter().enumerate().find_map(|(i, c)| match c {
-            Command::Gatt(GattCommand::Write { value, id, .. })
-                if DeviceCommand::decode(value)
-                    .is_ok_and(|d| matches!(d, DeviceCommand::Ack { .. })) =>
-            {
-                Some((i, *id))
-            }
+            Command::Gatt(GattCommand::Write { id, .. }) if is_ack(c) => Some((i, *id)),
             _ => None,
         })
     }
 
     #[test]
-    fn an_event_is_recorded_durably_before_it_is_acknowledged() {
-        let (mut app, dev) = app();
-        app.handle(
-            T0 + 1,
-            Input::Gatt(GattEvent::Value {
-                device: dev,
-                char: EVENT_CHAR,
-                value: frame(1),
-            }),
+    fn a_session_is_opened_and_every_command_is_signed() {
+        let mut app = started_app();
+        drain(&mut app);
+        let mut b = FakeButton::new(KEY);
+        let cmds = b.connect(&mut app, T0);
+        assert!(app.has_session());
+        assert_eq!(
+            b.commands(&cmds),
+            vec![DeviceCommand::SetTime { utc_ms: T0 / 1000 }]
         );
+        // Every write is either the Hello or a signed command of the session.
+        for c in &cmds {
+            if let Some(m) = to_button(c) {
+                assert!(matches!(
+                    m,
+                    ToButton::Hello { .. } | ToButton::Signed { .. }
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn an_event_is_recorded_durably_before_it_is_acknowledged() {
+        let (mut app, mut b) = connected_app();
+        app.handle(T0 + 1, b.press(1));
         let cmds = drain(&mut app);
         let (ack_at, _) = ack_write(&cmds).unwrap_or_else(|| panic!("no ack in {cmds:?}"));
+        assert_eq!(b.commands(&cmds), vec![DeviceCommand::Ack { seq: 1 }]);
         let persisted = cmds[..ack_at].iter().rev().find_map(|c| match c {
             Command::Persist(b) => Durable::from_bytes(b).ok(),
             _ => None,
         });
         let d = persisted.unwrap_or_else(|| panic!("no Persist before the ack in {cmds:?}"));
-        assert!(
-            d.events.contains_key(&1),
-            "the persisted state holds the event"
-        );
+        assert!(d.events.contains_key(&1));
         assert!(cmds.iter().any(|c| matches!(c, Command::RequestLocation)));
     }
 
     #[test]
     fn a_retransmission_is_acked_again_but_a_replay_is_rejected() {
-        let (mut app, dev) = app();
-        let value = |d: &DeviceId| {
-            Input::Gatt(GattEvent::Value {
-                device: d.clone(),
-                char: EVENT_CHAR,
-                value: frame(1),
-            })
-        };
-        app.handle(T0 + 1, value(&dev));
-        let first = drain(&mut app);
-        let (_, id) = ack_write(&first).unwrap_or_else(|| panic!("no ack"));
-        // The ack was lost: the button sends the event again; acknowledged, not acted on.
-        app.handle(T0 + 2, value(&dev));
+        let (mut app, mut b) = connected_app();
+        app.handle(T0 + 1, b.press(1));
+        drain(&mut app);
+        // The ack was lost: the button sends the event again (a new frame index).
+        app.handle(T0 + 2, b.press(1));
         let again = drain(&mut app);
         assert!(ack_write(&again).is_some());
-        assert!(
-            !again.iter().any(|c| matches!(c, Command::RequestLocation)),
-            "acted on twice: {again:?}"
-        );
+        assert!(!again.iter().any(|c| matches!(c, Command::RequestLocation)));
         assert_eq!(app.durable().rejected, 0);
-        // Once the button has confirmed an ack, a copy can only be a replay.
         let (_, id2) = ack_write(&again).unwrap_or_else(|| panic!("no ack"));
         app.handle(
             T0 + 3,
             Input::Gatt(GattEvent::WriteDone { id: id2, ok: true }),
         );
-        let _ = id;
-        app.handle(T0 + 4, value(&dev));
+        let copy = b.press(1);
+        app.handle(T0 + 4, copy.clone());
         assert_eq!(app.durable().rejected, 1);
-        let replay = drain(&mut app);
-        assert!(
-            replay.contains(&Command::Note(AppNote::Rejected(
-                RejectReason::ReplayAcknowledged { seq: 1 }
-            ))),
-            "{replay:?}"
-        );
-        // A stranger's frame is rejected too.
-        let stranger = DeviceId("BB".into());
-        app.handle(T0 + 5, value(&stranger));
+        assert!(drain(&mut app).contains(&Command::Note(AppNote::Rejected(
+            RejectReason::ReplayAcknowledged { seq: 1 }
+        ))));
+        // The very same sealed frame again: its index was seen in this session.
+        app.handle(T0 + 5, copy);
         assert_eq!(app.durable().rejected, 2);
+        // A frame from another device.
+        let stranger = DeviceId("C0:FF:EE:00:00:99".into());
+        let Input::Gatt(GattEvent::Value { value, .. }) = b.press(2) else {
+            panic!("value")
+        };
+        app.handle(
+            T0 + 6,
+            Input::Gatt(GattEvent::Value {
+                device: stranger.clone(),
+                char: protocol::gatt::EVENT_CHAR,
+                value,
+            }),
+        );
+        assert_eq!(app.durable().rejected, 3);
         assert!(drain(&mut app).contains(&Command::Note(AppNote::Rejected(
             RejectReason::UnbondedDevice(stranger)
         ))));
+    }
+
+    #[test]
+    fn frames_of_another_session_key_or_tampered_are_rejected() {
+        let (mut app, mut b) = connected_app();
+        let old = b.press(1);
+        // Reconnect: a new session; the old session's frame does not open.
+        app.handle(T0 + 1, Input::Gatt(GattEvent::Disconnected(b.dev.clone())));
+        b.connect(&mut app, T0 + 2);
+        app.handle(T0 + 3, old);
+        let mut other = FakeButton::new([9; 16]);
+        other.dev = b.dev.clone();
+        other.session = b.session;
+        app.handle(T0 + 4, other.press(2));
+        let Input::Gatt(GattEvent::Value { mut value, .. }) = b.press(3) else {
+            panic!("value")
+        };
+        let last = value.len() - 1;
+        value[last] ^= 1;
+        app.handle(T0 + 5, b.value(value));
+        assert_eq!(app.durable().rejected, 3);
+        assert!(app.durable().events.is_empty());
+    }
+
+    #[test]
+    fn an_impostor_offer_is_refused_and_only_resolvable_addresses_are_connected() {
+        let mut app = started_app();
+        drain(&mut app);
+        let irk = protocol::BondKey(KEY).keys().irk;
+        let other = Address::resolvable(&protocol::BondKey([1; 16]).keys().irk, [4, 5, 6]);
+        for (addr, connects) in [(Address::resolvable(&irk, [9, 9, 9]), true), (other, false)] {
+            let device = DeviceId(addr.to_string());
+            app.handle(T0, Input::Gatt(GattEvent::Discovered { device, rssi: -50 }));
+            let c = drain(&mut app);
+            assert_eq!(
+                c.iter()
+                    .any(|c| matches!(c, Command::Gatt(GattCommand::Connect(_)))),
+                connects
+            );
+        }
+        let mut impostor = FakeButton::new([3; 16]);
+        impostor.dev = FakeButton::new(KEY).dev;
+        impostor.connect(&mut app, T0 + 1);
+        assert!(!app.has_session());
+        assert_eq!(app.durable().rejected, 1);
+    }
+
+    #[test]
+    fn silence_warns_within_two_minutes_even_with_the_link_up() {
+        let (mut app, mut b) = connected_app();
+        app.handle(T0 + 60 * S, b.event(0, EventKind::Heartbeat, vec![80]));
+        assert!(!drain(&mut app).contains(&Command::Warn(Warning::ButtonDisconnected)));
+        let at = app.poll_timeout().unwrap_or(u64::MAX);
+        assert_eq!(at, T0 + 180 * S);
+        app.handle_timeout(at);
+        assert!(drain(&mut app).contains(&Command::Warn(Warning::ButtonDisconnected)));
+        assert!(app.is_connected(), "the link is up: only silence");
+    }
+
+    #[test]
+    fn battery_warnings_come_from_sealed_reports_only() {
+        let (mut app, mut b) = connected_app();
+        app.handle(
+            T0 + 1,
+            Input::Gatt(GattEvent::Value {
+                device: b.dev.clone(),
+                char: protocol::gatt::BATTERY_LEVEL_CHAR,
+                value: vec![5],
+            }),
+        );
+        assert!(!drain(&mut app).contains(&Command::Warn(Warning::BatteryLow(5))));
+        app.handle(T0 + 2, b.event(0, EventKind::Heartbeat, vec![18]));
+        assert!(drain(&mut app).contains(&Command::Warn(Warning::BatteryLow(18))));
+    }
+
+    /// The phone side of pairing against a button half written here.
+    #[test]
+    fn pairing_shows_the_code_and_completes_only_after_the_wearer_confirms() {
+        let mut app = started_app();
+        drain(&mut app);
+        let dev = DeviceId("11:22:33:44:55:66".into());
+        app.handle(
+            T0,
+            Input::PairWith {
+                device: dev.clone(),
+                entropy: [8; 32],
+            },
+        );
+        app.handle(T0, Input::Gatt(GattEvent::Connected(dev.clone())));
+        let phone_public = drain(&mut app)
+            .iter()
+            .find_map(|c| match to_button(c) {
+                Some(ToButton::PairRequest { phone_public }) => Some(phone_public),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no pair request"));
+        let button = PairingKeyPair::from_entropy([4; 32]);
+        let p = button
+            .agree(&phone_public, &button.public())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let resp = ToPhone::PairResponse {
+            button_public: button.public(),
+        };
+        let value = |v: Vec<u8>| {
+            Input::Gatt(GattEvent::Value {
+                device: dev.clone(),
+                char: protocol::gatt::EVENT_CHAR,
+                value: v,
+            })
+        };
+        app.handle(T0 + 1, value(resp.encode()));
+        assert!(drain(&mut app).contains(&Command::ShowPairingCode(p.code)));
+        assert_eq!(app.pairing_code(), Some(p.code));
+        app.handle(T0 + 2, Input::ConfirmPairing { matches: true });
+        let confirm = drain(&mut app).iter().find_map(to_button);
+        assert_eq!(
+            confirm,
+            Some(ToButton::PairConfirm {
+                tag: p.phone_confirm()
+            })
+        );
+        let done = ToPhone::PairDone {
+            tag: p.button_confirm(),
+        };
+        app.handle(T0 + 3, value(done.encode()));
+        assert_eq!(app.durable().bond.as_ref().map(|b| b.key), Some(p.key.0));
+        // The old bond's button no longer opens a session.
+        let mut old = FakeButton::new(KEY);
+        app.handle(T0 + 4, Input::Gatt(GattEvent::Disconnected(dev)));
+        old.connect(&mut app, T0 + 5);
+        assert!(!app.has_session());
+        let _ = Session::button_nonce;
     }
 }

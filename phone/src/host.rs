@@ -107,6 +107,7 @@ fn dispatch<G: GattClient + ?Sized, P: Platform + ?Sized>(
         Command::StopRecording { id } => p.stop_recording(*id),
         Command::CountdownAlarm { on, seconds } => p.countdown_alarm(*on, *seconds),
         Command::Warn(w) => p.warn(*w),
+        Command::ShowPairingCode(c) => p.show_pairing_code(*c),
         Command::Persist(bytes) => p.persist(bytes),
         Command::Note(n) => p.note(n),
     };
@@ -119,19 +120,14 @@ mod tests {
     use std::collections::BTreeSet;
     use std::rc::Rc;
 
-    use protocol::event::FLAG_CLOCK_SYNCED;
     use protocol::gatt::{CONTROL_CHAR, EVENT_CHAR};
-    use protocol::{BondKey, Command as DeviceCommand, EventFrame, EventKind, Uuid};
+    use protocol::{ConfirmCode, Uuid};
 
     use super::*;
-    use crate::app::{Input, Warning};
-    use crate::config::{AppConfig, Contact};
+    use crate::app::testkit::{connected_app, is_ack, started_app, T0};
+    use crate::app::Warning;
     use crate::gatt::{DeviceId, GattCommand, GattEvent};
     use crate::note::AppNote;
-    use crate::store::Durable;
-
-    const KEY: [u8; 16] = [7; 16];
-    const T0: u64 = 1_767_603_600_000_000;
 
     /// What both fakes were asked, in one shared list (the ports share state through
     /// an `Rc<RefCell<_>>`, as the module documentation suggests).
@@ -214,6 +210,9 @@ mod tests {
         fn countdown_alarm(&mut self, on: bool, seconds: u32) -> Result<(), String> {
             self.call(format!("countdown_alarm {on} {seconds}"))
         }
+        fn show_pairing_code(&mut self, c: ConfirmCode) -> Result<(), String> {
+            self.call(format!("show_pairing_code {c}"))
+        }
         fn warn(&mut self, w: Warning) -> Result<(), String> {
             self.call(format!("warn {w:?}"))
         }
@@ -286,9 +285,10 @@ mod tests {
             Command::Warn(w) => (10, format!("warn {w:?}")),
             Command::Persist(b) => (11, format!("persist {}", b.len())),
             Command::Note(n) => (12, format!("note {n}")),
+            Command::ShowPairingCode(c) => (13, format!("show_pairing_code {c}")),
         }
     }
-    const VARIANTS: usize = 13;
+    const VARIANTS: usize = 14;
 
     fn one_of_each() -> Vec<Command> {
         let d = DeviceId("AA".into());
@@ -346,6 +346,7 @@ mod tests {
             Command::Warn(Warning::BatteryLow(10)),
             Command::Persist(vec![0; 4]),
             Command::Note(AppNote::BatteryLow { pct: 10 }),
+            Command::ShowPairingCode(ConfirmCode(42)),
         ]);
         cmds
     }
@@ -363,44 +364,13 @@ mod tests {
         assert_eq!(*calls.borrow(), want);
     }
 
-    fn connected_app() -> (PhoneApp, DeviceId) {
-        let dev = DeviceId("AA".into());
-        let cfg = AppConfig::new(vec![
-            Contact::new("A", "+33611111111").unwrap_or_else(|e| panic!("{e}"))
-        ])
-        .unwrap_or_else(|e| panic!("{e}"));
-        let mut app = PhoneApp::start(cfg, Durable::bonded(dev.clone(), KEY), T0);
-        app.handle(T0, Input::Gatt(GattEvent::Connected(dev.clone())));
-        (app, dev)
-    }
-
-    fn event(dev: &DeviceId, seq: u32) -> Input {
-        let f = EventFrame {
-            kind: EventKind::Single,
-            flags: FLAG_CLOCK_SYNCED,
-            seq,
-            time_ms: T0 / 1000,
-            payload: vec![],
-        };
-        Input::Gatt(GattEvent::Value {
-            device: dev.clone(),
-            char: EVENT_CHAR,
-            value: f.seal(&BondKey(KEY)).unwrap_or_else(|e| panic!("{e}")),
-        })
-    }
-
-    fn is_ack(c: &Command) -> bool {
-        matches!(c, Command::Gatt(GattCommand::Write { value, .. })
-            if matches!(DeviceCommand::decode(value), Ok(DeviceCommand::Ack { .. })))
-    }
-
     #[test]
     fn drain_keeps_the_order_across_both_ports() {
         // Two identical apps: one drained by hand for the expected order.
-        let (mut reference, dev) = connected_app();
-        let (mut app, _) = connected_app();
-        reference.handle(T0 + 1, event(&dev, 1));
-        app.handle(T0 + 1, event(&dev, 1));
+        let (mut reference, mut b) = connected_app();
+        let (mut app, mut b2) = connected_app();
+        reference.handle(T0 + 1, b.press(1));
+        app.handle(T0 + 1, b2.press(1));
         let cmds: Vec<Command> = std::iter::from_fn(|| reference.poll_command()).collect();
         assert!(cmds.iter().any(|c| matches!(c, Command::Gatt(_))));
         assert!(cmds.iter().any(|c| matches!(c, Command::Persist(_))));
@@ -414,12 +384,12 @@ mod tests {
 
     #[test]
     fn a_failed_persist_stops_the_drain_before_the_ack() {
-        let (mut app, dev) = connected_app();
+        let (mut app, mut b) = connected_app();
         let (mut g, mut p, calls) = fakes();
         drain(&mut app, &mut g, &mut p).unwrap_or_else(|e| panic!("{e}"));
         calls.borrow_mut().clear();
 
-        app.handle(T0 + 1, event(&dev, 1));
+        app.handle(T0 + 1, b.press(1));
         p.persist_fails = true;
         let err = drain(&mut app, &mut g, &mut p).err();
         assert_eq!(err, Some(HostError::Platform("disk full".to_string())));
@@ -437,9 +407,9 @@ mod tests {
         p.persist_fails = false;
         calls.borrow_mut().clear();
         let rest: Vec<Command> = {
-            let (mut twin, _) = connected_app();
+            let (mut twin, mut tb) = connected_app();
             while twin.poll_command().is_some() {}
-            twin.handle(T0 + 1, event(&dev, 1));
+            twin.handle(T0 + 1, tb.press(1));
             std::iter::from_fn(|| twin.poll_command()).collect()
         };
         let from_persist = rest
@@ -485,7 +455,7 @@ mod tests {
                 None
             }
         }
-        let (mut app, _) = connected_app();
+        let mut app = started_app();
         let (_, mut p, calls) = fakes();
         // Started bonded: "app started", then the scan, which fails.
         let err = drain(&mut app, &mut Broken, &mut p).err();

@@ -33,6 +33,15 @@ pub enum RejectReason {
         /// Sequence number.
         seq: u32,
     },
+    /// A sealed frame arrived before any session was opened on this connection.
+    NoSession,
+    /// A session offer that does not prove the bond (an impostor at the address).
+    BadOffer,
+    /// A frame index already seen in this session (a replayed frame).
+    ReplayedFrame {
+        /// Frame index.
+        index: u32,
+    },
 }
 
 impl fmt::Display for RejectReason {
@@ -47,6 +56,13 @@ impl fmt::Display for RejectReason {
                 write!(f, "replay of event #{seq} already acknowledged")
             }
             RejectReason::ReplayOld { seq } => write!(f, "replay of old event #{seq}"),
+            RejectReason::NoSession => f.write_str("sealed frame without a session"),
+            RejectReason::BadOffer => {
+                f.write_str("session offer does not prove the bond (impostor)")
+            }
+            RejectReason::ReplayedFrame { index } => {
+                write!(f, "frame index {index} already seen in this session")
+            }
         }
     }
 }
@@ -149,6 +165,12 @@ pub enum AppNote {
     },
     /// A connection attempt got no answer: scanning again.
     ConnectTimedOut,
+    /// Pairing: the code to compare is shown to the wearer.
+    PairingCode(protocol::ConfirmCode),
+    /// Pairing completed: a new bond replaces the old one.
+    Paired,
+    /// Pairing abandoned (codes differ, a bad confirmation, a weak key).
+    PairingFailed(&'static str),
 }
 
 /// Lower-case hexadecimal.
@@ -197,6 +219,9 @@ impl fmt::Display for AppNote {
             AppNote::FallCountdownOver => f.write_str("fall countdown over: alerting contacts"),
             AppNote::FallCountdownCancelled(by) => write!(f, "fall countdown cancelled by {by}"),
             AppNote::BatteryLow { pct } => write!(f, "button battery at {pct} %"),
+            AppNote::PairingCode(c) => write!(f, "pairing: compare code {c}"),
+            AppNote::Paired => f.write_str("paired: new bond stored"),
+            AppNote::PairingFailed(why) => write!(f, "pairing failed: {why}"),
             AppNote::RecordingStored { bytes, sha256 } => {
                 write!(f, "recording stored: {bytes} bytes, sha256 {}", hex(sha256))
             }

@@ -66,6 +66,14 @@ pub trait Platform {
     /// Notify the wearer on the phone. No answer.
     fn warn(&mut self, warning: Warning) -> Result<(), Self::Error>;
 
+    /// Show the pairing code for the wearer to compare with the button's. Answered by
+    /// [`crate::Input::ConfirmPairing`] (the wearer's verdict). The default shows
+    /// nothing: a host that never pairs need not implement it.
+    fn show_pairing_code(&mut self, code: protocol::ConfirmCode) -> Result<(), Self::Error> {
+        let _ = code;
+        Ok(())
+    }
+
     /// Write the durable state. The bytes must be durable when this returns `Ok`:
     /// the next command (an acknowledgement to the button, an SMS) relies on it. They
     /// are given back to [`crate::PhoneApp::start`] through

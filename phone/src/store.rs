@@ -1,5 +1,6 @@
 //! What the app keeps in durable storage, so that an app restart (its memory lost) loses
-//! no alert: the bond, every event recorded (and whether the button has heard the ack),
+//! no alert: the bond (its key; sessions are per connection and never stored, so a
+//! restored backup cannot make an old frame acceptable again), every event recorded (and whether the button has heard the ack),
 //! alerts waiting for a position, the SMS outbox, call tasks, the fall countdown, the
 //! evidence recordings, and counters. Serialised as JSON.
 
@@ -7,16 +8,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::gatt::DeviceId;
 use crate::text::Fix;
 use crate::PhoneError;
 
-/// The bonded button.
+/// The bonded button. It has no fixed address: the app recognises its rotating private
+/// addresses with the bond's identity resolving key (derived from `key`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bond {
-    /// Its address.
-    pub device: DeviceId,
-    /// The key set at bonding.
+    /// The long-term key agreed at pairing.
     pub key: [u8; 16],
 }
 
@@ -177,10 +176,10 @@ pub struct Durable {
 }
 
 impl Durable {
-    /// A store bonded with `device`.
-    pub fn bonded(device: DeviceId, key: [u8; 16]) -> Self {
+    /// A store bonded with the button holding `key`.
+    pub fn bonded(key: [u8; 16]) -> Self {
         Durable {
-            bond: Some(Bond { device, key }),
+            bond: Some(Bond { key }),
             next_id: 1,
             ..Default::default()
         }

@@ -7,12 +7,16 @@
 //! | 0x01 | `Ack` | seq: u32 — the phone durably recorded event `seq` |
 //! | 0x02 | `SetTime` | utc_ms: u64 — set the button's clock |
 //! | 0x03 | `Vibrate` | pattern: u8 ([`VibrationPattern`]) |
-//! | 0x04 | `Bond` | key: 16 bytes — only accepted while the button is unbonded |
+//! | 0x05 | `Unbond` | — forget the bond (the button goes back to pairing mode) |
+//!
+//! Protocol version 2 carries commands only inside a
+//! [`ToButton::Signed`](crate::wire::ToButton::Signed) message: the button refuses
+//! (and counts) a command written on its own. Keys are agreed by
+//! [`crate::pairing`]; no command carries one.
 //!
 //! Test injection layout (test service only): version, opcode, fields:
 //! `0x81 Edge{down: u8}`, `0x82 Accel{x,y,z: i16 milli-g}`, `0x83 Battery{mv: u16}`.
 
-use crate::auth::BondKey;
 use crate::{ProtocolError, Reader, PROTOCOL_VERSION};
 
 /// A vibration pattern the phone asks the button to play.
@@ -75,8 +79,8 @@ pub enum Command {
     },
     /// Play a vibration pattern.
     Vibrate(VibrationPattern),
-    /// Store the bond key (pairing).
-    Bond(BondKey),
+    /// Forget the bond.
+    Unbond,
 }
 
 impl Command {
@@ -96,10 +100,7 @@ impl Command {
                 out.push(0x03);
                 out.push(p.code());
             }
-            Command::Bond(k) => {
-                out.push(0x04);
-                out.extend_from_slice(&k.0);
-            }
+            Command::Unbond => out.push(0x05),
         }
         out
     }
@@ -112,7 +113,7 @@ impl Command {
             0x01 => Command::Ack { seq: r.u32()? },
             0x02 => Command::SetTime { utc_ms: r.u64()? },
             0x03 => Command::Vibrate(VibrationPattern::from_code(r.u8()?)?),
-            0x04 => Command::Bond(BondKey(r.array()?)),
+            0x05 => Command::Unbond,
             op => return Err(ProtocolError::UnknownOpcode(op)),
         };
         r.finish()?;
@@ -196,7 +197,7 @@ mod tests {
                 utc_ms: 1_750_000_000_000,
             },
             Command::Vibrate(VibrationPattern::Failed),
-            Command::Bond(BondKey([5; 16])),
+            Command::Unbond,
         ] {
             assert_eq!(Command::decode(&c.encode()), Ok(c));
         }

@@ -34,6 +34,9 @@ pub enum EventKind {
     Fall,
     /// The battery crossed a low-charge threshold (payload: percent).
     LowBattery,
+    /// Protocol version 2: the button is alive (payload: battery percent). Sent every
+    /// 60 s while a session is up, never queued, sequence number 0.
+    Heartbeat,
 }
 
 impl EventKind {
@@ -46,6 +49,7 @@ impl EventKind {
             EventKind::Long => 0x04,
             EventKind::Fall => 0x10,
             EventKind::LowBattery => 0x20,
+            EventKind::Heartbeat => 0x30,
         }
     }
 
@@ -58,6 +62,7 @@ impl EventKind {
             0x04 => EventKind::Long,
             0x10 => EventKind::Fall,
             0x20 => EventKind::LowBattery,
+            0x30 => EventKind::Heartbeat,
             other => return Err(ProtocolError::UnknownEventKind(other)),
         })
     }
@@ -71,6 +76,7 @@ impl EventKind {
             EventKind::Long => "long",
             EventKind::Fall => "fall",
             EventKind::LowBattery => "low_battery",
+            EventKind::Heartbeat => "heartbeat",
         }
     }
 }

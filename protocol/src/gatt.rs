@@ -1,10 +1,13 @@
 //! The GATT layout of the button: services, characteristics, their UUIDs and the fixed
 //! ATT handles the firmware exposes them at.
 //!
-//! - Alert service (vendor 128-bit UUID): the *event* characteristic (indications, one
-//!   [`crate::EventFrame`] each) and the *control* characteristic (written by the phone,
-//!   one [`crate::Command`] each).
-//! - Battery Service 0x180F with Battery Level 0x2A19 (read, notify; percent).
+//! - Alert service (vendor 128-bit UUID): the *event* characteristic (indications of
+//!   [`crate::wire::ToPhone`] messages — offers, sealed event frames, pairing — and
+//!   notifications of sealed heartbeats) and the *control* characteristic (written by
+//!   the phone, one [`crate::wire::ToButton`] message each).
+//! - Battery Service 0x180F with Battery Level 0x2A19 (read, notify; percent). Version 2
+//!   firmware reports its level only inside sealed heartbeats: a plain value is
+//!   unauthenticated, so the app ignores it.
 //! - Device Information 0x180A (manufacturer 0x2A29, firmware revision 0x2A26).
 //! - Test service (vendor UUID, present only in test firmware): inject button edges and
 //!   accelerometer samples, read state. Used by hardware-in-the-loop rigs.
@@ -71,9 +74,9 @@ impl std::fmt::Debug for Uuid {
 
 /// Alert service (vendor UUID).
 pub const ALERT_SERVICE: Uuid = Uuid(0x7a1e_0001_b5a3_f393_e0a9_e50e_24dc_ca9e);
-/// Event characteristic: indications carrying [`crate::EventFrame`]s.
+/// Event characteristic: indications and notifications of [`crate::wire::ToPhone`] messages.
 pub const EVENT_CHAR: Uuid = Uuid(0x7a1e_0002_b5a3_f393_e0a9_e50e_24dc_ca9e);
-/// Control characteristic: the phone writes [`crate::Command`]s.
+/// Control characteristic: the phone writes [`crate::wire::ToButton`] messages.
 pub const CONTROL_CHAR: Uuid = Uuid(0x7a1e_0003_b5a3_f393_e0a9_e50e_24dc_ca9e);
 /// Test service (only in test firmware).
 pub const TEST_SERVICE: Uuid = Uuid(0x7a1e_0100_b5a3_f393_e0a9_e50e_24dc_ca9e);
@@ -147,10 +150,10 @@ const RN: Props = Props {
     notify: true,
     indicate: false,
 };
-const I: Props = Props {
+const IN: Props = Props {
     read: false,
     write: false,
-    notify: false,
+    notify: true,
     indicate: true,
 };
 
@@ -163,7 +166,7 @@ pub const GATT_TABLE: &[ServiceDef] = &[
             CharDef {
                 uuid: EVENT_CHAR,
                 value_handle: 0x0012,
-                props: I,
+                props: IN,
             },
             CharDef {
                 uuid: CONTROL_CHAR,

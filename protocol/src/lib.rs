@@ -3,9 +3,9 @@
 //! Protocol version 2 (the secure one): [`pairing`] (X25519 key agreement with a
 //! confirmation code), [`keys`] (per-purpose keys from the bond), [`session`] (fresh,
 //! authenticated commands and encrypted, session-bound event frames), [`rpa`] (rotating
-//! private addresses), [`wire`] (the messages). Version 1 ([`event`] frames with an HMAC
-//! tag, [`command`]s in clear) is what the firmware and the app still speak while they
-//! move to version 2.
+//! private addresses), [`wire`] (the messages), [`drbg`] (expanding the host's entropy).
+//! [`event`] defines the plaintext of a sealed frame and [`command`] the commands a
+//! `Signed` message carries; the firmware and the app speak only version 2.
 //!
 //! Both `device-model` and `phone` depend on this crate; nothing else in the tree
 //! redefines a UUID or a byte layout. It does no I/O, reads no clock and draws no
@@ -14,6 +14,7 @@
 
 pub mod auth;
 pub mod command;
+pub mod drbg;
 pub mod event;
 pub mod gatt;
 pub mod keys;
@@ -24,6 +25,7 @@ pub mod wire;
 
 pub use auth::{BondKey, Tag, TAG_LEN};
 pub use command::{Command, VibrationPattern};
+pub use drbg::Drbg;
 pub use event::{EventFrame, EventKind};
 pub use gatt::Uuid;
 pub use keys::{Irk, Keys};

@@ -265,7 +265,7 @@ mod tests {
             Command::Ack { seq: u32::MAX },
             Command::SetTime { utc_ms: u64::MAX },
             Command::Vibrate(VibrationPattern::Countdown),
-            Command::Bond(crate::BondKey([0; 16])),
+            Command::Unbond,
         ] {
             assert!(c.encode().len() <= MAX_COMMAND_LEN);
         }

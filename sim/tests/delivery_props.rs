@@ -5,12 +5,11 @@
 //! second central without the key): it connects, jamming the phone's link for a while,
 //! writes stray acknowledgements, clock settings and vibrations, and disconnects.
 //!
-//! Attacker draws gated until the firmware and the app speak protocol v2
-//! ([`V1_ATTACKS`] is false until then): acknowledgements in the v1 plain form (today's
-//! firmware deletes the acknowledged events: alerts lost) and clock values ≥ 2^63
-//! (today's firmware overflows). Drawn today: jams of 1 s to 2 min, acknowledgements
-//! of seq 1..=64 in the v2 form with a zero tag, clock writes (v1 plain and v2 forms)
-//! below 2^63, and 1 to 20 vibrations of any pattern in either form.
+//! Attacker draws: jams of 1 s to 2 min, acknowledgements of seq 1..=64 in every form an
+//! attacker without the key can build (v1 plain, v2 with a zero tag), clock writes of
+//! any value up to `u64::MAX` in either form, and 1 to 20 vibrations of any pattern in
+//! either form. ([`V1_ATTACKS`] was false while the firmware spoke protocol v1: its
+//! plain acknowledgements deleted alerts and a clock value ≥ 2^63 overflowed it.)
 //!
 //! Oracle: every gesture the button *accepted* (queued in flash with a sequence number)
 //! is recorded exactly once by the phone and produces exactly its SMS, one per contact;
@@ -41,7 +40,7 @@ enum Op {
 }
 
 /// Whether the attacker also draws what breaks today's v1 firmware (see the module doc).
-const V1_ATTACKS: bool = false;
+const V1_ATTACKS: bool = true;
 
 /// What the attacker does while connected, before it disconnects after `hold_s`.
 #[derive(Clone, Debug)]

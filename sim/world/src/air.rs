@@ -21,6 +21,10 @@
 //! - **An outage at delivery time** delays the PDU: the link layer sends it again after
 //!   the outage, if the connection survives.
 //!
+//! - **The advertised address is the firmware's**: each `Advertise` action carries the
+//!   (rotating, private) address the central discovers and connects to; a connection
+//!   keeps the address it was made to ([`Air::device`] is the one advertised now).
+//!
 //! Order: what the central hears is queued for [`GattClient::poll_event`], and the air
 //! calls its host's `wake` at once, at the very point where it happens, so the host
 //! serves the app before the air goes on (its confirmation, its next discovery).
@@ -31,6 +35,7 @@ use device_model::power::Battery;
 use device_model::{Action, Button, DeviceEvent, DeviceProfile, Flash, Input};
 use phone::gatt::{DeviceId, GattClient, GattEvent};
 use protocol::gatt::{characteristic, EVENT_CHAR};
+use protocol::wire::ToPhone;
 use protocol::Uuid;
 
 use crate::link::{rssi_from_distance, AirPdu, Dir, LinkEv, VirtualLink};
@@ -140,7 +145,12 @@ pub(crate) struct Air {
     /// What a powered-off button keeps: flash and its cell.
     off: Option<(Flash, Battery)>,
     profile: DeviceProfile,
+    /// The address advertised now.
     addr: DeviceId,
+    /// The address of the current (or last) connection.
+    conn_addr: DeviceId,
+    /// The button's hardware RNG.
+    entropy: Stream,
     events: VecDeque<GattEvent>,
     /// Writes sent on the current connection and not yet answered.
     pending_writes: BTreeSet<u64>,
@@ -150,21 +160,22 @@ pub(crate) struct Air {
     last_event_frame: Option<Vec<u8>>,
     /// The second central ([`attacker`]).
     attacker: Attacker,
-    /// Writes the firmware refused (its `Refused` log events).
-    refused: u32,
 }
 
 impl Air {
     /// The air around a booted `button` (its first actions not yet taken), with the
-    /// central idle.
+    /// central idle; `entropy` is the button's RNG for its next boots.
     pub(crate) fn new(
         core: Core,
         radio: Stream,
         link: VirtualLink,
         button: Button,
-        addr: DeviceId,
+        entropy: Stream,
     ) -> Self {
+        let addr = DeviceId(button.address().to_string());
         Air {
+            conn_addr: addr.clone(),
+            entropy,
             core,
             radio,
             link,
@@ -178,7 +189,6 @@ impl Air {
             central_open: true,
             last_event_frame: None,
             attacker: Attacker::default(),
-            refused: 0,
         }
     }
 
@@ -189,14 +199,29 @@ impl Air {
         self.button.as_ref()
     }
 
+    /// What the button's flash holds (powered or not).
+    pub(crate) fn flash(&self) -> Option<&Flash> {
+        match (&self.button, &self.off) {
+            (Some(b), _) => Some(b.flash()),
+            (None, Some((f, _))) => Some(f),
+            (None, None) => None,
+        }
+    }
+
     /// The firmware profile.
     pub(crate) fn profile(&self) -> &DeviceProfile {
         &self.profile
     }
 
-    /// The button's address.
+    /// The address the button advertises now.
     pub(crate) fn device(&self) -> &DeviceId {
         &self.addr
+    }
+
+    /// The address of the current (or last) connection.
+    #[cfg(test)]
+    pub(crate) fn conn_device(&self) -> &DeviceId {
+        &self.conn_addr
     }
 
     /// Characteristics the central subscribed to on the current connection.
@@ -308,24 +333,29 @@ impl Air {
     /// Take the button's actions.
     pub(crate) fn drain_button(&mut self) {
         while let Some(a) = self.button.as_mut().and_then(Button::poll_action) {
-            self.count_refusal(&a);
             self.act(a);
         }
     }
 
     fn act(&mut self, a: Action) {
         match a {
-            Action::Advertise { interval_ms } => {
-                self.button_note(format!("advertising every {interval_ms} ms"));
+            Action::Advertise {
+                interval_ms,
+                address,
+            } => {
+                self.addr = DeviceId(address.to_string());
+                self.button_note(format!("advertising every {interval_ms} ms as {address}"));
                 let now = self.now();
                 let evs = self.link.set_advertising(now, interval_ms, &mut self.radio);
                 self.schedule(evs);
             }
             Action::Indicate { char, value } => {
-                if char == EVENT_CHAR {
+                // Sealed frames go by indication; heartbeats are notified.
+                let sealed = matches!(ToPhone::decode(&value), Ok(ToPhone::Sealed { .. }));
+                if char == EVENT_CHAR && sealed {
                     self.last_event_frame = Some(value.clone());
                 }
-                let device = self.addr.clone();
+                let device = self.conn_addr.clone();
                 let ev = GattEvent::Value {
                     device,
                     char,
@@ -334,7 +364,7 @@ impl Air {
                 self.send_to_central(ev, true);
             }
             Action::Notify { char, value } => {
-                let device = self.addr.clone();
+                let device = self.conn_addr.clone();
                 let ev = GattEvent::Value {
                     device,
                     char,
@@ -385,11 +415,18 @@ impl Air {
     /// The button resets now (flash survives) and boots [`BOOT_US`] later. A
     /// browned-out button stays off until its cell is replaced.
     pub(crate) fn reset_button(&mut self) {
+        self.reset_button_with(|_| {});
+    }
+
+    /// Reset, changing flash while the button is off (a factory reset of the bond).
+    pub(crate) fn reset_button_with(&mut self, change: fn(&mut Flash)) {
         if self.button.as_ref().is_some_and(Button::is_dead) {
             return;
         }
         if let Some(b) = self.button.take() {
-            self.off = Some(b.into_parts());
+            let (mut flash, battery) = b.into_parts();
+            change(&mut flash);
+            self.off = Some((flash, battery));
             self.go_silent();
             self.at(self.now() + BOOT_US, AirEv::Boot);
         }
@@ -460,9 +497,10 @@ impl Air {
     }
 
     fn connected(&mut self, wake: Wake) {
+        self.conn_addr = self.addr.clone();
         self.link_note(LinkNote::Connected);
         self.button_input(Input::Connected);
-        self.tell(GattEvent::Connected(self.addr.clone()));
+        self.tell(GattEvent::Connected(self.conn_addr.clone()));
         wake(self);
     }
 
@@ -480,7 +518,7 @@ impl Air {
             self.tell(GattEvent::WriteDone { id, ok: false });
         }
         self.subscribed.clear();
-        self.tell(GattEvent::Disconnected(self.addr.clone()));
+        self.tell(GattEvent::Disconnected(self.conn_addr.clone()));
     }
 
     /// The central ends the connection: it knows at once, the button one connection
@@ -557,7 +595,9 @@ impl Air {
             AirEv::Boot => {
                 if let Some((flash, battery)) = self.off.take() {
                     let now = self.now();
-                    self.button = Some(Button::boot(self.profile.clone(), flash, battery, now));
+                    let entropy = self.entropy.bytes();
+                    let b = Button::boot(self.profile.clone(), flash, battery, now, entropy);
+                    self.button = Some(b);
                     self.drain_button();
                 }
             }
@@ -666,8 +706,10 @@ impl Air {
         }
     }
 
+    /// A device the central may address: the one advertising now, or the connected one.
     fn check_device(&self, device: &DeviceId) -> Result<(), AirError> {
-        if device == &self.addr {
+        let connected = self.link.conn_id().is_some() && device == &self.conn_addr;
+        if device == &self.addr || connected {
             Ok(())
         } else {
             Err(AirError::UnknownDevice(device.clone()))
@@ -763,6 +805,9 @@ fn describe(e: &DeviceEvent) -> String {
         DeviceEvent::Acked { seq } => format!("event #{seq} acknowledged"),
         DeviceEvent::ClockSet { utc_ms } => format!("clock set to {}", phone::text::utc(*utc_ms)),
         DeviceEvent::Bonded => "bonded".into(),
+        DeviceEvent::Unbonded => "bond removed".into(),
+        DeviceEvent::PairingMode => "pairing mode (physical action)".into(),
+        DeviceEvent::PairingCode(c) => format!("pairing: signals code {c}"),
         DeviceEvent::Fall { peak_mg, tilt_deg } => {
             format!("FALL detected (peak {peak_mg} mg, tilt {tilt_deg}°)")
         }
@@ -779,8 +824,9 @@ mod tests {
 
     use device_model::{Button, DeviceProfile, Flash, Input};
     use phone::gatt::{DeviceId, GattClient, GattEvent};
-    use protocol::gatt::{characteristic_by_handle, BATTERY_LEVEL_CHAR, CONTROL_CHAR, EVENT_CHAR};
-    use protocol::{BondKey, Command};
+    use protocol::gatt::{characteristic_by_handle, CONTROL_CHAR, EVENT_CHAR};
+    use protocol::wire::{ToButton, ToPhone};
+    use protocol::{BondKey, Command, Session};
 
     use super::Air;
     use crate::link::{LinkParams, VirtualLink};
@@ -800,13 +846,14 @@ mod tests {
             let core: Core = Rc::new(RefCell::new(Shared::default()));
             let profile = DeviceProfile::default();
             let battery = Button::fresh_battery(&profile, 100.0);
-            let button = Button::boot(profile, Flash::bonded(BondKey([7; 16])), battery, 0);
+            let flash = Flash::bonded(BondKey([7; 16]));
+            let button = Button::boot(profile, flash, battery, 0, [7; 32]);
             let mut link = VirtualLink::new(LinkParams::default());
             link.set_loss(0, loss);
             link.capture_on = true;
             let radio = Stream::new(1, Component::Radio);
-            let dev = DeviceId(crate::simulation::BUTTON_ADDR.into());
-            let mut air = Air::new(core.clone(), radio, link, button, dev);
+            let entropy = Stream::new(1, Component::ButtonEntropy);
+            let mut air = Air::new(core.clone(), radio, link, button, entropy);
             air.drain_button();
             Rig {
                 core,
@@ -880,15 +927,34 @@ mod tests {
                 .map(|(t, _)| *t)
         }
 
-        fn set_time(&mut self, id: u64) {
-            let dev = self.dev();
+        /// Open a session (the offer must reach the central: subscribed) and set the
+        /// clock with a signed command; whether the session opened.
+        fn set_time(&mut self, id: u64) -> bool {
+            let dev = self.air.conn_device().clone();
+            let keys = BondKey([7; 16]).keys();
+            let phone_nonce = [id as u8; 8];
+            let hello = ToButton::Hello { phone_nonce }.encode();
+            self.air.write(&dev, CONTROL_CHAR, &hello, id).unwrap();
+            self.run(3 * SECOND);
+            let session = self.heard.iter().find_map(|(_, e)| match e {
+                GattEvent::Value { value, .. } => match ToPhone::decode(value) {
+                    Ok(ToPhone::Offer {
+                        session_id,
+                        button_nonce,
+                        tag,
+                    }) => Session::accept_offer(&keys, phone_nonce, session_id, button_nonce, &tag),
+                    _ => None,
+                },
+                _ => None,
+            });
+            let Some(s) = session else { return false };
             let cmd = Command::SetTime {
                 utc_ms: 1_767_603_600_000,
             };
-            self.air
-                .write(&dev, CONTROL_CHAR, &cmd.encode(), id)
-                .unwrap();
+            let signed = s.sign(&keys, 1, cmd).encode();
+            self.air.write(&dev, CONTROL_CHAR, &signed, id + 1).unwrap();
             self.run(3 * SECOND);
+            true
         }
 
         fn press(&mut self) {
@@ -942,15 +1008,13 @@ mod tests {
     fn values_reach_the_central_only_when_subscribed_and_the_link_clears_subscriptions() {
         let mut rig = Rig::new(0.0);
         rig.connect();
-        rig.set_time(1);
-        rig.press();
-        rig.run(3 * SECOND);
+        assert!(!rig.set_time(1), "the offer is not heard unsubscribed");
         assert_eq!(rig.values(EVENT_CHAR), 0, "not subscribed: {:?}", rig.heard);
         let dev = rig.dev();
         rig.air.subscribe(&dev, EVENT_CHAR).unwrap();
-        // The unacknowledged event is indicated again after the firmware's ack timeout.
-        let retry = u64::from(DeviceProfile::default().link.ack_timeout_ms) * MILLI;
-        rig.run(retry + SECOND);
+        assert!(rig.set_time(3));
+        rig.press();
+        rig.run(3 * SECOND);
         assert!(rig.values(EVENT_CHAR) > 0, "subscribed: {:?}", rig.heard);
         rig.air.disconnect(&dev).unwrap();
         assert!(rig.air.subscriptions().is_empty());
@@ -972,26 +1036,27 @@ mod tests {
         let mut rig = Rig::new(0.0);
         rig.connect();
         let dev = rig.dev();
-        for char in [EVENT_CHAR, BATTERY_LEVEL_CHAR] {
-            rig.air.subscribe(&dev, char).unwrap();
-        }
-        rig.set_time(1);
+        rig.air.subscribe(&dev, EVENT_CHAR).unwrap();
+        assert!(rig.set_time(1));
         rig.press();
         rig.run(3 * SECOND);
         let indicated = opcodes(&rig, 0x1d);
         let notified = opcodes(&rig, 0x1b);
         let confirmed = rig.air.capture().iter().filter(|p| p.att == [0x1e]).count();
+        // Offers and sealed events are indicated, heartbeats notified.
         assert!(!indicated.is_empty() && !notified.is_empty());
         // Every indication is confirmed, no notification is.
         assert_eq!(confirmed, indicated.len());
-        assert!(rig.values(BATTERY_LEVEL_CHAR) > 0 && rig.values(EVENT_CHAR) > 0);
+        assert!(rig.values(EVENT_CHAR) > 0);
     }
 
     #[test]
     fn every_characteristic_the_firmware_indicates_is_declared_indicate() {
         let mut rig = Rig::new(0.0);
         rig.connect();
-        rig.set_time(1);
+        let dev = rig.dev();
+        rig.air.subscribe(&dev, EVENT_CHAR).unwrap();
+        assert!(rig.set_time(1));
         for _ in 0..3 {
             rig.press();
             rig.run(2 * SECOND);

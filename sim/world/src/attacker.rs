@@ -26,7 +26,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use device_model::{DeviceEvent, Input};
+use device_model::Input;
 use phone::gatt::GattEvent;
 use protocol::command::TestInjection;
 use protocol::gatt::{characteristic, CONTROL_CHAR, EVENT_CHAR, TEST_INJECT_CHAR};
@@ -170,13 +170,6 @@ impl Air {
 
     fn button_alive(&self) -> bool {
         self.button.as_ref().is_some_and(|b| !b.is_dead())
-    }
-
-    /// Count a refusal of the firmware (what the button exposes of rejected commands).
-    pub(crate) fn count_refusal(&mut self, a: &device_model::Action) {
-        if let device_model::Action::Log(DeviceEvent::Refused { .. }) = a {
-            self.refused = self.refused.saturating_add(1);
-        }
     }
 
     /// The attacker connects now: its connection takes the button's one link, the phone's
@@ -405,12 +398,6 @@ impl Simulation {
         self.air.sniffed()
     }
 
-    /// Commands the button rejected: the writes its firmware refused (logged
-    /// `Refused`), counted by the air since the scenario started.
-    pub fn button_rejected_commands(&self) -> u32 {
-        self.air.refused
-    }
-
     /// Whether the button speaks protocol version 2, as the attacker can tell from the
     /// last event frame it put on the air (version 1 when none was seen).
     pub fn button_speaks_v2(&self) -> bool {
@@ -513,8 +500,6 @@ pub fn test_clicks(n: u32) -> Vec<AttackWrite> {
 /// How the attacker built a forged press.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Forgery {
-    /// A v1 frame authenticated with a bond key it heard written in clear.
-    HeardKey,
     /// A v2 frame sealed in the last session it heard, under a key it derived from the
     /// pairing's public values and its own key pair (all it can compute).
     DerivedKey,
@@ -528,7 +513,6 @@ impl Forgery {
     /// For the timeline.
     pub fn describe(self) -> &'static str {
         match self {
-            Forgery::HeardKey => "v1 frame under the bond key heard in clear",
             Forgery::DerivedKey => "v2 frame under a key derived from the pairing's public values",
             Forgery::Replay => "replay of the last event frame heard",
             Forgery::ZeroKey => "v1 frame under the all-zero key",
@@ -539,7 +523,6 @@ impl Forgery {
 /// What the sniffer's record tells an attacker.
 #[derive(Debug, Default)]
 struct Overheard {
-    bond_key: Option<BondKey>,
     max_seq: u32,
     phone_public: Option<[u8; 32]>,
     button_public: Option<[u8; 32]>,
@@ -569,9 +552,6 @@ impl Overheard {
     }
 
     fn phone_wrote(&mut self, v: &[u8]) {
-        if let Ok(Command::Bond(key)) = Command::decode(v) {
-            self.bond_key = Some(key);
-        }
         match ToButton::decode(v) {
             Ok(ToButton::PairRequest { phone_public }) => self.phone_public = Some(phone_public),
             Ok(ToButton::Hello { phone_nonce }) => self.hello = Some(phone_nonce),
@@ -645,11 +625,6 @@ pub fn forge_press(
 ) -> (Forgery, Vec<u8>) {
     let o = Overheard::read(heard);
     let next = o.max_seq.wrapping_add(1).max(1);
-    if let Some(key) = o.bond_key {
-        if let Ok(bytes) = press(next, utc_ms).seal(&key) {
-            return (Forgery::HeardKey, bytes);
-        }
-    }
     if let Some(bytes) = derived_v2(&o, utc_ms, entropy) {
         return (Forgery::DerivedKey, bytes);
     }
@@ -664,11 +639,11 @@ pub fn forge_press(
 
 #[cfg(test)]
 mod tests {
-    use protocol::gatt::{characteristic, CONTROL_CHAR};
+    use protocol::gatt::CONTROL_CHAR;
     use protocol::{BondKey, Command, EventFrame};
 
     use super::{forge_press, test_clicks, vibrate, Forgery};
-    use crate::link::{AirPdu, Dir};
+    use crate::link::Dir;
     use crate::sched::{MILLI, SECOND};
     use crate::simulation::{Setup, Simulation};
 
@@ -753,32 +728,8 @@ mod tests {
         assert!(heard <= s.attacker_heard().len());
     }
 
-    fn pdu(dir: Dir, op: u8, char: protocol::Uuid, v: &[u8]) -> AirPdu {
-        let h = characteristic(char).map_or(0, |c| c.value_handle);
-        let mut att = vec![op];
-        att.extend_from_slice(&h.to_le_bytes());
-        att.extend_from_slice(v);
-        AirPdu {
-            t_us: 0,
-            dir,
-            att,
-            conn: 1,
-        }
-    }
-
     #[test]
     fn the_best_forgery_uses_what_was_heard() {
-        let key = BondKey([9; 16]);
-        let bond = pdu(
-            Dir::ToButton,
-            0x12,
-            CONTROL_CHAR,
-            &Command::Bond(key).encode(),
-        );
-        let (how, bytes) = forge_press(&[bond], None, 5, [1; 32]);
-        assert_eq!(how, Forgery::HeardKey);
-        let frame = EventFrame::open(&bytes, &key).expect("decodes");
-        assert_eq!(frame.map(|f| f.time_ms), Some(5));
         let last = [1u8, 2, 3];
         assert_eq!(forge_press(&[], Some(&last), 5, [1; 32]).0, Forgery::Replay);
         let (how, bytes) = forge_press(&[], None, 5, [1; 32]);

@@ -7,15 +7,20 @@
 //! time for the simulator, a real sleep for hardware); every wait is bounded and its
 //! budget is counted in pumped time, so a run against the simulator is deterministic.
 //! Button presses are injected through the test service ([`TEST_INJECT_CHAR`] edges),
-//! which the simulator's firmware model exposes like test firmware does.
+//! which only the test firmware exposes ([`device_model::DeviceProfile::test_firmware`]).
+//!
+//! The suite speaks protocol version 2 with the bond key it is given: the device is the
+//! advertiser whose (rotating, private) address resolves with the bond's key; every
+//! connection opens a session (`Hello`, the button's offer checked), commands are signed
+//! and event frames opened with the session (heartbeats skipped).
 //!
 //! Checks, in order (a check whose prerequisite failed is reported as skipped, never as
 //! passed): the scan discovers the device; connecting reports `Connected`; subscribing
-//! to the event characteristic is accepted; a `SetTime` write is answered by
-//! `WriteDone { ok: true }` with the same id; two injected presses arrive as two
-//! indications of single clicks in sequence order, each acknowledged by an `Ack` write
-//! the button confirms; disconnecting reports `Disconnected`; the device can be found
-//! and connected again.
+//! to the event characteristic is accepted; a session opens and a signed `SetTime` write
+//! is answered by `WriteDone { ok: true }` with the same id; two injected presses arrive
+//! as two sealed indications of single clicks in sequence order, each acknowledged by a
+//! signed `Ack` write the button confirms; disconnecting reports `Disconnected`; the
+//! device can be found (at its new address, if it rotated) and connected again.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -23,7 +28,8 @@ use std::time::Duration;
 use phone::gatt::{DeviceId, GattClient, GattEvent};
 use protocol::command::TestInjection;
 use protocol::gatt::{CONTROL_CHAR, EVENT_CHAR, TEST_INJECT_CHAR};
-use protocol::{Command, EventFrame, EventKind};
+use protocol::wire::{ToButton, ToPhone};
+use protocol::{Address, BondKey, Command, EventFrame, EventKind, Keys, Session};
 
 /// Outcome of one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +103,9 @@ struct Run<'a, C: GattClient> {
     pump: &'a mut dyn FnMut(&mut C, Duration),
     backlog: VecDeque<GattEvent>,
     next_id: u64,
+    keys: Keys,
+    session: Option<Session>,
+    counter: u32,
 }
 
 impl<C: GattClient> Run<'_, C> {
@@ -158,15 +167,22 @@ impl<C: GattClient> Run<'_, C> {
             let e = format!("start_scan failed: {e}");
             return (Err(e), Err("no device to connect to".into()));
         }
-        let dev = self.device.clone();
+        let irk = self.keys.irk;
+        let ours = move |d: &DeviceId| Address::parse(&d.0).is_ok_and(|a| a.resolves_with(&irk));
         let found = self.wait(
             CONNECT_WAIT,
-            |e| matches!(e, GattEvent::Discovered { device, .. } if *device == dev),
+            |e| matches!(e, GattEvent::Discovered { device, .. } if ours(device)),
         );
         let scan = match found {
-            Some(GattEvent::Discovered { rssi, .. }) => Ok(format!("{dev} seen at {rssi} dBm")),
-            _ => Err(format!("{dev} not discovered within {CONNECT_WAIT:?}")),
+            Some(GattEvent::Discovered { device, rssi }) => {
+                self.device = device;
+                Ok(format!("{} seen at {rssi} dBm", self.device))
+            }
+            _ => Err(format!(
+                "no address resolving with the bond's key within {CONNECT_WAIT:?}"
+            )),
         };
+        let dev = self.device.clone();
         if scan.is_err() {
             let _ = self.client.stop_scan();
             return (scan, Err("device not discovered".into()));
@@ -204,7 +220,8 @@ impl<C: GattClient> Run<'_, C> {
         Ok(())
     }
 
-    fn next_indication(&mut self, timeout: Duration) -> Option<Result<EventFrame, String>> {
+    /// The next message on the event characteristic.
+    fn next_message(&mut self, timeout: Duration) -> Option<Result<ToPhone, String>> {
         let dev = self.device.clone();
         let ev = self.wait(timeout, |e| {
             matches!(e, GattEvent::Value { device, char, .. } if *device == dev && *char == EVENT_CHAR)
@@ -212,15 +229,63 @@ impl<C: GattClient> Run<'_, C> {
         let GattEvent::Value { value, .. } = ev else {
             return None;
         };
-        Some(
-            EventFrame::decode(&value)
-                .map(|(f, _, _)| f)
-                .map_err(|e| format!("undecodable indication: {e}")),
+        Some(ToPhone::decode(&value).map_err(|e| format!("undecodable message: {e}")))
+    }
+
+    /// The next sealed event frame of the session (heartbeats skipped).
+    fn next_indication(&mut self, timeout: Duration) -> Option<Result<EventFrame, String>> {
+        loop {
+            let msg = match self.next_message(timeout)? {
+                Ok(m) => m,
+                Err(e) => return Some(Err(e)),
+            };
+            let ToPhone::Sealed { index, body } = msg else {
+                return Some(Err(format!("unexpected message {msg:?}")));
+            };
+            let s = self.session?;
+            match s.open(&self.keys, index, &body) {
+                Ok(Some(f)) if f.kind == EventKind::Heartbeat => continue,
+                Ok(Some(f)) => return Some(Ok(f)),
+                Ok(None) => return Some(Err(format!("frame {index} does not open"))),
+                Err(e) => return Some(Err(format!("frame {index}: {e}"))),
+            }
+        }
+    }
+
+    /// Open a session (Hello, the offer checked) and set the clock with a signed
+    /// command; the id of the `SetTime` write.
+    fn open_session(&mut self, utc_ms: u64) -> Result<u64, String> {
+        self.session = None;
+        // Unique per connection of this run (a test client, not the app: no RNG).
+        let nonce = (self.next_id + 1).to_le_bytes();
+        self.write(
+            CONTROL_CHAR,
+            &ToButton::Hello { phone_nonce: nonce }.encode(),
         )
+        .map_err(|e| format!("Hello: {e}"))?;
+        let offer = match self.next_message(WRITE_WAIT) {
+            Some(Ok(ToPhone::Offer {
+                session_id,
+                button_nonce,
+                tag,
+            })) => Session::accept_offer(&self.keys, nonce, session_id, button_nonce, &tag),
+            other => return Err(format!("no session offer: {other:?}")),
+        };
+        self.session = Some(offer.ok_or("the offer does not prove the bond")?);
+        self.counter = 0;
+        self.command(Command::SetTime { utc_ms })
+    }
+
+    /// Write a command signed in the session.
+    fn command(&mut self, cmd: Command) -> Result<u64, String> {
+        let s = self.session.ok_or("no session")?;
+        self.counter += 1;
+        let m = s.sign(&self.keys, self.counter, cmd);
+        self.write(CONTROL_CHAR, &m.encode())
     }
 
     fn ack(&mut self, seq: u32) -> Result<(), String> {
-        self.write(CONTROL_CHAR, &Command::Ack { seq }.encode())
+        self.command(Command::Ack { seq })
             .map(|_| ())
             .map_err(|e| format!("Ack of #{seq}: {e}"))
     }
@@ -317,21 +382,24 @@ pub const CHECKS: &[&str] = &[
     "reconnect",
 ];
 
-/// Run the suite against `client`, which must be able to reach `device` (a button running
-/// firmware that exposes the test service, idle, not connected to anything else).
-/// `pump(client, d)` lets `d` pass: virtual time for a simulator, a sleep for hardware.
-/// Leaves the client disconnected and not scanning.
+/// Run the suite against `client`, which must be able to reach a button bonded with
+/// `key` (running the test firmware, which exposes the test service; idle, not connected
+/// to anything else). `pump(client, d)` lets `d` pass: virtual time for a simulator, a
+/// sleep for hardware. Leaves the client disconnected and not scanning.
 pub fn run_suite<C: GattClient>(
     client: &mut C,
-    device: &DeviceId,
+    key: BondKey,
     pump: &mut dyn FnMut(&mut C, Duration),
 ) -> Vec<CheckResult> {
     let mut run = Run {
         client,
-        device: device.clone(),
+        device: DeviceId(String::new()),
         pump,
         backlog: VecDeque::new(),
         next_id: 0,
+        keys: key.keys(),
+        session: None,
+        counter: 0,
     };
     let mut out = Vec::new();
     let (scan, conn) = run.discover_and_connect();
@@ -343,17 +411,18 @@ pub fn run_suite<C: GattClient>(
         skip(&mut out, &CHECKS[2..], "no connection");
         return out;
     }
+    let device = run.device.clone();
     let sub = run
         .client
-        .subscribe(device, EVENT_CHAR)
+        .subscribe(&device, EVENT_CHAR)
         .map(|()| "accepted".to_string())
         .map_err(|e| format!("subscribe failed: {e}"));
     let subscribed = record(&mut out, CHECKS[2], sub);
     // Like the phone app: the clock on every connection (the button sends only after).
     let utc_ms = 1_767_603_600_000;
     let set_time = run
-        .write(CONTROL_CHAR, &Command::SetTime { utc_ms }.encode())
-        .map(|id| format!("WriteDone {{ id: {id}, ok: true }}"));
+        .open_session(utc_ms)
+        .map(|id| format!("session open; WriteDone {{ id: {id}, ok: true }}"));
     let time_ok = record(&mut out, CHECKS[3], set_time);
     if subscribed && time_ok {
         let r = run.indications();
@@ -362,7 +431,7 @@ pub fn run_suite<C: GattClient>(
         skip(&mut out, &CHECKS[4..5], "not subscribed or clock not set");
     }
     let dev = device.clone();
-    let disc = match run.client.disconnect(device) {
+    let disc = match run.client.disconnect(&device) {
         Err(e) => Err(format!("disconnect refused: {e}")),
         Ok(()) => match run.wait(
             WRITE_WAIT,
@@ -384,11 +453,16 @@ pub fn run_suite<C: GattClient>(
         return out;
     }
     let conn = conn.and_then(|c| {
-        run.write(CONTROL_CHAR, &Command::SetTime { utc_ms }.encode())
-            .map(|_| format!("{c}; SetTime confirmed on the new connection"))
+        let device = run.device.clone();
+        run.client
+            .subscribe(&device, EVENT_CHAR)
+            .map_err(|e| format!("subscribe failed: {e}"))?;
+        run.open_session(utc_ms)
+            .map(|_| format!("{c}; new session, SetTime confirmed on the new connection"))
     });
     record(&mut out, CHECKS[7], conn);
-    let _ = run.client.disconnect(device);
+    let device = run.device.clone();
+    let _ = run.client.disconnect(&device);
     run.sleep(Duration::from_millis(200));
     out
 }

@@ -51,6 +51,9 @@ pub enum WorldError {
     /// A trace cannot be read.
     #[error(transparent)]
     Trace(#[from] sim_traces::TraceError),
+    /// Pairing over the air did not complete.
+    #[error("pairing over the air: {0}")]
+    Pairing(String),
     /// A file could not be read or written.
     #[error("{path}: {message}")]
     Io {

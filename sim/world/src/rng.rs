@@ -21,8 +21,12 @@ pub enum Component {
     Platform = 3,
     /// Fleet mode: wearer behaviour.
     Wearer = 4,
+    /// The button's hardware RNG (entropy at each boot).
+    ButtonEntropy = 5,
+    /// The phone's RNG (entropy at each app start and pairing).
+    PhoneEntropy = 6,
     /// The attacker (its own key pairs and nonces).
-    Attacker = 5,
+    Attacker = 7,
 }
 
 impl Stream {

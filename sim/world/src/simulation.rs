@@ -17,7 +17,7 @@ use device_model::{Button, DeviceProfile, Flash, Input};
 use phone::gatt::{DeviceId, GattEvent};
 use phone::{AppConfig, Contact, Durable, PhoneApp};
 use protocol::gatt::EVENT_CHAR;
-use protocol::{BondKey, EventFrame, Uuid, VibrationPattern};
+use protocol::{BondKey, Uuid, VibrationPattern};
 
 use crate::air::Air;
 use crate::hand::{Hand, HandModel};
@@ -37,7 +37,8 @@ pub use crate::series::{MarkerKind, Series};
 /// UTC at virtual time zero: 2026-01-05 09:00:00 UTC (a Monday morning).
 pub const EPOCH_UTC_MS: u64 = 1_767_603_600_000;
 
-/// The bonded button's address.
+/// A fixed public address. The version 2 firmware never advertises one (it uses
+/// rotating private addresses: [`Simulation::button_addr`]); kept for harness devices.
 pub const BUTTON_ADDR: &str = "C0:FF:EE:00:00:01";
 /// An unpaired button's address.
 pub const STRANGER_ADDR: &str = "C0:FF:EE:00:00:99";
@@ -116,6 +117,7 @@ pub(crate) enum HarnessNote {
     Bluetooth(bool),
     AppRestarts,
     ButtonResets,
+    PairOverAir,
     TraceUnreadable {
         name: String,
         records: u64,
@@ -135,6 +137,9 @@ impl HarnessNote {
             ),
             HarnessNote::AppRestarts => "phone app restarts".into(),
             HarnessNote::ButtonResets => "button resets".into(),
+            HarnessNote::PairOverAir => {
+                "button reset to its factory bond; the wearer pairs it over the air".into()
+            }
             HarnessNote::TraceUnreadable {
                 name,
                 records,
@@ -218,6 +223,8 @@ pub struct Simulation {
     pub(crate) horizon: Micros,
     /// Cached next deadlines of the button and the phone.
     due_cache: (Option<Micros>, Option<Micros>),
+    /// The phone's RNG (entropy at each app start and pairing).
+    phone_entropy: Stream,
 }
 
 impl Simulation {
@@ -229,18 +236,13 @@ impl Simulation {
         let key = BondKey(platform_rng.bytes());
         let app_config = app_config(&setup)?;
         let platform = platform(&setup, &app_config, core.clone(), platform_rng)?;
-        let button_addr = DeviceId(BUTTON_ADDR.into());
         let battery = Button::fresh_battery(&setup.profile, setup.battery_pct.unwrap_or(100.0));
         let level = battery.level_percent(0);
-        let button = Button::boot(setup.profile.clone(), Flash::bonded(key), battery, 0);
+        let mut button_rng = Stream::new(setup.seed, Component::ButtonEntropy);
+        let flash = Flash::bonded(key);
+        let button = Button::boot(setup.profile.clone(), flash, battery, 0, button_rng.bytes());
         let radio = Stream::new(setup.seed, Component::Radio);
-        let air = Air::new(
-            core.clone(),
-            radio,
-            link(&setup),
-            button,
-            button_addr.clone(),
-        );
+        let air = Air::new(core.clone(), radio, link(&setup), button, button_rng);
         let mut sim = Simulation {
             core,
             hand: Hand::new(setup.seed, setup.hand.clone()),
@@ -257,12 +259,14 @@ impl Simulation {
             series: Series::default(),
             horizon: 0,
             due_cache: (None, None),
+            phone_entropy: Stream::new(setup.seed, Component::PhoneEntropy),
         };
         sim.harness(HarnessNote::Seed(setup.seed));
-        let durable = Durable::bonded(button_addr, key.0);
+        let durable = Durable::bonded(key.0);
         sim.platform.storage = Some(durable.to_bytes());
         sim.core.borrow_mut().series.battery.push((0, level));
-        let app = PhoneApp::start(sim.app_config.clone(), durable, sim.utc_us());
+        let entropy = sim.phone_entropy.bytes();
+        let app = PhoneApp::start(sim.app_config.clone(), durable, sim.utc_us(), entropy);
         sim.phone.app = Some(app);
         // Bonded and connected at t = 0.
         let utc = sim.utc_us();
@@ -465,7 +469,8 @@ impl Simulation {
             .transpose()
             .unwrap_or_default()
             .unwrap_or_default();
-        let app = PhoneApp::start(self.app_config.clone(), durable, self.utc_us());
+        let entropy = self.phone_entropy.bytes();
+        let app = PhoneApp::start(self.app_config.clone(), durable, self.utc_us(), entropy);
         self.phone.app = Some(app);
         self.air.app_opened();
         self.serve();
@@ -587,19 +592,63 @@ impl Simulation {
         self.air.last_event_frame()
     }
 
-    /// The bonded button's address.
+    /// The address the button advertises now (or is connected with): a resolvable
+    /// private address of its bond, rotating.
     pub fn button_addr(&self) -> &DeviceId {
         self.air.device()
+    }
+
+    /// Writes the button refused (unauthenticated, stale, out of bounds), from its
+    /// flash: `the button has rejected {n} commands`.
+    pub fn button_rejected_commands(&self) -> u32 {
+        self.air.flash().map_or(0, |f| f.rejected_commands)
+    }
+
+    /// The wearer pairs the button with the phone over the air: the button's bond is
+    /// factory-reset (it reboots), the wearer does the physical pairing action, the
+    /// phone pairs with it (X25519), the wearer compares the codes the phone shows and
+    /// the button signals and confirms them, and the phone reconnects under the new
+    /// bond. Time passes as it happens (a few seconds).
+    pub fn pair_over_air(&mut self) -> Result<(), WorldError> {
+        self.harness(HarnessNote::PairOverAir);
+        self.air.reset_button_with(|f| f.bond = None);
+        let booted = self.now() + BOOT_US;
+        self.run_until(booted);
+        self.air.button_input(Input::PairingAction);
+        let device = self.air.device().clone();
+        let entropy = self.phone_entropy.bytes();
+        self.give_phone(phone::Input::PairWith { device, entropy });
+        self.settle();
+        let deadline = self.now() + 30 * SECOND;
+        let shown = |s: &Simulation| s.phone().and_then(PhoneApp::pairing_code).is_some();
+        if !self.run_until_cond(deadline, &shown) {
+            return Err(WorldError::Pairing("no code shown within 30 s".into()));
+        }
+        let on_phone = self.phone().and_then(PhoneApp::pairing_code);
+        let on_button = self.button().and_then(Button::pairing_code);
+        let matches = on_phone.is_some() && on_phone == on_button;
+        self.note(
+            Layer::Wearer,
+            format!("compares the pairing codes: match {matches}"),
+        );
+        self.give_phone(phone::Input::ConfirmPairing { matches });
+        self.settle();
+        if !matches {
+            return Err(WorldError::Pairing("the codes differ".into()));
+        }
+        let deadline = self.now() + 60 * SECOND;
+        let bonded = |s: &Simulation| s.phone().is_some_and(PhoneApp::has_session);
+        if !self.run_until_cond(deadline, &bonded) {
+            return Err(WorldError::Pairing(
+                "no session under the new bond within 60 s".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Characteristic the attacker writes to.
     pub fn event_char(&self) -> Uuid {
         EVENT_CHAR
-    }
-
-    /// Decode a frame without verifying (for attack steps).
-    pub fn decode_frame(bytes: &[u8]) -> Option<EventFrame> {
-        EventFrame::decode(bytes).ok().map(|(f, _, _)| f)
     }
 }
 

@@ -23,7 +23,6 @@ use crate::link::{LinkParams, VirtualLink};
 use crate::rng::{Component, Stream};
 use crate::sched::Micros;
 use crate::shared::{Core, Ev, Shared};
-use crate::simulation::BUTTON_ADDR;
 
 /// Errors of the virtual central (calls it refuses outright): the air's.
 pub type VirtualClientError = AirError;
@@ -36,27 +35,34 @@ pub struct VirtualGattClient {
 }
 
 impl VirtualGattClient {
-    /// A world at virtual time zero: the button (default profile, test service exposed)
-    /// booted from flash bonded with `key` and advertising, the central idle.
+    /// A world at virtual time zero: the button running the test firmware
+    /// ([`DeviceProfile::test_firmware`]: the test service exposed) booted from flash
+    /// bonded with `key` and advertising, the central idle.
     pub fn new(key: BondKey, seed: u64) -> Self {
-        Self::with_profile(DeviceProfile::default(), LinkParams::default(), key, seed)
+        Self::with_profile(
+            DeviceProfile::test_firmware(),
+            LinkParams::default(),
+            key,
+            seed,
+        )
     }
 
     /// Same as [`VirtualGattClient::new`] with a given firmware profile and link.
     pub fn with_profile(profile: DeviceProfile, link: LinkParams, key: BondKey, seed: u64) -> Self {
         let core: Core = Rc::new(RefCell::new(Shared::default()));
         let battery = Button::fresh_battery(&profile, 100.0);
-        let button = Button::boot(profile, Flash::bonded(key), battery, 0);
+        let mut entropy = Stream::new(seed, Component::ButtonEntropy);
+        let button = Button::boot(profile, Flash::bonded(key), battery, 0, entropy.bytes());
         let radio = Stream::new(seed, Component::Radio);
-        let addr = DeviceId(BUTTON_ADDR.into());
-        let mut air = Air::new(core.clone(), radio, VirtualLink::new(link), button, addr);
+        let mut air = Air::new(core.clone(), radio, VirtualLink::new(link), button, entropy);
         air.drain_button();
         let mut c = VirtualGattClient { core, air };
         c.forget();
         c
     }
 
-    /// The button's address.
+    /// The address the button advertises now (a resolvable private address of its
+    /// bond: it rotates).
     pub fn device(&self) -> &DeviceId {
         self.air.device()
     }

@@ -10,8 +10,7 @@ use sim_world::virtual_client::VirtualGattClient;
 fn virtual_client_conforms() {
     for seed in [1, 2, 3] {
         let mut client = VirtualGattClient::new(BondKey([7; 16]), seed);
-        let device = client.device().clone();
-        let results = run_suite(&mut client, &device, &mut |c, d| c.pump(d));
+        let results = run_suite(&mut client, BondKey([7; 16]), &mut |c, d| c.pump(d));
         let text = report(&results);
         println!("seed {seed}:\n{text}");
         assert_eq!(results.len(), CHECKS.len(), "{text}");
@@ -29,18 +28,15 @@ fn virtual_client_conforms() {
 
 #[test]
 fn virtual_client_suite_fails_honestly_without_test_service() {
-    let profile = device_model::DeviceProfile {
-        test_service: false,
-        ..Default::default()
-    };
+    // The product's default profile has no test service.
+    let profile = device_model::DeviceProfile::default();
     let mut client = VirtualGattClient::with_profile(
         profile,
         sim_world::link::LinkParams::default(),
         BondKey([7; 16]),
         1,
     );
-    let device = client.device().clone();
-    let results = run_suite(&mut client, &device, &mut |c, d| c.pump(d));
+    let results = run_suite(&mut client, BondKey([7; 16]), &mut |c, d| c.pump(d));
     let r = results
         .iter()
         .find(|r| r.name == "indications in order, acknowledged")

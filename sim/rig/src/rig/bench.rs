@@ -51,6 +51,7 @@ pub(crate) struct RigBench<'a, L, C> {
     vibrate_writes: BTreeMap<u64, VibrationPattern>,
     rig_writes: BTreeMap<u64, Option<bool>>,
     next_rig_id: u64,
+    starts: u64,
     /// Clock time when the counts started, and the end of the last When step after it.
     t0: Duration,
     last_when_end: Duration,
@@ -90,9 +91,26 @@ impl<'a, L: RigLink, C: Clock> RigBench<'a, L, C> {
             vibrate_writes: BTreeMap::new(),
             rig_writes: BTreeMap::new(),
             next_rig_id: 0,
+            starts: 0,
             t0,
             last_when_end: Duration::ZERO,
         }
+    }
+
+    /// The phone's entropy for an app start: the rig's clock reading and a count of
+    /// starts (expanded by the app's DRBG). Good enough for a test rig, whose bond key is
+    /// given on the command line anyway; never what a product would use.
+    fn entropy(&mut self) -> [u8; 32] {
+        self.starts += 1;
+        let mut e = [0u8; 32];
+        e[..8].copy_from_slice(&self.clock.utc_us().to_le_bytes());
+        e[8..16].copy_from_slice(&self.starts.to_le_bytes());
+        e
+    }
+
+    /// The button's address as last connected (it rotates: private addresses).
+    pub(crate) fn device(&self) -> DeviceId {
+        self.device.clone()
     }
 
     /// The log of the scenario so far.
@@ -117,11 +135,13 @@ impl<'a, L: RigLink, C: Clock> RigBench<'a, L, C> {
         if let Some(m) = &self.setup.message {
             cfg.texts.alert_message = m.clone();
         }
-        let durable = Durable::bonded(self.device.clone(), self.opts.key.0);
+        let durable = Durable::bonded(self.opts.key.0);
+        let entropy = self.entropy();
         self.connect_phone(PhoneApp::start(
             cfg.clone(),
             durable.clone(),
             self.clock.utc_us(),
+            entropy,
         ))?;
         self.run_for(self.opts.settle);
         super::leave_idle(&mut *self.link, &mut *self.clock, &self.device);
@@ -133,7 +153,8 @@ impl<'a, L: RigLink, C: Clock> RigBench<'a, L, C> {
             ..DryRun::default()
         };
         self.vibrate_writes.clear();
-        self.connect_phone(PhoneApp::start(cfg, durable, self.clock.utc_us()))?;
+        let entropy = self.entropy();
+        self.connect_phone(PhoneApp::start(cfg, durable, self.clock.utc_us(), entropy))?;
         self.t0 = self.clock.now();
         self.last_when_end = Duration::ZERO;
         self.dry.note("connected: counts start now".into());
@@ -147,7 +168,7 @@ impl<'a, L: RigLink, C: Clock> RigBench<'a, L, C> {
             self.dry.inputs.push(Input::Network { available: false });
         }
         let connected = self.run_until(self.opts.connect_timeout, |r| {
-            r.app.as_ref().is_some_and(PhoneApp::is_connected)
+            r.app.as_ref().is_some_and(PhoneApp::has_session)
         });
         if connected {
             return Ok(());
@@ -180,6 +201,9 @@ impl<'a, L: RigLink, C: Clock> RigBench<'a, L, C> {
         }
         if app.poll_timeout().is_some_and(|t| t <= now) {
             app.handle_timeout(now);
+        }
+        if let Some(d) = app.connected_device() {
+            self.device = d.clone();
         }
         self.dry.at_us =
             u64::try_from(self.clock.now().saturating_sub(self.t0).as_micros()).unwrap_or(u64::MAX);

@@ -78,8 +78,9 @@ fn run_scenario<L: RigLink, C: Clock>(
         };
         break;
     }
+    let now_at = bench.device();
     let log = bench.take_log();
-    leave_idle(link, clock, device);
+    leave_idle(link, clock, &now_at);
     ScenarioResult {
         location: sc.location.clone(),
         name: sc.name.clone(),

@@ -160,7 +160,13 @@ impl<L: GattClient> GattClient for Tap<'_, L> {
     }
     fn write(&mut self, d: &DeviceId, char: Uuid, value: &[u8], id: u64) -> Result<(), L::Error> {
         if char == CONTROL_CHAR {
-            if let Ok(protocol::Command::Vibrate(p)) = protocol::Command::decode(value) {
+            // The app signs its commands (protocol version 2): the tap reads the command
+            // inside, the button checks the signature.
+            if let Ok(protocol::ToButton::Signed {
+                command: protocol::Command::Vibrate(p),
+                ..
+            }) = protocol::ToButton::decode(value)
+            {
                 self.vibrate_writes.insert(id, p);
             }
         }

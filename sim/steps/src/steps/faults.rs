@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use phone::GattEvent;
 use protocol::gatt::EVENT_CHAR;
-use protocol::{BondKey, EventFrame, EventKind};
+use protocol::{BondKey, EventFrame, EventKind, Session};
 
 use super::sim_bench::micros;
 use super::typed::When;
@@ -177,19 +177,31 @@ fn inject(
     Ok(())
 }
 
-/// On the simulator: an unpaired button sends a press.
-pub(super) fn stranger(w: &mut AlarmWorld) -> Result<(), String> {
-    let sim = w.sim()?;
-    let key = BondKey(sim.random_key());
-    let utc_ms = sim.utc_us() / 1000;
+/// A press sealed (protocol version 2) by a device holding another key, in a session of
+/// its own making: what an unpaired button or a forger can put on the air.
+fn forged_press(sim: &mut crate::simulation::Simulation, seq: u32) -> Result<Vec<u8>, String> {
+    let keys = BondKey(sim.random_key()).keys();
+    let session = Session {
+        id: 1,
+        phone_nonce: [0; 8],
+        button_nonce: Session::button_nonce(&keys, 1),
+    };
     let frame = EventFrame {
         kind: EventKind::Single,
         flags: 1,
-        seq: 1,
-        time_ms: utc_ms,
+        seq,
+        time_ms: sim.utc_us() / 1000,
         payload: vec![],
     };
-    let bytes = frame.seal(&key).map_err(|e| e.to_string())?;
+    session
+        .seal(&keys, 0, &frame)
+        .map(|m| m.encode())
+        .map_err(|e| e.to_string())
+}
+
+/// On the simulator: an unpaired button sends a press.
+pub(super) fn stranger(w: &mut AlarmWorld) -> Result<(), String> {
+    let bytes = forged_press(w.sim()?, 1)?;
     inject(
         w,
         phone::DeviceId(STRANGER_ADDR.into()),
@@ -217,30 +229,17 @@ pub(super) fn replay(w: &mut AlarmWorld) -> Result<(), String> {
     inject(w, dev, bytes, "an attacker replays the last alert event")
 }
 
-/// On the simulator: an attacker sends a tampered alert event.
+/// On the simulator: an attacker sends a tampered alert event (a byte of the last sealed
+/// frame changed; a forged one when none went out yet), as from the button's address.
 pub(super) fn tamper(w: &mut AlarmWorld) -> Result<(), String> {
     let sim = w.sim()?;
     let mut bytes = match sim.captured_event() {
         Some(b) => b.to_vec(),
-        None => {
-            let utc_ms = sim.utc_us() / 1000;
-            let frame = EventFrame {
-                kind: EventKind::Single,
-                flags: 1,
-                seq: 1_000,
-                time_ms: utc_ms,
-                payload: vec![],
-            };
-            frame
-                .seal(&BondKey([0x5a; 16]))
-                .map_err(|e| e.to_string())?
-        }
+        None => forged_press(sim, 1_000)?,
     };
-    // Turn the event into a double press and bump its sequence number: the tag no
-    // longer matches.
-    if bytes.len() > 4 {
-        bytes[1] = EventKind::Double.code();
-        bytes[3] = bytes[3].wrapping_add(100);
+    // Flip a bit of the ciphertext: the frame no longer authenticates.
+    if let Some(b) = bytes.get_mut(8) {
+        *b ^= 0x40;
     }
     let dev = sim.button_addr().clone();
     inject(w, dev, bytes, "an attacker sends a tampered alert event")
