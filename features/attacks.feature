@@ -2,9 +2,9 @@ Feature: An attacker in Bluetooth range cannot delete, forge or silence an alert
   The wearer may be watched by the person she fears, who can come within Bluetooth range
   with a second central and without the key (SPEC §3 "Security"). Every attack of
   issue 13 is tried here as that person would; each must fail: the alert still arrives,
-  nothing forged is acted on, and the button counts every write it refused. These
-  scenarios pass once the firmware and the app speak protocol v2 (docs/threat-model.md);
-  until then they sit outside the default suite, under scenarios/pending-features/.
+  nothing forged is acted on, and the button counts every write it refused
+  (docs/threat-model.md names the scenario of each attack). What a listener learns is in
+  privacy.feature.
 
   Background:
     Given a button paired with a phone
@@ -125,6 +125,61 @@ Feature: An attacker in Bluetooth range cannot delete, forge or silence an alert
     Then within 10 s every contact receives an SMS
     When 3 days pass
     And the phone app restarts
+    And an attacker replays the last alert event
+    And 30 seconds pass
+    Then exactly 2 SMS are sent
+    And the phone has rejected 1 events
+
+  Scenario: An attacker cannot bond with a factory-fresh button before the phone does
+    When the button is reset to its factory state
+    And an attacker connects to the button
+    And the attacker tries to bond with the button
+    And the attacker disconnects
+    And the wearer pairs the button with the phone
+    And the wearer presses the button
+    Then within 30 s every contact receives an SMS
+    And exactly 2 SMS are sent
+    And the button has rejected 1 commands
+
+  Scenario: An attacker cannot re-bond a bonded button without the wearer's action
+    When an attacker connects to the button
+    And the attacker tries to bond with the button
+    And the attacker disconnects
+    And the wearer presses the button
+    Then within 30 s every contact receives an SMS
+    And the button has rejected 1 commands
+    When the wearer pairs the button with the phone
+    And the wearer presses the button
+    Then within 30 s exactly 4 SMS are sent
+
+  Scenario: An impostor at the button's address cannot keep the phone quiet
+    When the wearer presses the button
+    Then within 10 s every contact receives an SMS
+    When an impostor takes over the button's address
+    Then within 150 s the phone warns the wearer that the button is disconnected
+    And exactly 2 SMS are sent
+    And no call is placed
+    And the phone has not warned the wearer that the button battery is low
+    When the attacker disconnects
+    And the wearer presses the button
+    Then within 30 s exactly 4 SMS are sent
+
+  Scenario: A captured press is refused after the phone app is reinstalled
+    When the wearer presses the button
+    Then within 10 s every contact receives an SMS
+    When 3 days pass
+    And the phone app is reinstalled
+    And an attacker replays the last alert event
+    And 30 seconds pass
+    Then exactly 2 SMS are sent
+    And the phone has rejected 1 events
+
+  Scenario: A captured press is refused after the phone app is restored from a backup
+    When a backup of the phone app is taken
+    And the wearer presses the button
+    Then within 10 s every contact receives an SMS
+    When 3 days pass
+    And the phone app is restored from the backup
     And an attacker replays the last alert event
     And 30 seconds pass
     Then exactly 2 SMS are sent

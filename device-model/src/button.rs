@@ -31,8 +31,8 @@
 //! battery level goes every [`HEARTBEAT_US`] while a session is up: the level is never
 //! sent in clear. The button advertises a resolvable private address of its bond (a
 //! non-resolvable random one while unbonded), new at each boot and every
-//! [`ADDRESS_ROTATION_US`]. Pairing mode: unbonded, or within [`PAIRING_WINDOW_US`]
-//! after [`Input::PairingAction`]. The test service exists only when the profile says
+//! [`ADDRESS_ROTATION_US`]. Pairing mode: within [`PAIRING_WINDOW_US`] after
+//! [`Input::PairingAction`] only, bonded or not. The test service exists only when the profile says
 //! so ([`DeviceProfile::test_firmware`]).
 
 use std::collections::VecDeque;

@@ -1,6 +1,6 @@
 //! Commands the phone writes to the control characteristic, and test-service injections.
 //!
-//! Command layout: version byte, opcode byte, then the opcode's fields (little-endian):
+//! Command layout: version byte ([`crate::COMMAND_VERSION`], 1), opcode byte, then the opcode's fields (little-endian):
 //!
 //! | opcode | command | fields |
 //! |---|---|---|
@@ -17,7 +17,7 @@
 //! Test injection layout (test service only): version, opcode, fields:
 //! `0x81 Edge{down: u8}`, `0x82 Accel{x,y,z: i16 milli-g}`, `0x83 Battery{mv: u16}`.
 
-use crate::{ProtocolError, Reader, PROTOCOL_VERSION};
+use crate::{ProtocolError, Reader, COMMAND_VERSION};
 
 /// A vibration pattern the phone asks the button to play.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -86,7 +86,7 @@ pub enum Command {
 impl Command {
     /// Encode.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = vec![PROTOCOL_VERSION];
+        let mut out = vec![COMMAND_VERSION];
         match self {
             Command::Ack { seq } => {
                 out.push(0x01);
@@ -144,7 +144,7 @@ pub enum TestInjection {
 impl TestInjection {
     /// Encode.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = vec![PROTOCOL_VERSION];
+        let mut out = vec![COMMAND_VERSION];
         match self {
             TestInjection::Edge { down } => out.extend_from_slice(&[0x81, u8::from(*down)]),
             TestInjection::Accel { mg } => {

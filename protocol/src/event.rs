@@ -1,20 +1,19 @@
-//! Event frames: what the button indicates on the event characteristic.
+//! Event frames: what happened on the button, the plaintext that a version 2
+//! [`ToPhone::Sealed`](crate::wire::ToPhone::Sealed) message carries encrypted
+//! ([`crate::session::Session::seal`]). Nothing sends a frame in clear.
 //!
-//! Layout (little-endian), then an 8-byte truncated HMAC tag over everything before it:
+//! Plaintext layout (little-endian):
 //!
 //! | offset | size | field |
 //! |---|---|---|
-//! | 0 | 1 | version (`1`) |
-//! | 1 | 1 | kind ([`EventKind`]) |
-//! | 2 | 1 | flags (bit 0: the device clock was set by a phone, so `time_ms` is UTC) |
-//! | 3 | 4 | sequence number (never reused, survives resets) |
-//! | 7 | 8 | `time_ms`: when the event happened (UTC ms, or ms since boot when unsynced) |
-//! | 15 | 1 | payload length `n` (≤ 64) |
-//! | 16 | n | payload |
-//! | 16+n | 8 | tag |
+//! | 0 | 1 | kind ([`EventKind`]) |
+//! | 1 | 1 | flags (bit 0: the device clock was set by a phone, so `time_ms` is UTC) |
+//! | 2 | 4 | sequence number (never reused, survives resets; 0 for a heartbeat) |
+//! | 6 | 8 | `time_ms`: when the event happened (UTC ms, or ms since boot when unsynced) |
+//! | 14 | 1 | payload length `n` (≤ 64) |
+//! | 15 | n | payload |
 
-use crate::auth::{BondKey, TAG_LEN};
-use crate::{ProtocolError, Reader, PROTOCOL_VERSION};
+use crate::{ProtocolError, Reader};
 
 /// Maximum payload carried by one frame.
 pub const MAX_PAYLOAD: usize = 64;
@@ -84,7 +83,7 @@ impl EventKind {
 /// Flag bit: `time_ms` is UTC (the clock was set by a phone).
 pub const FLAG_CLOCK_SYNCED: u8 = 0x01;
 
-/// One event as carried on the air (the tag is checked separately, see [`EventFrame::open`]).
+/// One event: the plaintext of a sealed frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventFrame {
     /// What happened.
@@ -100,12 +99,13 @@ pub struct EventFrame {
 }
 
 impl EventFrame {
-    fn body(&self) -> Result<Vec<u8>, ProtocolError> {
+    /// The plaintext of a sealed frame (kind, flags, sequence number, time, payload
+    /// length, payload).
+    pub fn plaintext(&self) -> Result<Vec<u8>, ProtocolError> {
         if self.payload.len() > MAX_PAYLOAD {
             return Err(ProtocolError::PayloadTooLong(self.payload.len()));
         }
-        let mut out = Vec::with_capacity(16 + self.payload.len() + TAG_LEN);
-        out.push(PROTOCOL_VERSION);
+        let mut out = Vec::with_capacity(15 + self.payload.len());
         out.push(self.kind.code());
         out.push(self.flags);
         out.extend_from_slice(&self.seq.to_le_bytes());
@@ -115,16 +115,8 @@ impl EventFrame {
         Ok(out)
     }
 
-    /// The plaintext of a version 2 sealed frame: the version 1 layout without its
-    /// version byte (kind, flags, sequence number, time, payload length, payload).
-    pub(crate) fn plaintext(&self) -> Result<Vec<u8>, ProtocolError> {
-        let mut body = self.body()?;
-        body.remove(0);
-        Ok(body)
-    }
-
-    /// Parse a version 2 plaintext (after decryption; still checked like untrusted bytes).
-    pub(crate) fn from_plaintext(plain: &[u8]) -> Result<Self, ProtocolError> {
+    /// Parse a plaintext (after decryption; still checked like untrusted bytes).
+    pub fn from_plaintext(plain: &[u8]) -> Result<Self, ProtocolError> {
         let mut r = Reader::new(plain);
         let kind = EventKind::from_code(r.u8()?)?;
         let flags = r.u8()?;
@@ -143,50 +135,6 @@ impl EventFrame {
             time_ms,
             payload,
         })
-    }
-
-    /// Encode and authenticate with `key`.
-    pub fn seal(&self, key: &BondKey) -> Result<Vec<u8>, ProtocolError> {
-        let mut out = self.body()?;
-        let tag = key.tag(&out);
-        out.extend_from_slice(&tag);
-        Ok(out)
-    }
-
-    /// Decode untrusted bytes without checking the tag; returns the frame, the
-    /// authenticated prefix and the tag.
-    pub fn decode(bytes: &[u8]) -> Result<(EventFrame, &[u8], &[u8]), ProtocolError> {
-        let mut r = Reader::new(bytes);
-        r.version()?;
-        let kind = EventKind::from_code(r.u8()?)?;
-        let flags = r.u8()?;
-        let seq = r.u32()?;
-        let time_ms = r.u64()?;
-        let n = r.u8()? as usize;
-        if n > MAX_PAYLOAD {
-            return Err(ProtocolError::PayloadTooLong(n));
-        }
-        let payload = r.take(n)?.to_vec();
-        let body_len = r.pos();
-        let tag = r.take(TAG_LEN)?;
-        r.finish()?;
-        Ok((
-            EventFrame {
-                kind,
-                flags,
-                seq,
-                time_ms,
-                payload,
-            },
-            &bytes[..body_len],
-            tag,
-        ))
-    }
-
-    /// Decode and verify under `key`: `Ok(None)` when the frame parses but its tag is wrong.
-    pub fn open(bytes: &[u8], key: &BondKey) -> Result<Option<EventFrame>, ProtocolError> {
-        let (frame, body, tag) = Self::decode(bytes)?;
-        Ok(key.verify(body, tag).then_some(frame))
     }
 
     /// Whether the time is UTC.
@@ -211,68 +159,51 @@ mod tests {
     }
 
     #[test]
-    fn round_trip_and_tamper() {
-        let k = BondKey([3; 16]);
-        let bytes = frame().seal(&k).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            EventFrame::open(&bytes, &k).unwrap_or_else(|e| panic!("{e}")),
-            Some(frame())
-        );
-        let mut bad = bytes.clone();
-        bad[3] ^= 1;
-        assert_eq!(
-            EventFrame::open(&bad, &k).unwrap_or_else(|e| panic!("{e}")),
-            None
-        );
-        assert_eq!(
-            EventFrame::open(&bytes, &BondKey([4; 16])).unwrap_or_else(|e| panic!("{e}")),
-            None
-        );
-    }
-
-    #[test]
     fn errors_are_precise() {
-        let k = BondKey([3; 16]);
-        let bytes = frame().seal(&k).unwrap_or_else(|e| panic!("{e}"));
+        let bytes = frame().plaintext().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(bytes.len(), 15 + 3);
         assert!(matches!(
-            EventFrame::decode(&bytes[..bytes.len() - 1]),
+            EventFrame::from_plaintext(&bytes[..bytes.len() - 1]),
             Err(ProtocolError::Truncated { .. })
         ));
         let mut more = bytes.clone();
         more.push(0);
         assert_eq!(
-            EventFrame::decode(&more).map(|_| ()),
+            EventFrame::from_plaintext(&more),
             Err(ProtocolError::TrailingBytes { extra: 1 })
         );
-        let mut v = bytes.clone();
-        v[0] = 9;
+        let mut kind = bytes.clone();
+        kind[0] = 0x77;
         assert_eq!(
-            EventFrame::decode(&v).map(|_| ()),
-            Err(ProtocolError::UnsupportedVersion(9))
-        );
-        let mut kind = bytes;
-        kind[1] = 0x77;
-        assert_eq!(
-            EventFrame::decode(&kind).map(|_| ()),
+            EventFrame::from_plaintext(&kind),
             Err(ProtocolError::UnknownEventKind(0x77))
         );
+        let mut long = bytes;
+        long[14] = 65;
+        assert_eq!(
+            EventFrame::from_plaintext(&long),
+            Err(ProtocolError::PayloadTooLong(65))
+        );
+        let too_long = EventFrame {
+            payload: vec![0; 65],
+            ..frame()
+        };
+        assert_eq!(too_long.plaintext(), Err(ProtocolError::PayloadTooLong(65)));
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
         #[test]
         fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..120)) {
-            let _ = EventFrame::decode(&bytes);
-            let _ = EventFrame::open(&bytes, &BondKey([0; 16]));
+            let _ = EventFrame::from_plaintext(&bytes);
         }
 
         #[test]
-        fn seal_open_round_trips(seq: u32, time_ms: u64, flags: u8,
+        fn plaintext_round_trips(seq: u32, time_ms: u64, flags: u8,
                                  payload in proptest::collection::vec(any::<u8>(), 0..=64)) {
-            let k = BondKey([9; 16]);
             let f = EventFrame { kind: EventKind::Fall, flags, seq, time_ms, payload };
-            let bytes = f.seal(&k).unwrap_or_else(|e| panic!("{e}"));
-            prop_assert_eq!(EventFrame::open(&bytes, &k).unwrap_or_else(|e| panic!("{e}")), Some(f));
+            let bytes = f.plaintext().unwrap_or_else(|e| panic!("{e}"));
+            prop_assert_eq!(EventFrame::from_plaintext(&bytes), Ok(f));
         }
     }
 }

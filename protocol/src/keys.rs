@@ -15,7 +15,17 @@ use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::auth::BondKey;
+/// The 16-byte secret shared by a button and its phone, agreed at pairing
+/// ([`crate::pairing`]); every key in use is derived from it ([`BondKey::keys`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BondKey(pub [u8; 16]);
+
+impl std::fmt::Debug for BondKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.write_str("BondKey(..)")
+    }
+}
 
 const SALT: &[u8] = b"alarm-button v2 keys";
 
@@ -96,6 +106,11 @@ pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_hides_the_key() {
+        assert_eq!(format!("{:?}", BondKey([1; 16])), "BondKey(..)");
+    }
 
     #[test]
     fn keys_differ_per_purpose_and_per_bond() {

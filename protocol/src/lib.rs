@@ -1,4 +1,5 @@
-//! The button↔phone contract: GATT layout, event and command encodings, authentication.
+//! The button↔phone contract: GATT layout, event and command encodings, protocol version
+//! 2's pairing, keys, sessions and messages.
 //!
 //! Protocol version 2 (the secure one): [`pairing`] (X25519 key agreement with a
 //! confirmation code), [`keys`] (per-purpose keys from the bond), [`session`] (fresh,
@@ -12,7 +13,6 @@
 //! random numbers: every decoder takes untrusted bytes and returns a [`ProtocolError`]
 //! instead of panicking.
 
-pub mod auth;
 pub mod command;
 pub mod drbg;
 pub mod event;
@@ -23,19 +23,19 @@ pub mod rpa;
 pub mod session;
 pub mod wire;
 
-pub use auth::{BondKey, Tag, TAG_LEN};
 pub use command::{Command, VibrationPattern};
 pub use drbg::Drbg;
 pub use event::{EventFrame, EventKind};
 pub use gatt::Uuid;
-pub use keys::{Irk, Keys};
+pub use keys::{BondKey, Irk, Keys};
 pub use pairing::{ConfirmCode, Pairing, PairingKeyPair};
 pub use rpa::Address;
 pub use session::Session;
 pub use wire::{ToButton, ToPhone};
 
-/// Version byte carried first in every frame of this protocol.
-pub const PROTOCOL_VERSION: u8 = 1;
+/// Version byte carried first by a [`Command`] (inside a version 2 `Signed` message) and
+/// by a test injection.
+pub const COMMAND_VERSION: u8 = 1;
 
 /// Every way a frame can be refused by a decoder.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -127,7 +127,7 @@ impl<'a> Reader<'a> {
         }
     }
     pub(crate) fn version(&mut self) -> Result<(), ProtocolError> {
-        self.expect_version(PROTOCOL_VERSION)
+        self.expect_version(COMMAND_VERSION)
     }
     pub(crate) fn expect_version(&mut self, want: u8) -> Result<(), ProtocolError> {
         match self.u8()? {

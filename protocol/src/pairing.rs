@@ -23,7 +23,7 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 use x25519_dalek::{PublicKey, StaticSecret};
 
-use crate::auth::BondKey;
+use crate::keys::BondKey;
 use crate::keys::{ct_eq, hmac_trunc};
 use crate::ProtocolError;
 

@@ -48,8 +48,11 @@ impl Button {
         self.next_heartbeat_at = None;
     }
 
+    /// Pairing mode: only within the window after the wearer's physical pairing action,
+    /// bonded or not (a factory-fresh button does not bond with the first device that
+    /// asks).
     fn pairing_mode(&self, now: u64) -> bool {
-        self.flash.bond.is_none() || self.pair_window_until.is_some_and(|t| now < t)
+        self.pair_window_until.is_some_and(|t| now < t)
     }
 
     /// A write from the central.

@@ -511,6 +511,9 @@ fn pairing_without_the_key_on_the_air_and_rebonding_only_after_the_physical_acti
     assert!(drain(&mut b)
         .iter()
         .all(|a| !matches!(a, Action::Indicate { .. })));
+    // Factory-fresh, but no physical action: the first device that asks is refused.
+    assert_eq!(pair(&mut b, 1_000 * MS, 4), Err(1));
+    b.handle(1_000 * MS, Input::PairingAction);
     let (key, phone_code, button_code) =
         pair(&mut b, 1_000 * MS, 5).unwrap_or_else(|n| panic!("{n}"));
     assert_eq!(phone_code, button_code);
@@ -521,7 +524,7 @@ fn pairing_without_the_key_on_the_air_and_rebonding_only_after_the_physical_acti
     phone.send(&mut b, 1_000 * MS, Command::SetTime { utc_ms: UTC });
     assert_eq!(events(phone.frames(&drain(&mut b))).len(), 1);
     // Bonded: a pairing request outside the window is refused and counted.
-    assert_eq!(pair(&mut b, 2_000 * MS, 6), Err(1));
+    assert_eq!(pair(&mut b, 2_000 * MS, 6), Err(2));
     b.handle(3_000 * MS, Input::PairingAction);
     let (new_key, ..) = pair(&mut b, 4_000 * MS, 7).unwrap_or_else(|n| panic!("{n}"));
     assert_ne!(new_key, key);
@@ -539,6 +542,7 @@ fn pairing_without_the_key_on_the_air_and_rebonding_only_after_the_physical_acti
 fn a_man_in_the_middle_gets_a_code_that_differs() {
     let mut b = boot(Flash::factory(), 0);
     b.handle(0, Input::Connected);
+    b.handle(0, Input::PairingAction);
     let phone = PairingKeyPair::from_entropy([1; 32]);
     let mitm = PairingKeyPair::from_entropy([2; 32]);
     // The attacker relays its own key to the button and the button's... its own to the phone.

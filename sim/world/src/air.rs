@@ -49,6 +49,8 @@ use attacker::{Attacker, AttackerEv};
 
 #[path = "attacker.rs"]
 pub mod attacker;
+#[path = "impostor.rs"]
+pub mod impostor;
 
 /// Time a button takes to boot after a reset.
 pub const BOOT_US: Micros = 200 * MILLI;
@@ -344,6 +346,7 @@ impl Air {
                 address,
             } => {
                 self.addr = DeviceId(address.to_string());
+                self.heard_advertising();
                 self.button_note(format!("advertising every {interval_ms} ms as {address}"));
                 let now = self.now();
                 let evs = self.link.set_advertising(now, interval_ms, &mut self.radio);
@@ -577,11 +580,7 @@ impl Air {
                 input,
                 write_id,
             } => self.at_button(conn, input, write_id),
-            AirEv::TerminateHeard => {
-                if self.button.is_some() {
-                    self.button_input(Input::Disconnected);
-                }
-            }
+            AirEv::TerminateHeard => self.phone_link_ended(),
             AirEv::Silent { conn } => {
                 if self.link.conn_id() == Some(conn) {
                     self.link.drop_conn();
@@ -646,6 +645,10 @@ impl Air {
             // Retransmitted by the link layer after the outage, if it survives.
             return self.send_to_button(input, write_id);
         }
+        if self.attacker.impostor {
+            // The phone's connection reached the impostor at the button's address.
+            return self.impostor_input(input, write_id);
+        }
         if input == Input::IndicationConfirmed {
             self.record(Dir::ToButton, vec![0x1e]);
         }
@@ -675,7 +678,7 @@ impl Air {
                 if self.link.supervision_lost(self.now(), conn) {
                     self.link.drop_conn();
                     self.link_note(LinkNote::SupervisionLost);
-                    self.button_input(Input::Disconnected);
+                    self.phone_link_ended();
                     self.lost();
                     wake(self);
                     self.discover();

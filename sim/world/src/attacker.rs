@@ -21,8 +21,9 @@
 //!
 //! Attack contents are built here too ([`ack_every_queued`], [`set_clock`],
 //! [`vibrate`], [`test_clicks`], [`forge_press`]), as an attacker without the key would
-//! build them, for both protocol versions. Everything is deterministic: timing on the
-//! virtual clock, the attacker's entropy from its own seeded stream.
+//! build them (the plain commands of protocol version 1 too, which the button refuses).
+//! Everything is deterministic: timing on the virtual clock, the attacker's entropy
+//! from its own seeded stream.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -94,8 +95,12 @@ pub(crate) struct Attacker {
     heard: Vec<Heard>,
     tally: WriteTally,
     /// Index in the air's capture where the sniffer started.
-    sniff_from: Option<usize>,
-    rng: Option<Stream>,
+    pub(super) sniff_from: Option<usize>,
+    pub(super) rng: Option<Stream>,
+    /// Whether an impostor answers the phone's connections ([`super::impostor`]).
+    pub(super) impostor: bool,
+    /// Addresses the button advertised while the sniffer listened.
+    pub(super) advertised: Vec<String>,
 }
 
 /// What the attacker schedules on the world's queue (its own connection's PDUs).
@@ -158,7 +163,7 @@ impl Attacker {
 // ---- the attacker in the air ----------------------------------------------------------
 
 impl Air {
-    fn attack_note(&self, text: String) {
+    pub(super) fn attack_note(&self, text: String) {
         let mut core = self.core.borrow_mut();
         core.mark(MarkerKind::Fault, text.clone());
         core.note(Layer::Harness, text);
@@ -210,6 +215,13 @@ impl Air {
 
     /// The attacker disconnects: the button hears it at once and advertises again.
     pub(crate) fn attacker_disconnect(&mut self) {
+        if std::mem::take(&mut self.attacker.impostor) {
+            // The phone's connection to the impostor is lost a supervision timeout later.
+            if let Some(conn) = self.link.conn_id() {
+                let t = self.now() + u64::from(self.link.params.supervision_timeout_ms) * MILLI;
+                self.at(t, AirEv::Silent { conn });
+            }
+        }
         if self.attacker.drop_link() {
             self.attack_note("the attacker disconnects".into());
             if self.button_alive() {
@@ -432,6 +444,16 @@ impl Simulation {
         how
     }
 
+    /// Thirty-two bytes from the attacker's own seeded stream.
+    pub fn attacker_entropy(&mut self) -> [u8; 32] {
+        let seed = self.seed();
+        self.air
+            .attacker
+            .rng
+            .get_or_insert_with(|| Stream::new(seed, Component::Attacker))
+            .bytes()
+    }
+
     /// A timeline line and a fault marker of an attack step.
     pub fn attack_note(&mut self, text: String) {
         self.air.attack_note(text);
@@ -497,6 +519,32 @@ pub fn test_clicks(n: u32) -> Vec<AttackWrite> {
         .collect()
 }
 
+/// "Try to bond with the button", first write: a pairing request with the attacker's own
+/// key pair (the button answers it only in pairing mode).
+pub fn pair_request(own: &PairingKeyPair) -> AttackWrite {
+    let phone_public = own.public();
+    (
+        CONTROL_CHAR,
+        ToButton::PairRequest { phone_public }.encode(),
+    )
+}
+
+/// The second write, when the button answered the request on the attacker's connection:
+/// the key confirmation of the attacker's own pairing (it is one end of that pairing, so
+/// it can compute it). `None` when no answer was heard.
+pub fn pair_confirm(own: &PairingKeyPair, heard: &[Heard]) -> Option<AttackWrite> {
+    let button_public = heard
+        .iter()
+        .rev()
+        .find_map(|h| match ToPhone::decode(&h.value) {
+            Ok(ToPhone::PairResponse { button_public }) => Some(button_public),
+            _ => None,
+        })?;
+    let pairing = own.agree(&own.public(), &button_public).ok()?;
+    let tag = pairing.phone_confirm();
+    Some((CONTROL_CHAR, ToButton::PairConfirm { tag }.encode()))
+}
+
 /// How the attacker built a forged press.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Forgery {
@@ -505,7 +553,8 @@ pub enum Forgery {
     DerivedKey,
     /// The last event frame it heard, replayed as it was.
     Replay,
-    /// A v1 frame authenticated with the all-zero key of an unbonded button.
+    /// A v2 frame sealed under the keys of an all-zero bond (the default key an
+    /// unbonded button once had).
     ZeroKey,
 }
 
@@ -515,7 +564,7 @@ impl Forgery {
         match self {
             Forgery::DerivedKey => "v2 frame under a key derived from the pairing's public values",
             Forgery::Replay => "replay of the last event frame heard",
-            Forgery::ZeroKey => "v1 frame under the all-zero key",
+            Forgery::ZeroKey => "v2 frame under keys derived from an all-zero bond",
         }
     }
 }
@@ -523,7 +572,6 @@ impl Forgery {
 /// What the sniffer's record tells an attacker.
 #[derive(Debug, Default)]
 struct Overheard {
-    max_seq: u32,
     phone_public: Option<[u8; 32]>,
     button_public: Option<[u8; 32]>,
     hello: Option<[u8; 8]>,
@@ -561,9 +609,6 @@ impl Overheard {
 
     fn button_sent(&mut self, v: &[u8]) {
         self.last_frame = Some(v.to_vec());
-        if let Ok((f, _, _)) = EventFrame::decode(v) {
-            self.max_seq = self.max_seq.max(f.seq);
-        }
         match ToPhone::decode(v) {
             Ok(ToPhone::PairResponse { button_public }) => self.button_public = Some(button_public),
             Ok(ToPhone::Offer {
@@ -604,19 +649,18 @@ fn derived_v2(o: &Overheard, utc_ms: u64, entropy: [u8; 32]) -> Option<Vec<u8>> 
         button_nonce,
     };
     let index = o.last_index.map_or(0, |i| i.wrapping_add(1));
-    let frame = press(o.max_seq.wrapping_add(1), utc_ms);
+    // The sequence numbers are encrypted: the frame index is the best guess.
+    let frame = press(index.wrapping_add(1), utc_ms);
     let sealed = session.seal(&pairing.key.keys(), index, &frame).ok()?;
     Some(sealed.encode())
 }
 
 /// The best press an attacker can forge from what it `heard` (the sniffer's record) and
 /// the `last` event frame it saw on the air, at `utc_ms`, with its own `entropy`:
-/// 1. a bond key written in clear (protocol v1 bonding): a v1 frame under that key with
-///    the next sequence number — the phone cannot tell it from the button;
-/// 2. a v2 pairing and session heard: a sealed frame under a key derived from the
-///    public values (without a private key the bond cannot be computed);
-/// 3. else the last event frame, replayed;
-/// 4. else a v1 frame under the all-zero key.
+/// 1. a pairing and a session heard: a sealed frame under a key derived from the public
+///    values (without a private key the bond cannot be computed);
+/// 2. else the last event frame, replayed;
+/// 3. else a frame sealed under the keys of an all-zero bond, in session 0.
 pub fn forge_press(
     heard: &[AirPdu],
     last: Option<&[u8]>,
@@ -624,25 +668,34 @@ pub fn forge_press(
     entropy: [u8; 32],
 ) -> (Forgery, Vec<u8>) {
     let o = Overheard::read(heard);
-    let next = o.max_seq.wrapping_add(1).max(1);
     if let Some(bytes) = derived_v2(&o, utc_ms, entropy) {
         return (Forgery::DerivedKey, bytes);
     }
     if let Some(f) = o.last_frame.as_deref().or(last) {
         return (Forgery::Replay, f.to_vec());
     }
-    let bytes = press(next, utc_ms)
-        .seal(&BondKey([0; 16]))
+    let bytes = zero_session()
+        .seal(&BondKey([0; 16]).keys(), 0, &press(1, utc_ms))
+        .map(|m| m.encode())
         .unwrap_or_default();
     (Forgery::ZeroKey, bytes)
+}
+
+/// Session 0 with all-zero nonces: what the all-zero forgery is sealed in.
+pub fn zero_session() -> Session {
+    Session {
+        id: 0,
+        phone_nonce: [0; 8],
+        button_nonce: [0; 8],
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use protocol::gatt::CONTROL_CHAR;
-    use protocol::{BondKey, Command, EventFrame};
+    use protocol::{BondKey, Command, ToPhone};
 
-    use super::{forge_press, test_clicks, vibrate, Forgery};
+    use super::{forge_press, test_clicks, vibrate, zero_session, Forgery};
     use crate::link::Dir;
     use crate::sched::{MILLI, SECOND};
     use crate::simulation::{Setup, Simulation};
@@ -734,7 +787,12 @@ mod tests {
         assert_eq!(forge_press(&[], Some(&last), 5, [1; 32]).0, Forgery::Replay);
         let (how, bytes) = forge_press(&[], None, 5, [1; 32]);
         assert_eq!(how, Forgery::ZeroKey);
-        assert!(EventFrame::open(&bytes, &BondKey([0; 16])).is_ok_and(|f| f.is_some()));
+        let Ok(ToPhone::Sealed { index, body }) = ToPhone::decode(&bytes) else {
+            panic!("not a sealed frame");
+        };
+        let keys = BondKey([0; 16]).keys();
+        let opened = zero_session().open(&keys, index, &body);
+        assert!(opened.is_ok_and(|f| f.is_some_and(|f| f.seq == 1)));
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod timeline;
 pub mod virtual_client;
 
 pub use air::attacker;
+pub use air::impostor;
 pub use sim_traces as trace;
 
 /// Errors of the world.

@@ -225,6 +225,8 @@ pub struct Simulation {
     due_cache: (Option<Micros>, Option<Micros>),
     /// The phone's RNG (entropy at each app start and pairing).
     phone_entropy: Stream,
+    /// The app's durable state as the last backup took it.
+    backup: Option<Option<Vec<u8>>>,
 }
 
 impl Simulation {
@@ -260,6 +262,7 @@ impl Simulation {
             horizon: 0,
             due_cache: (None, None),
             phone_entropy: Stream::new(setup.seed, Component::PhoneEntropy),
+            backup: None,
         };
         sim.harness(HarnessNote::Seed(setup.seed));
         let durable = Durable::bonded(key.0);
@@ -543,6 +546,42 @@ impl Simulation {
         self.settle();
     }
 
+    /// The phone app is reinstalled now: its durable state is lost (bond included) and it
+    /// starts again shortly after, unbonded; the wearer then pairs again
+    /// ([`Simulation::wearer_pairs`]).
+    pub fn reinstall_app(&mut self) -> Result<(), WorldError> {
+        self.note(Layer::Harness, "the phone app is reinstalled".into());
+        self.platform.storage = None;
+        self.restart_app();
+        let started = self.now() + APP_RESTART_US;
+        self.run_until(started);
+        self.wearer_pairs()
+    }
+
+    /// A backup of the app's durable state is taken now.
+    pub fn backup_app(&mut self) {
+        self.note(Layer::Harness, "a backup of the phone app is taken".into());
+        self.backup = Some(self.platform.storage.clone());
+    }
+
+    /// The app's durable state is replaced by the last backup and the app restarts
+    /// (time passes until it has started). Returns `false` (and does nothing) when no
+    /// backup was taken.
+    pub fn restore_app(&mut self) -> bool {
+        let Some(stored) = self.backup.clone() else {
+            return false;
+        };
+        self.note(
+            Layer::Harness,
+            "the phone app is restored from the backup".into(),
+        );
+        self.platform.storage = stored;
+        self.restart_app();
+        let started = self.now() + APP_RESTART_US;
+        self.run_until(started);
+        true
+    }
+
     /// The button resets now (flash survives) and boots shortly after.
     pub fn reset_button(&mut self) {
         self.harness(HarnessNote::ButtonResets);
@@ -611,9 +650,26 @@ impl Simulation {
     /// bond. Time passes as it happens (a few seconds).
     pub fn pair_over_air(&mut self) -> Result<(), WorldError> {
         self.harness(HarnessNote::PairOverAir);
+        self.factory_reset_button();
+        self.wearer_pairs()
+    }
+
+    /// The button is reset to its factory state: its bond is erased and it reboots
+    /// (time passes until it has booted).
+    pub fn factory_reset_button(&mut self) {
         self.air.reset_button_with(|f| f.bond = None);
         let booted = self.now() + BOOT_US;
         self.run_until(booted);
+    }
+
+    /// The wearer pairs the button with the phone: the physical pairing action on the
+    /// button, then the phone pairs with it over the air (X25519), the wearer compares
+    /// the codes and the phone reconnects under the new bond. Time passes as it happens.
+    pub fn wearer_pairs(&mut self) -> Result<(), WorldError> {
+        self.note(
+            Layer::Wearer,
+            "does the pairing action on the button".into(),
+        );
         self.air.button_input(Input::PairingAction);
         let device = self.air.device().clone();
         let entropy = self.phone_entropy.bytes();

@@ -452,6 +452,30 @@ impl<L: RigLink, C: Clock> Bench for RigBench<'_, L, C> {
     fn attacker_forges_press(&mut self) -> StepResult {
         not_here("the rig has no attacker radio")
     }
+    fn factory_reset(&mut self) -> StepResult {
+        not_here("the rig cannot erase the button's bond")
+    }
+    fn attacker_tries_to_bond(&mut self) -> StepResult {
+        not_here("the rig has no attacker radio")
+    }
+    fn wearer_pairs(&mut self) -> StepResult {
+        not_here("the rig cannot do the button's physical pairing action")
+    }
+    fn impostor_takes_over(&mut self) -> StepResult {
+        not_here("the rig has no attacker radio")
+    }
+    fn attacker_listens(&mut self) -> StepResult {
+        not_here("the rig has no sniffer")
+    }
+    fn reinstall_app(&mut self) -> StepResult {
+        not_here("the rig cannot do the button's physical pairing action")
+    }
+    fn backup_app(&mut self) -> StepResult {
+        not_here("the rig keeps no backups of the app")
+    }
+    fn restore_app(&mut self) -> StepResult {
+        not_here("the rig keeps no backups of the app")
+    }
 
     fn observe(&mut self) -> Result<Observation, RunError> {
         self.start()?;
@@ -477,6 +501,7 @@ impl<L: RigLink, C: Clock> Bench for RigBench<'_, L, C> {
             rejected_events: _,
             falls_reported: _,
             rejected_commands: _,
+            learned: _,
         } = self.dry.seen.clone();
         let seen = Observation {
             contacts: app.config().contacts.clone(),
@@ -498,6 +523,8 @@ impl<L: RigLink, C: Clock> Bench for RigBench<'_, L, C> {
             falls_reported: 0,
             // The rig cannot read the button's count (no test read-back of it).
             rejected_commands: 0,
+            // The rig has no sniffer.
+            learned: None,
         };
         Ok(seen.with_durable(app.durable()))
     }

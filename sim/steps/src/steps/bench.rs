@@ -90,6 +90,22 @@ pub trait Bench {
     fn pair_while_listening(&mut self) -> StepResult;
     /// The attacker forges a press with what it heard and sends it to the phone.
     fn attacker_forges_press(&mut self) -> StepResult;
+    /// The button is reset to its factory state (its bond erased).
+    fn factory_reset(&mut self) -> StepResult;
+    /// The attacker tries to bond with the button, without the physical action.
+    fn attacker_tries_to_bond(&mut self) -> StepResult;
+    /// The wearer does the physical pairing action and the phone pairs with the button.
+    fn wearer_pairs(&mut self) -> StepResult;
+    /// An impostor takes over the button's address.
+    fn impostor_takes_over(&mut self) -> StepResult;
+    /// An attacker starts listening on the air.
+    fn attacker_listens(&mut self) -> StepResult;
+    /// The phone app is reinstalled; the wearer pairs again.
+    fn reinstall_app(&mut self) -> StepResult;
+    /// A backup of the phone app is taken.
+    fn backup_app(&mut self) -> StepResult;
+    /// The phone app is restored from the backup.
+    fn restore_app(&mut self) -> StepResult;
 
     /// What the checks see now (a Then step starts the scenario like a When step).
     fn observe(&mut self) -> Result<Observation, RunError>;
@@ -157,5 +173,13 @@ fn perform<B: Bench + ?Sized>(b: &mut B, w: &When) -> StepResult {
         When::AttackerTestClicks(n) => b.attacker_test_clicks(*n),
         When::PairWhileListening => b.pair_while_listening(),
         When::AttackerForgesPress => b.attacker_forges_press(),
+        When::FactoryReset => b.factory_reset(),
+        When::AttackerTriesToBond => b.attacker_tries_to_bond(),
+        When::WearerPairs => b.wearer_pairs(),
+        When::ImpostorTakesOver => b.impostor_takes_over(),
+        When::AttackerListens => b.attacker_listens(),
+        When::AppReinstalled => b.reinstall_app(),
+        When::BackupTaken => b.backup_app(),
+        When::BackupRestored => b.restore_app(),
     }
 }

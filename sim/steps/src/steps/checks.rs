@@ -10,6 +10,7 @@ use super::typed::{Check, Then};
 use super::{Args, StepDef};
 use crate::simulation::fmt_s;
 use crate::RunError;
+use sim_world::impostor::Learned;
 
 /// The Then steps.
 pub const STEPS: &[StepDef] = &[
@@ -265,7 +266,43 @@ pub(crate) fn evaluate(c: &Check, o: &Observation) -> Result<(), String> {
                 format!("expected {n} vibrations, the button vibrated {got} times")
             })
         }
+        Check::AttackerLearnsNothing => learns_nothing(o),
+        Check::AdvertisedAddresses(n) => {
+            let got = listened(o)?.addresses;
+            holds(got >= *n, || {
+                format!("the button advertised {got} different addresses, expected at least {n}")
+            })
+        }
+        Check::NoBatteryWarning => holds(
+            !o.warnings
+                .iter()
+                .any(|w| matches!(w, phone::Warning::BatteryLow(_))),
+            || "the phone warned the wearer that the button battery is low".into(),
+        ),
     }
+}
+
+/// What the listener learned, or why there is nothing to check.
+fn listened(o: &Observation) -> Result<&Learned, String> {
+    o.learned.as_ref().ok_or_else(|| {
+        "nobody listened on the air (add \"When an attacker listens on the air\")".into()
+    })
+}
+
+/// The sniffer heard something, and none of it shows an event in clear.
+fn learns_nothing(o: &Observation) -> Result<(), String> {
+    let l = listened(o)?;
+    if l.pdus == 0 {
+        return Err("the listener recorded nothing: nothing to judge".into());
+    }
+    holds(l.in_clear.is_empty(), || {
+        format!(
+            "the listener read what the wearer did in {} of {} PDUs: {}",
+            l.in_clear.len(),
+            l.pdus,
+            l.in_clear.join("; ")
+        )
+    })
 }
 
 fn holds(ok: bool, why: impl FnOnce() -> String) -> Result<(), String> {

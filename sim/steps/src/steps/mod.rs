@@ -52,6 +52,7 @@ mod bench;
 mod checks;
 mod faults;
 mod observe;
+mod privacy;
 mod setup;
 mod sim_bench;
 mod time;
@@ -243,6 +244,7 @@ pub fn catalogue() -> &'static [(StepDef, Regex)] {
         defs.extend_from_slice(faults::STEPS);
         defs.extend_from_slice(checks::STEPS);
         defs.extend_from_slice(attacks::STEPS);
+        defs.extend_from_slice(privacy::STEPS);
         defs.into_iter()
             .map(|d| {
                 let re = Regex::new(&pattern_regex(&d));

@@ -7,6 +7,7 @@
 
 use phone::{Contact, Durable, Warning};
 use protocol::VibrationPattern;
+use sim_world::impostor::Learned;
 
 /// One SMS: when (µs since the scenario started), to which number, what it says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,6 +73,9 @@ pub struct Observation {
     pub falls_reported: usize,
     /// Commands the button rejected (unauthenticated, stale or out of bounds).
     pub rejected_commands: u32,
+    /// What a listener learned from the air (`None`: nobody listened, or the bench has
+    /// no sniffer).
+    pub learned: Option<Learned>,
 }
 
 impl Observation {

@@ -11,7 +11,7 @@ use protocol::VibrationPattern;
 use super::bench::{Bench, StepResult};
 use super::observe::{Call, Observation, Sms};
 use super::typed::Answer;
-use super::{attacks, faults, setup, time, wearer, AlarmWorld};
+use super::{attacks, faults, privacy, setup, time, wearer, AlarmWorld};
 use crate::sched::Micros;
 use crate::simulation::{Simulation, APP_RESTART_US, BOOT_US};
 use crate::RunError;
@@ -74,6 +74,7 @@ fn observe(s: &Simulation) -> Observation {
         rejected_events: 0,
         falls_reported: 0,
         rejected_commands: s.button_rejected_commands(),
+        learned: s.listener_learned(),
     }
     .with_durable(&s.durable())
 }
@@ -179,6 +180,30 @@ impl Bench for SimBench<'_> {
     }
     fn attacker_forges_press(&mut self) -> StepResult {
         done(attacks::forge(self.world))
+    }
+    fn factory_reset(&mut self) -> StepResult {
+        done(privacy::factory_reset(self.world))
+    }
+    fn attacker_tries_to_bond(&mut self) -> StepResult {
+        done(privacy::try_to_bond(self.world))
+    }
+    fn wearer_pairs(&mut self) -> StepResult {
+        done(privacy::wearer_pairs(self.world))
+    }
+    fn impostor_takes_over(&mut self) -> StepResult {
+        done(privacy::impostor(self.world))
+    }
+    fn attacker_listens(&mut self) -> StepResult {
+        done(privacy::listen(self.world))
+    }
+    fn reinstall_app(&mut self) -> StepResult {
+        done(privacy::reinstall(self.world))
+    }
+    fn backup_app(&mut self) -> StepResult {
+        done(privacy::backup(self.world))
+    }
+    fn restore_app(&mut self) -> StepResult {
+        done(privacy::restore(self.world))
     }
 
     fn observe(&mut self) -> Result<Observation, RunError> {

@@ -134,6 +134,22 @@ pub enum When {
     PairWhileListening,
     /// `the attacker forges a press with what it heard`.
     AttackerForgesPress,
+    /// `the button is reset to its factory state` (its bond erased).
+    FactoryReset,
+    /// `the attacker tries to bond with the button` (no physical action).
+    AttackerTriesToBond,
+    /// `the wearer pairs the button with the phone` (the physical action, then pairing).
+    WearerPairs,
+    /// `an impostor takes over the button's address`.
+    ImpostorTakesOver,
+    /// `an attacker listens on the air` (the sniffer starts).
+    AttackerListens,
+    /// `the phone app is reinstalled` (durable state lost; the wearer pairs again).
+    AppReinstalled,
+    /// `a backup of the phone app is taken`.
+    BackupTaken,
+    /// `the phone app is restored from the backup`.
+    BackupRestored,
 }
 
 /// A Then step: a state check, optionally with `within {n} s `.
@@ -214,4 +230,10 @@ pub enum Check {
     RejectedCommands(u32),
     /// `the button has vibrated {n} times` (any pattern).
     VibratedTimes(usize),
+    /// `the attacker cannot tell what the wearer did`.
+    AttackerLearnsNothing,
+    /// `the button has advertised at least {n} different addresses`.
+    AdvertisedAddresses(usize),
+    /// `the phone has not warned the wearer that the button battery is low`.
+    NoBatteryWarning,
 }
