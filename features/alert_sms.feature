@@ -80,6 +80,6 @@ Feature: Alert SMS on a single press
     Given the phone has 1 emergency contacts
     And the phone has no location fix
     When the wearer presses the button
-    Then within 15 s contact "Contact 1" receives an SMS containing "Position unknown"
+    Then within 15 s contact "Contact 1" receives an SMS containing "position unknown"
     When the phone gets a location fix at 43.2965, 5.3698
     Then within 5 s contact "Contact 1" receives an SMS containing "43.296500"

@@ -366,6 +366,9 @@ impl Button {
         });
         b.advertise(now, b.profile.link.adv_fast_interval_ms);
         b.power(now, PowerState::AdvertisingFast);
+        if b.battery.is_depleted(now) {
+            b.brown_out(now, "flat cell");
+        }
         b
     }
 
@@ -428,24 +431,37 @@ impl Button {
                 self.enqueue(now, now, EventKind::LowBattery, vec![level]);
             }
         }
+        // A flat cell cannot run the firmware at all, load or not.
+        if self.battery.is_depleted(now) {
+            return self.brown_out(now, "flat cell");
+        }
         self.schedule_level(now);
     }
 
-    /// Draw a load pulse; a brown-out kills the firmware.
-    fn load(&mut self, now: u64, pulse: crate::power::Pulse, what: &str) {
+    /// Draw a load pulse; a brown-out kills the firmware. Returns whether the button
+    /// is still alive.
+    fn load(&mut self, now: u64, pulse: crate::power::Pulse, what: &str) -> bool {
         if self.dead {
-            return;
+            return false;
         }
         if self.battery.pulse(now, pulse) {
-            self.dead = true;
-            self.battery.set_state(now, PowerState::Off);
-            self.log(DeviceEvent::BrownOut {
-                during: what.to_string(),
-            });
-            self.actions.push_back(Action::BrownOut);
-        } else {
-            self.schedule_level(now);
+            self.brown_out(now, what);
+            return false;
         }
+        self.schedule_level(now);
+        true
+    }
+
+    /// The supply is gone: the firmware dies and the button disappears (it stays off
+    /// until its cell is replaced).
+    fn brown_out(&mut self, now: u64, what: &str) {
+        self.dead = true;
+        self.next_level_at = None;
+        self.battery.set_state(now, PowerState::Off);
+        self.log(DeviceEvent::BrownOut {
+            during: what.to_string(),
+        });
+        self.actions.push_back(Action::BrownOut);
     }
 
     /// What flash holds now (what a reset would keep).
@@ -727,13 +743,17 @@ impl Button {
         let seq = ev.seq;
         match self.seal(&frame) {
             Some(Ok(value)) => {
+                // The radio draws its pulse as it transmits: a cell that cannot carry
+                // it browns the button out before the frame leaves.
+                let pulse = self.profile.power.radio_pulse();
+                if !self.load(now, pulse, "radio") {
+                    return;
+                }
                 self.actions.push_back(Action::Indicate {
                     char: EVENT_CHAR,
                     value,
                 });
                 self.log(DeviceEvent::Sent { seq, attempt });
-                let pulse = self.profile.power.radio_pulse();
-                self.load(now, pulse, "radio");
             }
             // No session (cannot happen when ready): nothing is sent.
             None => {}

@@ -44,11 +44,15 @@ const S: u64 = 1_000_000;
 const CONNECT_TIMEOUT_US: u64 = 10 * S;
 /// An SMS refused while the network is reported up is retried after this.
 const SMS_QUICK_RETRY_US: u64 = 2 * S;
+/// Alert SMS whose delivery report is awaited, at most (the oldest are forgotten).
+const MAX_AWAITING_DELIVERY: usize = 256;
 /// Without an authenticated word from the button for this long, the wearer is warned
 /// that it is disconnected, even while a link is up.
 pub const SILENCE_WARNING_US: u64 = 120 * S;
 
 mod link;
+#[cfg(test)]
+mod spec_tests;
 #[cfg(test)]
 pub(crate) mod testkit;
 
@@ -89,6 +93,12 @@ pub enum Input {
         id: u64,
         /// Accepted.
         ok: bool,
+    },
+    /// The network's delivery report: SMS `id` reached its recipient's phone now (an
+    /// SMS held back by the network counts from when it was delivered).
+    SmsDelivered {
+        /// SMS id.
+        id: u64,
     },
     /// A call's progress.
     Call {
@@ -235,6 +245,7 @@ impl PhoneApp {
     /// Start the app at `now` (UTC µs) with what durable storage holds and 32 bytes of
     /// the phone's entropy (nonces and pairing keys are drawn from it).
     pub fn start(cfg: AppConfig, durable: Durable, now: u64, entropy: [u8; 32]) -> Self {
+        let lost = durable.link_lost;
         let mut app = PhoneApp {
             keys: durable
                 .bond
@@ -251,8 +262,10 @@ impl PhoneApp {
             connecting: None,
             bt_on: true,
             network: true,
-            disconnected_since: Some(now),
-            disconnect_warned: false,
+            // Across a restart during an outage, the count goes on from the last
+            // exchange that got through.
+            disconnected_since: Some(lost.map_or(now, |l| l.last_exchange_us)),
+            disconnect_warned: lost.is_some_and(|l| l.warned),
             writes: BTreeMap::new(),
             sms_retry_at: None,
             dirty: false,
@@ -353,6 +366,7 @@ impl PhoneApp {
             Input::Gatt(ev) => self.on_gatt(now, ev),
             Input::Location(fix) => self.on_fix(now, fix),
             Input::SmsResult { id, ok } => self.on_sms_result(now, id, ok),
+            Input::SmsDelivered { id } => self.on_sms_delivered(now, id),
             Input::Call { id, update } => self.on_call(now, id, update),
             Input::Network { available } => {
                 self.network = available;
@@ -510,7 +524,7 @@ impl PhoneApp {
     }
 
     /// Triple press, "I am safe": stops siren, recording and countdown; tells the
-    /// contacts alerted in the window.
+    /// contacts who received an alert in the window (counted from its delivery).
     fn on_triple(&mut self, now: u64, event_ms: u64, late: bool) {
         self.stop_siren_and_recording();
         self.cancel_countdown(CancelledBy::IAmSafe);
@@ -564,22 +578,29 @@ impl PhoneApp {
         self.cfg.contacts.iter().map(|c| c.phone.clone()).collect()
     }
 
+    /// A sealed battery report: one warning for every report that crosses one or more
+    /// thresholds not yet warned about (a button that connects already below both
+    /// warns once, not once per threshold or per report).
     fn on_battery(&mut self, pct: u8) {
-        let levels = self.cfg.battery_warn_levels.clone();
-        for level in levels {
-            if pct <= level && !self.d.battery_warned.contains(&level) {
-                self.d.battery_warned.push(level);
-                self.dirty = true;
-                self.out.push_back(Command::Warn(Warning::BatteryLow(pct)));
-                self.note(AppNote::BatteryLow { pct });
-                break;
-            }
-        }
         // Recharged or replaced: warn again next time.
         if pct > 30 && !self.d.battery_warned.is_empty() {
             self.d.battery_warned.clear();
             self.dirty = true;
         }
+        let crossed: Vec<u8> = self
+            .cfg
+            .battery_warn_levels
+            .iter()
+            .copied()
+            .filter(|l| pct <= *l && !self.d.battery_warned.contains(l))
+            .collect();
+        if crossed.is_empty() {
+            return;
+        }
+        self.d.battery_warned.extend(crossed);
+        self.dirty = true;
+        self.out.push_back(Command::Warn(Warning::BatteryLow(pct)));
+        self.note(AppNote::BatteryLow { pct });
     }
 
     fn stop_siren_and_recording(&mut self) {
@@ -738,21 +759,14 @@ impl PhoneApp {
         };
         let text = format!("{opening}{late} {position}");
         let recipients = a.recipients.clone();
-        let records_alert = a.kind != AlertKind::Safe;
         for to in recipients {
-            if records_alert {
-                self.d.alerted.push((to.clone(), now / 1000));
-            }
             self.queue_sms(now, id, to, text.clone());
         }
-        // Keep the "alerted" list to the safe window.
-        let keep_from =
-            (now / 1000).saturating_sub(u64::from(self.cfg.timings.safe_window_s) * 1000);
-        self.d.alerted.retain(|(_, t)| *t >= keep_from);
     }
 
     fn queue_sms(&mut self, now: u64, alert: u64, to: String, text: String) {
         let id = self.d.id();
+        let recipient = to.clone();
         self.d.outbox.insert(
             id,
             OutSms {
@@ -765,9 +779,29 @@ impl PhoneApp {
         );
         if let Some(a) = self.d.alerts.get_mut(&alert) {
             a.unsent += 1;
+            // Its recipient counts as alerted once the network reports it delivered.
+            if a.kind != AlertKind::Safe {
+                self.d.awaiting_delivery.insert(id, recipient);
+                while self.d.awaiting_delivery.len() > MAX_AWAITING_DELIVERY {
+                    self.d.awaiting_delivery.pop_first();
+                }
+            }
         }
         self.dirty = true;
         self.send_sms(now, id);
+    }
+
+    /// A delivery report: the recipient of an alert SMS has received an alert now.
+    fn on_sms_delivered(&mut self, now: u64, id: u64) {
+        let Some(to) = self.d.awaiting_delivery.remove(&id) else {
+            return;
+        };
+        let now_ms = now / 1000;
+        self.d.alerted.push((to, now_ms));
+        // Keep the "alerted" list to the safe window.
+        let keep_from = now_ms.saturating_sub(u64::from(self.cfg.timings.safe_window_s) * 1000);
+        self.d.alerted.retain(|(_, t)| *t >= keep_from);
+        self.dirty = true;
     }
 
     fn send_sms(&mut self, now: u64, id: u64) {
@@ -1027,6 +1061,10 @@ impl PhoneApp {
             && (silent || self.disconnected_since.is_some_and(|t| t + warn <= now))
         {
             self.disconnect_warned = true;
+            if let Some(l) = self.d.link_lost.as_mut() {
+                l.warned = true;
+                self.dirty = true;
+            }
             self.out
                 .push_back(Command::Warn(Warning::ButtonDisconnected));
         }

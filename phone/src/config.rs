@@ -74,7 +74,7 @@ pub struct Texts {
     pub position: String,
     /// Before a last-known position link.
     pub last_known_position: String,
-    /// When no position is known.
+    /// When no position was ever known: written exactly so, lower-case, in the SMS.
     pub position_unknown: String,
     /// Opening of a follow-up SMS carrying a position that came late.
     pub position_update: String,
@@ -91,7 +91,7 @@ impl Default for Texts {
             sent_late: "sent late, it happened at".into(),
             position: "Position:".into(),
             last_known_position: "Last known position:".into(),
-            position_unknown: "Position unknown.".into(),
+            position_unknown: "position unknown".into(),
             position_update: "Position update:".into(),
         }
     }

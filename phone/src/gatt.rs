@@ -61,8 +61,17 @@ pub enum GattEvent {
     },
     /// Connected and services discovered.
     Connected(DeviceId),
-    /// The connection ended (lost or closed).
+    /// The connection ended (lost or closed), at a moment the central cannot tell
+    /// better than "now".
     Disconnected(DeviceId),
+    /// The connection was lost because the peer went silent (supervision timeout): the
+    /// last exchange that got through was `silent_us` before this report.
+    LinkLost {
+        /// Device.
+        device: DeviceId,
+        /// How long the link had been silent when the central gave it up (µs).
+        silent_us: u64,
+    },
     /// An indication or notification.
     Value {
         /// Device.

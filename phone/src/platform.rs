@@ -21,7 +21,9 @@ pub trait Platform {
     type Error: std::fmt::Display;
 
     /// Hand an SMS to the SMS service. Answered by [`crate::Input::SmsResult`] with the
-    /// same `id` (accepted or refused), possibly after an app restart.
+    /// same `id` (accepted or refused), possibly after an app restart, and once the
+    /// network has delivered it by its delivery report, [`crate::Input::SmsDelivered`]
+    /// (a platform without delivery reports reports it delivered when accepted).
     fn send_sms(&mut self, id: u64, to: &str, text: &str) -> Result<(), Self::Error>;
 
     /// Place an alert call that speaks `message` when answered. Answered by

@@ -137,6 +137,16 @@ pub struct Countdown {
     pub late: bool,
 }
 
+/// A loss of the link to the button, kept so that an app restart does not restart the
+/// count of the disconnect warning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkLoss {
+    /// The last exchange with the button that got through (UTC µs).
+    pub last_exchange_us: u64,
+    /// The wearer was warned about it.
+    pub warned: bool,
+}
+
 /// Everything the app keeps across restarts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -153,8 +163,11 @@ pub struct Durable {
     pub outbox: BTreeMap<u64, OutSms>,
     /// Call tasks, by id.
     pub calls: BTreeMap<u64, CallTask>,
-    /// Who received an alert, and when (UTC ms).
+    /// Who received an alert, and when the network delivered it (UTC ms), within the
+    /// "I am safe" window.
     pub alerted: Vec<(String, u64)>,
+    /// Alert SMS (by id) whose delivery report has not come yet, with their recipient.
+    pub awaiting_delivery: BTreeMap<u64, String>,
     /// Stored recordings.
     pub recordings: Vec<Recording>,
     /// Recording in progress.
@@ -171,6 +184,8 @@ pub struct Durable {
     pub rejected: u32,
     /// Battery warning levels already shown.
     pub battery_warned: Vec<u8>,
+    /// The link to the button is down: since when, across app restarts.
+    pub link_lost: Option<LinkLoss>,
     /// Next id for SMS, calls, alerts, writes.
     pub next_id: u64,
 }

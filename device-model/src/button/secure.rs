@@ -221,7 +221,8 @@ impl Button {
         };
         self.actions.push_back(Action::Vibrate { pattern, on_ms });
         let pulse = self.profile.power.motor_pulse(u64::from(on_ms) * MS);
-        self.load(now, pulse, "vibration");
+        // The motor spins up, then the supply sags: it may brown out under it.
+        let _alive = self.load(now, pulse, "vibration");
     }
 
     fn on_pair_request(&mut self, now: u64, phone_public: [u8; 32]) {
@@ -291,12 +292,14 @@ impl Button {
             payload: vec![self.level],
         };
         if let Some(Ok(value)) = self.seal(&frame) {
-            self.actions.push_back(Action::Notify {
-                char: EVENT_CHAR,
-                value,
-            });
+            // A cell that cannot carry the transmission browns out before it leaves.
             let pulse = self.profile.power.radio_pulse();
-            self.load(now, pulse, "radio");
+            if self.load(now, pulse, "radio") {
+                self.actions.push_back(Action::Notify {
+                    char: EVENT_CHAR,
+                    value,
+                });
+            }
         }
     }
 }

@@ -574,3 +574,55 @@ fn unbond_by_the_bonded_phone_only() {
     phone.send(&mut b, 0, Command::Unbond);
     assert!(!b.is_bonded());
 }
+
+#[test]
+fn a_flat_cell_browns_out_at_boot_and_while_advertising_and_sends_nothing() {
+    let p = DeviceProfile::default();
+    let boot_on = |soc| {
+        Button::boot(
+            p.clone(),
+            Flash::bonded(KEY),
+            Button::fresh_battery(&p, soc),
+            0,
+            [1; 32],
+        )
+    };
+    let mut flat = boot_on(0.0);
+    assert!(flat.is_dead());
+    assert!(drain(&mut flat).contains(&Action::BrownOut));
+    // Advertising (no radio pulse accounted) until the cell is flat: the button dies
+    // then, and a later connection hears nothing from it.
+    let mut b = boot_on(0.5);
+    drain(&mut b);
+    run_to(&mut b, 30 * 86_400 * 1_000 * MS);
+    assert!(
+        b.is_dead(),
+        "the cell ran flat: {} %",
+        b.battery().soc_percent(0)
+    );
+    assert!(drain(&mut b).contains(&Action::BrownOut));
+    assert_eq!(b.poll_timeout(), None);
+}
+
+#[test]
+fn a_transmission_the_cell_cannot_carry_browns_out_before_it_leaves() {
+    let p = DeviceProfile::default();
+    // At 1 % a radio pulse browns a coin cell out (see `power`).
+    let mut b = Button::boot(
+        p.clone(),
+        Flash::bonded(KEY),
+        Button::fresh_battery(&p, 1.0),
+        0,
+        [1; 32],
+    );
+    press(&mut b, 100, 120);
+    run_to(&mut b, 2_000 * MS);
+    assert_eq!(b.flash().queue.len(), 1);
+    let mut phone = Phone::new(KEY);
+    phone.connect(&mut b, 2_000 * MS);
+    let actions = drain(&mut b);
+    assert!(b.is_dead());
+    assert!(actions.contains(&Action::BrownOut));
+    assert!(phone.frames(&actions).is_empty(), "no heartbeat, no press");
+    assert_eq!(b.flash().queue.len(), 1, "the press stays queued in flash");
+}

@@ -14,7 +14,7 @@ use protocol::{Pairing, PairingKeyPair, Session, VibrationPattern};
 use super::{Command, PhoneApp};
 use crate::gatt::{DeviceId, GattCommand, GattEvent};
 use crate::note::{AppNote, RejectReason};
-use crate::store::Bond;
+use crate::store::{Bond, LinkLoss};
 
 /// Frame indices remembered per session (to refuse a replayed frame).
 const SEEN_INDICES: usize = 256;
@@ -87,12 +87,9 @@ impl PhoneApp {
                 }
             }
             GattEvent::Connected(device) => self.on_connected(device),
-            GattEvent::Disconnected(device) => {
-                self.connecting = None;
-                if self.connected.as_ref() == Some(&device) {
-                    self.connected = None;
-                    self.on_disconnected(now, device);
-                }
+            GattEvent::Disconnected(device) => self.on_link_down(now, device),
+            GattEvent::LinkLost { device, silent_us } => {
+                self.on_link_down(now.saturating_sub(silent_us), device);
             }
             GattEvent::WriteDone { id, ok } => {
                 if let Some(Some(seq)) = self.writes.remove(&id) {
@@ -128,6 +125,9 @@ impl PhoneApp {
         }
         self.connected = Some(device.clone());
         self.disconnected_since = None;
+        if self.d.link_lost.take().is_some() {
+            self.dirty = true;
+        }
         self.session = SessionState::None;
         self.note(AppNote::Connected(device.clone()));
         self.out.push_back(Command::Gatt(GattCommand::Subscribe {
@@ -143,8 +143,25 @@ impl PhoneApp {
         self.write_plain(ToButton::Hello { phone_nonce });
     }
 
-    pub(super) fn on_disconnected(&mut self, now: u64, device: DeviceId) {
-        self.disconnected_since = Some(now);
+    /// The central reports the connection gone; the last exchange that got through was
+    /// at `last_exchange` (UTC µs).
+    fn on_link_down(&mut self, last_exchange: u64, device: DeviceId) {
+        self.connecting = None;
+        if self.connected.as_ref() == Some(&device) {
+            self.connected = None;
+            self.on_disconnected(last_exchange, device);
+        }
+    }
+
+    /// The link is down since `since` (UTC µs, the last exchange that got through):
+    /// the disconnect warning counts from there, across app restarts.
+    pub(super) fn on_disconnected(&mut self, since: u64, device: DeviceId) {
+        self.disconnected_since = Some(since);
+        self.d.link_lost = Some(LinkLoss {
+            last_exchange_us: since,
+            warned: self.disconnect_warned,
+        });
+        self.dirty = true;
         self.session = SessionState::None;
         self.writes.clear();
         self.note(AppNote::Disconnected(device));

@@ -516,12 +516,22 @@ impl Air {
     }
 
     /// The connection ended for the central: its writes fail, its subscriptions go.
-    fn lost(&mut self) {
+    /// `silent`: lost by the supervision timeout (the link had been silent that long),
+    /// else closed by the central itself.
+    fn lost(&mut self, silent: Option<Micros>) {
         for id in std::mem::take(&mut self.pending_writes) {
             self.tell(GattEvent::WriteDone { id, ok: false });
         }
         self.subscribed.clear();
-        self.tell(GattEvent::Disconnected(self.conn_addr.clone()));
+        let device = self.conn_addr.clone();
+        self.tell(match silent {
+            Some(silent_us) => GattEvent::LinkLost { device, silent_us },
+            None => GattEvent::Disconnected(device),
+        });
+    }
+
+    fn supervision_timeout(&self) -> Micros {
+        u64::from(self.link.params.supervision_timeout_ms) * MILLI
     }
 
     /// The central ends the connection: it knows at once, the button one connection
@@ -531,7 +541,7 @@ impl Air {
             self.link_note(LinkNote::ClosedByPhone);
             let at = self.now() + u64::from(self.link.params.conn_interval_ms) * MILLI;
             self.at(at, AirEv::TerminateHeard);
-            self.lost();
+            self.lost(None);
         }
     }
 
@@ -585,7 +595,7 @@ impl Air {
                 if self.link.conn_id() == Some(conn) {
                     self.link.drop_conn();
                     self.link_note(LinkNote::SupervisionLost);
-                    self.lost();
+                    self.lost(Some(self.supervision_timeout()));
                     wake(self);
                     self.discover();
                 }
@@ -679,7 +689,7 @@ impl Air {
                     self.link.drop_conn();
                     self.link_note(LinkNote::SupervisionLost);
                     self.phone_link_ended();
-                    self.lost();
+                    self.lost(Some(self.supervision_timeout()));
                     wake(self);
                     self.discover();
                 }
@@ -982,7 +992,7 @@ mod tests {
         let down = rig
             .heard
             .iter()
-            .find(|(_, e)| matches!(e, GattEvent::Disconnected(_)))
+            .find(|(_, e)| matches!(e, GattEvent::LinkLost { silent_us, .. } if *silent_us == 4 * SECOND))
             .map(|(t, _)| *t);
         assert_eq!(down, Some(up + 4 * SECOND), "{:?}", rig.heard);
     }

@@ -6,7 +6,7 @@
 //! a due one into the app's [`phone::Input`].
 //!
 //! Defaults (each settable by a step or a profile): an SMS reaches the contact 1 s after
-//! it is sent; a contact answers a call after 5 s; `the phone is at` is a current, exact
+//! it is sent (and the app gets its delivery report then); a contact answers a call after 5 s; `the phone is at` is a current, exact
 //! fix (accuracy 5 m) answered at once; storage survives app restarts.
 
 use std::collections::BTreeMap;
@@ -128,8 +128,13 @@ pub enum PlatformEv {
         /// Accepted.
         ok: bool,
     },
-    /// SMS delivered to the contact's phone.
-    SmsDelivered(Sms),
+    /// SMS delivered to the contact's phone (the app hears it as a delivery report).
+    SmsDelivered {
+        /// Id.
+        id: u64,
+        /// The SMS.
+        sms: Sms,
+    },
     /// Call progress.
     Call {
         /// Id.
@@ -341,11 +346,11 @@ impl Platform {
     pub(crate) fn on_event(&mut self, pe: PlatformEv) -> Option<phone::Input> {
         match pe {
             PlatformEv::SmsResult { id, ok } => Some(phone::Input::SmsResult { id, ok }),
-            PlatformEv::SmsDelivered(sms) => {
+            PlatformEv::SmsDelivered { id, sms } => {
                 self.say(format!("SMS delivered to {}", sms.to));
                 let t_us = self.now();
                 self.sms_delivered.push(Sms { t_us, ..sms });
-                None
+                Some(phone::Input::SmsDelivered { id })
             }
             PlatformEv::Call { id, update } => {
                 if self.call_state(id).is_some_and(CallState::is_over) {
@@ -420,7 +425,7 @@ impl phone::Platform for Platform {
             self.say(format!("SMS to {to}: {text}"));
             self.at(
                 now + self.params.sms_delivery_us,
-                PlatformEv::SmsDelivered(sms),
+                PlatformEv::SmsDelivered { id, sms },
             );
         } else {
             self.sms_refused += 1;

@@ -1,7 +1,8 @@
 //! The rig's dry-run [`Platform`]: it records what the phone asked for — SMS (accepted
 //! when the scenario's network is up, refused otherwise), calls (dialled, never
 //! answered), the siren, recordings, fall countdowns, warnings — and answers the way a
-//! phone's services would (SMS results, the scenario's position, an empty recording),
+//! phone's services would (SMS results, delivery reports for the accepted ones, the
+//! scenario's position, an empty recording),
 //! without sending or calling anything. Durable writes stay in the app's memory.
 //!
 //! Alongside, [`Tap`] forwards the app's GATT commands to the link and notes which
@@ -63,6 +64,10 @@ impl Platform for DryRun {
             self.seen.sms_refused += 1;
         }
         self.inputs.push(Input::SmsResult { id, ok });
+        // No network to report delivery in a dry run: delivered = accepted.
+        if ok {
+            self.inputs.push(Input::SmsDelivered { id });
+        }
         Ok(())
     }
 

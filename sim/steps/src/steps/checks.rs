@@ -163,6 +163,13 @@ pub const STEPS: &[StepDef] = &[
     step!(
         Then,
         "checks",
+        "the phone has warned the wearer {n} times that the button battery is low",
+        "the phone has warned the wearer 2 times that the button battery is low",
+        |a: &Args| ok(Check::BatteryWarnings(a.int(0, 0, 1_000_000)? as usize))
+    ),
+    step!(
+        Then,
+        "checks",
         "the phone warns the wearer that the button is disconnected",
         "the phone warns the wearer that the button is disconnected",
         |_| ok(Check::WarnsDisconnected)
@@ -245,6 +252,16 @@ pub(crate) fn evaluate(c: &Check, o: &Observation) -> Result<(), String> {
         Check::WarnsBatteryLow => warned(o, "the button battery is low", |w| {
             matches!(w, phone::Warning::BatteryLow(_))
         }),
+        Check::BatteryWarnings(n) => {
+            let got = o
+                .warnings
+                .iter()
+                .filter(|w| matches!(w, phone::Warning::BatteryLow(_)))
+                .count();
+            holds(got == *n, || {
+                format!("expected {n} low-battery warnings, the phone showed {got}")
+            })
+        }
         Check::WarnsDisconnected => warned(o, "the button is disconnected", |w| {
             matches!(w, phone::Warning::ButtonDisconnected)
         }),

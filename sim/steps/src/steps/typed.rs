@@ -222,6 +222,8 @@ pub enum Check {
     Vibrates(Option<VibrationPattern>),
     /// `the phone warns the wearer that the button battery is low`.
     WarnsBatteryLow,
+    /// `the phone has warned the wearer {n} times that the button battery is low`.
+    BatteryWarnings(usize),
     /// `the phone warns the wearer that the button is disconnected`.
     WarnsDisconnected,
     /// `the phone has rejected {n} events`.
