@@ -21,6 +21,14 @@ Feature: Fall detection
     And every SMS contains the location 48.8566, 2.3522
     And exactly 3 SMS are sent
 
+  # The generated forward fall with the button clipped upside down on the belt
+  # (scenarios/traces/README.md): the detector learns which way is up.
+  Scenario: A fall with the button worn upside down
+    When the trace "traces/fall_forward_upside_down.jsonl" is replayed
+    Then within 10 s a fall is reported to the phone
+    When 30 seconds pass
+    Then within 15 s 3 contacts receive an SMS containing "Fall detected"
+
   Scenario: A fall cancelled by a press on the button
     When the trace "traces/fall_forward.jsonl" is replayed
     Then within 10 s a fall is reported to the phone

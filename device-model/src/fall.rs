@@ -60,6 +60,9 @@ use serde::{Deserialize, Serialize};
 pub const BLOCK_MS: u32 = 100;
 /// Number of blocks kept (8 s of history).
 pub const RING_BLOCKS: usize = 80;
+/// An axis reading at or beyond ±this (mg) counts as saturated: the full scale of
+/// a ±8 g sensor (a ±16 g sensor clipping reads beyond it too).
+pub const SATURATION_MG: i16 = 7_990;
 
 /// cos(d°) in permille for d = 0..=90.
 const COS_PERMILLE: [i16; 91] = [
@@ -333,7 +336,7 @@ fn ms_to_blocks(ms: u32) -> u64 {
 }
 
 /// What the detector computed for one sample (see [`FallDetector::push_probed`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Probe {
     /// `|a|` of the sample after the front end, in mg.
     pub mag_mg: u16,
@@ -350,7 +353,7 @@ pub struct Probe {
 }
 
 /// Summary of one 100 ms block, as the detector keeps it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct BlockProbe {
     /// Range (max − min) of `|a|` in the block, in mg: stillness.
     pub range_mg: u16,
@@ -396,7 +399,7 @@ impl FallDetector {
             off_body_mg: cfg.off_body_mg,
             off_body_pre_mg: cfg.off_body_pre_mg,
             refractory_samples: u64::from(cfg.refractory_ms) * u64::from(odr_hz) / 1000,
-            saturation_mg: 7_990,
+            saturation_mg: SATURATION_MG,
         };
         let mut up_q = [0i32; 3];
         let sign = if cfg.upright_sign < 0 { -1000 } else { 1000 };

@@ -27,7 +27,7 @@ mod tests {
     use crate::falls_eval::{resample_trace, run_detector};
     use device_model::accel::AccelConfig;
     use device_model::fall::FallDetectorConfig;
-    use sim_traces::gen::{to_jsonl, Activity};
+    use sim_traces::gen::{to_jsonl, to_jsonl_mounted, Activity, MOUNTED};
 
     #[test]
     fn default_detector_detects_the_fall_only() {
@@ -69,6 +69,15 @@ mod tests {
                 p.display()
             );
             assert!(on_disk.len() < 300_000);
+        }
+        for (a, m) in MOUNTED {
+            let p = dir.join(format!("{}_{}.jsonl", a.name(), m.name()));
+            let on_disk = std::fs::read_to_string(&p).unwrap_or_default();
+            assert!(
+                on_disk == to_jsonl_mounted(a, a.default_seed(), m),
+                "{} is stale: run `cargo xtask gen-traces`",
+                p.display()
+            );
         }
         for &(name, seed, groups) in sim_world::hand::BUTTON_TRACES {
             let p = dir.join(format!("{name}.jsonl"));

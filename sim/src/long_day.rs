@@ -3,15 +3,15 @@
 //! A day (16 waking hours, at the accelerometer's ODR, in mg) is a seeded random
 //! sequence of daily activities, never a fall: sitting (still, leaning, with
 //! breathing), walking, stairs (harder steps), lying down on a bed and getting
-//! up again, and taking the button off, carrying it, putting it down on a table
-//! (a tap of up to 2.5 g) and picking it up later. The button is clipped with a
+//! up again, and taking the button off, handling it, putting it down on a table (a
+//! short drop: an impact of 3–6 g, then dead still) and picking it up later. The button is clipped with a
 //! per-day random rotation (it may be upside down), so the detector must learn
 //! which way is up. [`false_alarms_per_day`] runs the detector over `days` such
 //! days and counts the falls raised: every one is a false alarm.
 //!
 //! Deterministic: the same seed gives the same days (ChaCha8).
 
-use device_model::fall::{FallDetector, FallDetectorConfig};
+use device_model::fall::{FallDetector, FallDetectorConfig, Stage};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -27,6 +27,9 @@ struct Day<'a> {
     mount: [(usize, i32); 3],
     falls: usize,
     samples: u64,
+    /// Put-downs, and those whose drop the off-body stage rejected.
+    put_downs: usize,
+    off_body: usize,
 }
 
 impl Day<'_> {
@@ -97,21 +100,47 @@ impl Day<'_> {
         }
     }
 
-    /// Takes the button off, carries it, puts it down, leaves it, picks it up.
+    /// Takes the button off and handles it (3 s, held turned 70–150° from upright,
+    /// moving), lowers it flat onto a table (face up or down), drops it the last few
+    /// centimetres (70 ms nearly weightless, an impact of 3–6 g), leaves it dead still
+    /// for `minutes` (sensor noise only), then picks it up.
     fn put_down(&mut self, minutes: f64) {
         let odr = f64::from(self.odr);
         for i in 0..(3.0 * odr) as u64 {
-            let a = i as f64 / odr * 2.0;
-            let v = [600.0 * a.sin(), 800.0 * a.cos(), 300.0 + self.noise(150.0)];
+            let a = i as f64 / odr;
+            let g = Self::posture(110.0 + 40.0 * (a * 2.1).sin());
+            let hand = 150.0 * (a * 9.0).sin() + self.noise(50.0);
+            let v = [self.noise(50.0), g[1] + hand, g[2] + hand / 2.0];
             self.feed(v);
         }
-        let tap = 1400.0 + self.rng.gen::<f64>() * 1100.0;
-        self.feed([0.0, 0.0, tap]);
-        self.feed([0.0, 0.0, 600.0]);
+        let flat = if self.rng.gen::<bool>() { 90.0 } else { -90.0 };
+        let g = Self::posture(flat);
+        for _ in 0..(0.3 * odr) as u64 {
+            let v = [self.noise(30.0), g[1] + self.noise(30.0), g[2] * 0.9];
+            self.feed(v);
+        }
+        for _ in 0..(0.07 * odr).ceil() as u64 {
+            self.feed(g.map(|v| v * 0.1));
+        }
+        let impact = 3.0 + self.rng.gen::<f64>() * 3.0;
+        let drop_at = self.samples;
+        self.feed(g.map(|v| v * impact * 0.6));
+        self.feed(g.map(|v| v * impact));
+        self.feed(g.map(|v| v * 0.6));
         for _ in 0..(minutes * 60.0 * odr) as u64 {
-            let v = [self.noise(2.0), self.noise(2.0), 1000.0 + self.noise(2.0)];
+            let v = [
+                self.noise(2.0),
+                g[1] + self.noise(2.0),
+                g[2] + self.noise(2.0),
+            ];
             self.feed(v);
         }
+        self.put_downs += 1;
+        let off_body = self
+            .det
+            .last_judgement()
+            .is_some_and(|j| j.peak_sample_index >= drop_at && j.stage == Stage::OffBody);
+        self.off_body += usize::from(off_body);
         for i in 0..(3.0 * odr) as u64 {
             let a = i as f64 / odr * 2.0;
             let v = [500.0 * a.cos(), 700.0 * a.sin(), 500.0 + self.noise(150.0)];
@@ -159,9 +188,21 @@ fn mount(rng: &mut ChaCha8Rng) -> [(usize, i32); 3] {
     p.map(|a| (a, if rng.gen::<bool>() { 1 } else { -1 }))
 }
 
-/// Falls raised on one synthetic day of seed `seed` (all false alarms), and
-/// the samples fed.
-pub fn run_day(cfg: &FallDetectorConfig, odr: u32, seed: u64) -> (usize, u64) {
+/// What one or more synthetic days gave.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DayStats {
+    /// Falls raised (every one a false alarm).
+    pub falls: usize,
+    /// Samples fed.
+    pub samples: u64,
+    /// Times the button was put down on a table.
+    pub put_downs: usize,
+    /// Put-downs whose drop opened a candidate that the off-body stage rejected.
+    pub off_body: usize,
+}
+
+/// One synthetic day of seed `seed`.
+pub fn run_day(cfg: &FallDetectorConfig, odr: u32, seed: u64) -> DayStats {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let m = mount(&mut rng);
     let mut det = FallDetector::new(cfg, odr);
@@ -172,22 +213,38 @@ pub fn run_day(cfg: &FallDetectorConfig, odr: u32, seed: u64) -> (usize, u64) {
         mount: m,
         falls: 0,
         samples: 0,
+        put_downs: 0,
+        off_body: 0,
     };
     day.walk(30.0, 1.0);
     let end = DAY_HOURS * 3600 * u64::from(odr);
     while day.samples < end {
         day.activity();
     }
-    (day.falls, day.samples)
+    DayStats {
+        falls: day.falls,
+        samples: day.samples,
+        put_downs: day.put_downs,
+        off_body: day.off_body,
+    }
+}
+
+/// The sum over `days` synthetic days (seeds `seed..seed + days`), in parallel.
+pub fn run_days(cfg: &FallDetectorConfig, odr: u32, days: u64, seed: u64) -> DayStats {
+    let seeds: Vec<u64> = (seed..seed + days).collect();
+    let mut sum = DayStats::default();
+    for d in crate::falls_eval::par_map(&seeds, |s| run_day(cfg, odr, *s)) {
+        sum.falls += d.falls;
+        sum.samples += d.samples;
+        sum.put_downs += d.put_downs;
+        sum.off_body += d.off_body;
+    }
+    sum
 }
 
 /// False alarms per wearer-day over `days` synthetic days (seeds `seed..seed + days`).
 pub fn false_alarms_per_day(cfg: &FallDetectorConfig, odr: u32, days: u64, seed: u64) -> f64 {
-    let seeds: Vec<u64> = (seed..seed + days).collect();
-    let falls: usize = crate::falls_eval::par_map(&seeds, |s| run_day(cfg, odr, *s).0)
-        .into_iter()
-        .sum();
-    falls as f64 / days.max(1) as f64
+    run_days(cfg, odr, days, seed).falls as f64 / days.max(1) as f64
 }
 
 #[cfg(test)]
@@ -199,6 +256,19 @@ mod tests {
         let cfg = FallDetectorConfig::default();
         let a = run_day(&cfg, 50, 7);
         assert_eq!(a, run_day(&cfg, 50, 7));
-        assert!(a.1 >= DAY_HOURS * 3600 * 50);
+        assert!(a.samples >= DAY_HOURS * 3600 * 50);
+    }
+
+    #[test]
+    fn put_downs_are_counted_and_some_rejected_off_body() {
+        let s = run_days(&FallDetectorConfig::default(), 50, 3, 1);
+        assert!(s.put_downs > 0, "{s:?}");
+        // Known defect (docs/falls.md): a put-down whose handling turns the button
+        // without moving |a| by `off_body_pre_mg` is not recognised as handled and is
+        // raised as a fall. Here only: the off-body stage does reject some drops.
+        assert!(
+            s.off_body > 0 && s.falls + s.off_body <= s.put_downs,
+            "{s:?}"
+        );
     }
 }

@@ -94,9 +94,11 @@ pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
 /// `sim falls days N`: false alarms per synthetic wearer-day.
 fn days_figure(days: u64, seed: u64, device_profile: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let profile = super::load_profile(device_profile.as_deref())?;
-    let rate = sim::long_day::false_alarms_per_day(&profile.fall, profile.accel.odr_hz, days, seed);
+    let s = sim::long_day::run_days(&profile.fall, profile.accel.odr_hz, days, seed);
+    let rate = s.falls as f64 / days.max(1) as f64;
     println!(
-        "{days} synthetic wearer-days (seeds {seed}..): {rate:.3} false alarms per wearer-day"
+        "{days} synthetic wearer-days (seeds {seed}..): {rate:.3} false alarms per wearer-day ({} falls raised; {} put-downs on a table, {} rejected by the off-body stage)",
+        s.falls, s.put_downs, s.off_body
     );
     Ok(ExitCode::SUCCESS)
 }

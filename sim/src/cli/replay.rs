@@ -1,4 +1,8 @@
 //! `sim replay TRACE`: one trace through button, link and phone; print the timeline.
+//! With `--json`/`--json-out` the output is one object, `{"timeline": [...],
+//! "detector": {...}}`, the detector part being the fall detector's typed explanation
+//! (`sim_world::fall_probe::Explanation`); `--html` plots it. Only these options turn the
+//! explanation on: a plain replay runs the button's detector alone.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,15 +17,15 @@ use anyhow::Context as _;
     "sim replay scenarios/traces/walking.jsonl --device-profile scenarios/profiles/default.json --html target/walk.html",
 ))]
 pub(crate) struct Args {
-    /// A trace (native JSONL, generic CSV or SisFall raw).
+    /// A trace (native JSONL, generic CSV, SisFall raw `.txt` or FallAllD `.dat`).
     trace: PathBuf,
     /// A device profile (JSON, see scenarios/profiles/).
     #[arg(long, value_name = "FILE")]
     device_profile: Option<PathBuf>,
-    /// Print the timeline as JSON.
+    /// Print the timeline and the fall detector's explanation as JSON.
     #[arg(long)]
     json: bool,
-    /// Write the timeline as JSON to FILE.
+    /// Write the timeline and the fall detector's explanation as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     json_out: Option<PathBuf>,
     /// Write a self-contained HTML report with plots.
@@ -47,12 +51,21 @@ pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
     if args.html.is_some() {
         s.accel_log = Some(Vec::new());
     }
+    if args.json || args.json_out.is_some() || args.html.is_some() {
+        s.explain_falls();
+    }
     s.start_replay(&args.trace)?;
     let far = s.now() + 400 * 86_400 * sim::sched::SECOND;
     s.run_until_cond(far, &|s| !s.replay_active());
     s.advance(args.after * sim::sched::SECOND);
-    let json = s.timeline.to_json();
-    super::emit_json(&json, args.json, args.json_out.as_deref())?;
+    if args.json || args.json_out.is_some() {
+        let detector = s.series.detector.as_ref().map(|d| d.explain());
+        let json = serde_json::json!({
+            "timeline": s.timeline.to_json(),
+            "detector": serde_json::to_value(detector)?,
+        });
+        super::emit_json(&json, args.json, args.json_out.as_deref())?;
+    }
     if !args.json {
         print!("{}", s.timeline.render());
     }

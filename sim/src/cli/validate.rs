@@ -3,8 +3,9 @@
 //! (text and Gherkin, outline placeholders, every step and its arguments, every trace
 //! a step names read to its end), so "ok" means no set-up error at run time. What a
 //! file is comes from its extension and content, never from its name: `.feature` is a
-//! feature; `.jsonl`, `.ndjson`, `.csv` and `.txt` are traces, and so is a file whose
-//! first line is the `{"trace":"alarm-button",…}` header; another `.json` file, or a
+//! feature; `.jsonl`, `.ndjson`, `.csv`, `.txt` (SisFall) and `.dat` (FallAllD) are
+//! traces, and so is a file whose first line is the `{"trace":"alarm-button",…}`
+//! header; another `.json` file, or a
 //! file holding one JSON object, is a device profile. A folder is searched recursively;
 //! in a folder, files of no such kind are skipped.
 
@@ -73,7 +74,7 @@ fn classify(path: &Path) -> anyhow::Result<What> {
         .map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("feature") => return Ok(What::Feature),
-        Some("jsonl" | "ndjson" | "csv" | "txt") => return Ok(What::Trace),
+        Some("jsonl" | "ndjson" | "csv" | "txt" | "dat") => return Ok(What::Trace),
         _ => {}
     }
     if path.is_dir() {
@@ -87,7 +88,7 @@ fn classify(path: &Path) -> anyhow::Result<What> {
     }
     bail!(
         "{}: cannot tell what this file is: not a `.feature`, not a trace (`.jsonl`, `.csv`, \
-         SisFall `.txt`, or a first line {{\"trace\":\"alarm-button\",…}}) and not a device \
+         SisFall `.txt`, FallAllD `.dat`, or a first line {{\"trace\":\"alarm-button\",…}}) and not a device \
          profile (a `.json` object)",
         path.display()
     )

@@ -27,6 +27,8 @@
 //!   chair (impact 2.5 g, 100 ms), sit leaning back 10°, still, for 6 s.
 //! - `lie_down`: stand 2 s, sit down gently in 2 s, sit 3 s, lie back on a bed
 //!   over 3 s (θ to −90°, accelerations below 0.15 g), lie still 8 s.
+//!
+//! A [`Mount`] turns the button on the belt ([`MOUNTED`]: `fall_forward_upside_down`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -302,19 +304,66 @@ pub fn generate(activity: Activity, seed: u64) -> Vec<(f64, [f64; 3])> {
     out
 }
 
+/// How the button is clipped on, relative to the model's axes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mount {
+    /// As modelled: `y` down along the trunk (reads −1 g standing).
+    AsModelled,
+    /// Upside down on the belt (turned 180° about the forward axis `z`): `x` and `y`
+    /// change sign, so standing reads `y = +1 g`.
+    UpsideDown,
+}
+
+impl Mount {
+    /// The name in file names and headers (`upside_down`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mount::AsModelled => "as_modelled",
+            Mount::UpsideDown => "upside_down",
+        }
+    }
+
+    /// A reading of the model's axes as this mount's sensor reads it.
+    pub fn apply(self, r: [f64; 3]) -> [f64; 3] {
+        match self {
+            Mount::AsModelled => r,
+            // -0.0 prints as "-0"; keep zeros positive.
+            Mount::UpsideDown => [0.0 - r[0], 0.0 - r[1], r[2]],
+        }
+    }
+}
+
+/// The traces written with another mount besides the activities: (activity, mount),
+/// each with the activity's default seed, as `<activity>_<mount>.jsonl`.
+pub const MOUNTED: [(Activity, Mount); 1] = [(Activity::FallForward, Mount::UpsideDown)];
+
 /// The native JSON Lines text of an activity.
 pub fn to_jsonl(activity: Activity, seed: u64) -> String {
+    to_jsonl_mounted(activity, seed, Mount::AsModelled)
+}
+
+/// The native JSON Lines text of an activity with the button clipped on as `mount`
+/// (the header says how: `mount`, and the `source` text).
+pub fn to_jsonl_mounted(activity: Activity, seed: u64, mount: Mount) -> String {
     // `trace` and `version` first, as in SPEC §5; then the free fields.
+    let (worn, field) = match mount {
+        Mount::AsModelled => (String::new(), String::new()),
+        m => (
+            format!(", worn {}", m.name().replace('_', " ")),
+            format!(",\"mount\":\"{}\"", m.name()),
+        ),
+    };
     let source = serde_json::Value::from(format!(
-        "synthetic: sim::tracegen waist-worn physical model, activity {}, seed {seed}",
+        "synthetic: sim::tracegen waist-worn physical model, activity {}, seed {seed}{worn}",
         activity.name()
     ));
     let mut s = format!(
-        "{{\"trace\":\"alarm-button\",\"version\":1,\"source\":{source},\"generator\":\"sim::tracegen\",\"activity\":\"{}\",\"seed\":{seed},\"device\":\"waist\",\"rate\":{RATE_HZ}}}",
+        "{{\"trace\":\"alarm-button\",\"version\":1,\"source\":{source},\"generator\":\"sim::tracegen\",\"activity\":\"{}\",\"seed\":{seed}{field},\"device\":\"waist\",\"rate\":{RATE_HZ}}}",
         activity.name()
     );
     s.push('\n');
     for (t, g) in generate(activity, seed) {
+        let g = mount.apply(g);
         let _ = writeln!(s, "{{\"t_ms\":{t},\"acc_g\":[{},{},{}]}}", g[0], g[1], g[2]);
     }
     s
@@ -328,6 +377,11 @@ pub fn write_activities(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     for a in Activity::ALL {
         let path = dir.join(format!("{}.jsonl", a.name()));
         std::fs::write(&path, to_jsonl(a, a.default_seed()))?;
+        out.push(path);
+    }
+    for (a, m) in MOUNTED {
+        let path = dir.join(format!("{}_{}.jsonl", a.name(), m.name()));
+        std::fs::write(&path, to_jsonl_mounted(a, a.default_seed(), m))?;
         out.push(path);
     }
     Ok(out)

@@ -21,6 +21,7 @@
 pub mod air;
 pub mod capture;
 pub mod conformance;
+pub mod fall_probe;
 pub mod hand;
 pub mod link;
 pub mod platform;

@@ -1,7 +1,9 @@
 //! Trace replay: a trace is streamed into the button one record at a time. Consecutive
 //! records are taken inline when nothing else is due before them (same order, same
 //! times as through the queue). After a trace ends the sensor holds the mean of its last
-//! 0.5 s until the fall detector has judged it, then stops (motion-wake logic).
+//! 0.5 s until the fall detector has judged it, then stops (motion-wake logic). When
+//! asked ([`Simulation::explain_falls`]), every sample also goes to a probed copy of the
+//! detector (`fall_probe.rs`).
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -9,6 +11,7 @@ use std::path::Path;
 use device_model::accel::Resampler;
 use device_model::Input;
 
+use crate::fall_probe::DetectorLog;
 use crate::sched::Micros;
 use crate::shared::Ev;
 use crate::simulation::{HarnessNote, Simulation};
@@ -72,6 +75,14 @@ impl Simulation {
         self.settle();
     }
 
+    /// From now on, log what the fall detector computes on every sample the button
+    /// reads (`series.detector`): its signals and every candidate's judgement, for
+    /// explaining a replay. Costs nothing unless called.
+    pub fn explain_falls(&mut self) {
+        let p = self.air.profile();
+        self.series.detector = Some(DetectorLog::new(&p.fall, p.accel.odr_hz));
+    }
+
     /// Whether a trace is still being replayed.
     pub fn replay_active(&self) -> bool {
         self.replay.is_some()
@@ -128,6 +139,9 @@ impl Simulation {
     fn take_record(&mut self, r: &mut Replay, rec: Record) -> bool {
         match rec.kind {
             RecordKind::Accel(g) => {
+                if let Some(d) = self.series.detector.as_mut() {
+                    d.raw(r.start + rec.t_us, g);
+                }
                 r.recent.push_back((rec.t_us, g));
                 while r
                     .recent
@@ -204,10 +218,13 @@ impl Simulation {
 
     /// One sample to the button's sensor; whether the button acted on it.
     fn accel_sample(&mut self, mg: [i16; 3]) -> bool {
-        if self.accel_log.is_some() {
+        if self.accel_log.is_some() || self.series.detector.is_some() {
             let now = self.now();
             if let Some(log) = self.accel_log.as_mut() {
                 log.push((now, mg));
+            }
+            if let Some(d) = self.series.detector.as_mut() {
+                d.sample(now, mg);
             }
         }
         self.air.accel(mg)

@@ -1,10 +1,12 @@
 //! Structured series of a run, for reports and plots: link state, battery level, marked
 //! moments, queued and received events. Every entry comes from a typed happening (a
 //! link change, a firmware log event, a command of the app, a harness fault), never from
-//! the timeline's text.
+//! the timeline's text. When asked, the fall detector's own signals and decisions
+//! ([`DetectorLog`], `fall_probe.rs`).
 
 use protocol::EventKind;
 
+use crate::fall_probe::DetectorLog;
 use crate::sched::Micros;
 
 /// What a marker marks.
@@ -83,6 +85,9 @@ pub struct Series {
     pub queued: Vec<(Micros, u32, EventKind)>,
     /// Events the phone recorded for the first time: (time, sequence number).
     pub received: Vec<(Micros, u32)>,
+    /// The fall detector's signals and judgements, when asked for
+    /// ([`Simulation::explain_falls`](crate::simulation::Simulation::explain_falls)).
+    pub detector: Option<DetectorLog>,
 }
 
 impl Series {

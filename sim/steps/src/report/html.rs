@@ -80,6 +80,15 @@ svg.plot .grid{stroke:#e3e6ec;stroke-width:1}
 svg.plot .axis{stroke:#888;stroke-width:1}
 svg.plot .accel-magnitude{fill:none;stroke:#1a73e8;stroke-width:1}
 svg.plot .link-state{fill:none;stroke:#188038;stroke-width:2}
+svg.plot .signal{fill:none;stroke:#1a73e8;stroke-width:1}
+svg.plot .signal.raw{stroke:#9aa0a6}
+svg.plot .signal.baseline,svg.plot .signal.energy{stroke:#e37400}
+svg.plot .threshold line{stroke:#d93025;stroke-width:1;stroke-dasharray:2 3}
+svg.plot .threshold text{fill:#d93025;font-size:10px}
+svg.plot .candidate rect{fill:#f9ab00;opacity:.18}
+svg.plot .candidate line{stroke:#f9ab00;stroke-width:1.5}
+svg.plot .candidate.accepted line{stroke:#d93025}
+svg.plot .candidate text{fill:#5f6368;font-size:10px}
 svg.plot .battery-level{fill:none;stroke:#e37400;stroke-width:2}
 svg.plot .lane{stroke:#d0d4dc;stroke-width:1}
 svg.plot .marker line{stroke-width:1.5;stroke-dasharray:4 3}

@@ -7,7 +7,9 @@
 //!
 //! A replay report has a header (title, seed, duration, counts), plots on one shared time
 //! axis — accelerometer magnitude with gesture and fall markers, link state, battery
-//! level, the phone's actions as event lanes — and the full event timeline as a table.
+//! level, the phone's actions as event lanes; when the fall detector was explained
+//! (`Simulation::explain_falls`), its signals against its thresholds with each candidate
+//! and its deciding stage ([`detector`]) — and the full event timeline as a table.
 //! A suite report has a summary table and a section per scenario: result, message,
 //! steps with their status, the replay command and an events-over-time plot with the
 //! scenario's timeline.
@@ -21,6 +23,7 @@
 pub mod capture;
 pub mod console;
 pub mod cucumber_json;
+pub mod detector;
 pub mod html;
 pub mod junit;
 pub mod progress;
@@ -109,6 +112,11 @@ pub fn replay_report(title: &str, sim: &Simulation) -> String {
         "fig-accel",
         &svg::accel_plot(&axis, samples, &named_markers(sim)),
     ));
+    if let Some(log) = &sim.series.detector {
+        for plot in detector::detector_plots(&axis, &log.explain()) {
+            b.push_str(&figure("fig-detector", &plot));
+        }
+    }
     b.push_str(&figure(
         "fig-link",
         &svg::link_plot(&axis, &sim.series.link),

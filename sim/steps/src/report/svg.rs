@@ -16,11 +16,11 @@ use super::html::{esc, plural};
 /// Width of every plot's drawing area, in SVG user units (pixels at scale 1).
 pub const PLOT_W: f64 = 1000.0;
 /// Left margin (y-axis labels, lane names).
-const LEFT: f64 = 90.0;
+pub(crate) const LEFT: f64 = 90.0;
 /// Right margin.
 const RIGHT: f64 = 20.0;
 /// Space above the drawing area (marker labels).
-const TOP: f64 = 16.0;
+pub(crate) const TOP: f64 = 16.0;
 /// Space below the drawing area (time tick labels).
 const BOTTOM: f64 = 22.0;
 /// Above this many accelerometer samples, the path is decimated to the minimum and
@@ -168,7 +168,7 @@ fn total_w() -> f64 {
 }
 
 /// Open an `<svg>` whose drawing area is `h` high; grid lines and time labels included.
-fn open(out: &mut String, class: &str, axis: &TimeAxis, h: f64, label: &str) {
+pub(crate) fn open(out: &mut String, class: &str, axis: &TimeAxis, h: f64, label: &str) {
     let th = TOP + h + BOTTOM;
     let _ = writeln!(
         out,
@@ -194,7 +194,7 @@ fn open(out: &mut String, class: &str, axis: &TimeAxis, h: f64, label: &str) {
     );
 }
 
-fn y_label(out: &mut String, y: f64, text: &str) {
+pub(crate) fn y_label(out: &mut String, y: f64, text: &str) {
     let _ = writeln!(
         out,
         "<line class=\"grid\" x1=\"{LEFT:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\"/><text class=\"ylabel\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
@@ -539,7 +539,7 @@ pub fn lanes_plot(
 }
 
 /// A centred note in an empty drawing area of height `h`.
-fn empty_note(out: &mut String, h: f64, text: &str) {
+pub(crate) fn empty_note(out: &mut String, h: f64, text: &str) {
     let _ = writeln!(
         out,
         "<text class=\"empty\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
