@@ -8,8 +8,8 @@
 //! Attacker draws: jams of 1 s to 2 min, acknowledgements of seq 1..=64 in every form an
 //! attacker without the key can build (v1 plain, v2 with a zero tag), clock writes of
 //! any value up to `u64::MAX` in either form, and 1 to 20 vibrations of any pattern in
-//! either form. ([`V1_ATTACKS`] was false while the firmware spoke protocol v1: its
-//! plain acknowledgements deleted alerts and a clock value ≥ 2^63 overflowed it.)
+//! either form. (While the firmware spoke protocol v1 the plain acknowledgements deleted
+//! alerts and a clock value ≥ 2^63 overflowed it; those draws were gated then.)
 //!
 //! Oracle: every gesture the button *accepted* (queued in flash with a sequence number)
 //! is recorded exactly once by the phone and produces exactly its SMS, one per contact;
@@ -18,8 +18,8 @@
 
 use phone::GattEvent;
 use proptest::prelude::*;
-use protocol::gatt::{CONTROL_CHAR, EVENT_CHAR};
-use protocol::{Command, ToButton, VibrationPattern};
+use protocol::gatt::EVENT_CHAR;
+use protocol::VibrationPattern;
 use sim::attacker::{self, AttackWrite};
 use sim::sched::{Micros, SECOND};
 use sim::simulation::{generated_contact, Setup, Simulation};
@@ -39,9 +39,6 @@ enum Op {
     Attack(Attack),
 }
 
-/// Whether the attacker also draws what breaks today's v1 firmware (see the module doc).
-const V1_ATTACKS: bool = true;
-
 /// What the attacker does while connected, before it disconnects after `hold_s`.
 #[derive(Clone, Debug)]
 struct Attack {
@@ -53,7 +50,7 @@ struct Attack {
 enum Writes {
     /// Nothing: a jam.
     None,
-    /// `Ack{seq}` for seq 1..=64, in every form (v1 plain only when [`V1_ATTACKS`]).
+    /// `Ack{seq}` for seq 1..=64, in every form an attacker without the key can build.
     Acks,
     /// One clock write.
     Clock { utc_ms: u64, v2: bool },
@@ -74,11 +71,10 @@ fn pattern() -> impl Strategy<Value = VibrationPattern> {
 }
 
 fn writes() -> impl Strategy<Value = Writes> {
-    let max_clock = if V1_ATTACKS { u64::MAX } else { (1 << 63) - 1 };
     prop_oneof![
         2 => Just(Writes::None),
         1 => Just(Writes::Acks),
-        1 => (0..=max_clock, any::<bool>()).prop_map(|(utc_ms, v2)| Writes::Clock { utc_ms, v2 }),
+        1 => (0..=u64::MAX, any::<bool>()).prop_map(|(utc_ms, v2)| Writes::Clock { utc_ms, v2 }),
         1 => (1_767_000_000_000u64..=1_770_000_000_000, any::<bool>())
             .prop_map(|(utc_ms, v2)| Writes::Clock { utc_ms, v2 }),
         1 => (pattern(), 1usize..=20, any::<bool>())
@@ -93,19 +89,7 @@ fn attack() -> impl Strategy<Value = Attack> {
 fn attack_writes(w: &Writes) -> Vec<AttackWrite> {
     match w {
         Writes::None => Vec::new(),
-        Writes::Acks if V1_ATTACKS => attacker::ack_every_queued(),
-        Writes::Acks => (1..=attacker::ACK_SEQS)
-            .map(|seq| {
-                let command = Command::Ack { seq };
-                let tag = [0; 8];
-                let m = ToButton::Signed {
-                    counter: seq,
-                    command,
-                    tag,
-                };
-                (CONTROL_CHAR, m.encode())
-            })
-            .collect(),
+        Writes::Acks => attacker::ack_every_queued(),
         Writes::Clock { utc_ms, v2 } => vec![attacker::set_clock(*utc_ms, *v2)],
         Writes::Vibrate { pattern, times, v2 } => vec![attacker::vibrate(*pattern, *v2); *times],
     }

@@ -549,6 +549,12 @@ impl Air {
         if self.attacker.holds_link() {
             return self.send_to_attacker(ev, confirm);
         }
+        self.transmit_to_phone(ev, confirm);
+    }
+
+    /// Put a PDU for the phone on the phone's connection (it arrives when the link gets
+    /// it across, or never if the link is lost first).
+    pub(crate) fn transmit_to_phone(&mut self, ev: GattEvent, confirm: bool) {
         let (at, evs) = self
             .link
             .transmit(self.now(), Dir::ToPhone, &mut self.radio);

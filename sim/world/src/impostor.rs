@@ -23,7 +23,7 @@ use protocol::wire::{ToButton, ToPhone};
 use protocol::EventKind;
 
 use super::attacker::forge_press;
-use super::{att, Air, AirError, AirEv};
+use super::{att, Air, AirError};
 use crate::link::{AirPdu, Dir};
 use crate::simulation::Simulation;
 use protocol::gatt::characteristic;
@@ -137,7 +137,7 @@ impl Air {
             }
         }
         if let Some(id) = write_id {
-            self.impostor_send(GattEvent::WriteDone { id, ok: true }, false);
+            self.transmit_to_phone(GattEvent::WriteDone { id, ok: true }, false);
         }
     }
 
@@ -164,18 +164,7 @@ impl Air {
                 char,
                 value,
             };
-            self.impostor_send(ev, confirm);
-        }
-    }
-
-    /// The impostor sends the phone a PDU on the phone's connection.
-    fn impostor_send(&mut self, ev: GattEvent, confirm: bool) {
-        let (at, evs) = self
-            .link
-            .transmit(self.now(), Dir::ToPhone, &mut self.radio);
-        self.schedule(evs);
-        if let (Some(at), Some(conn)) = (at, self.link.conn_id()) {
-            self.at(at, AirEv::ToCentral { conn, ev, confirm });
+            self.transmit_to_phone(ev, confirm);
         }
     }
 

@@ -50,7 +50,7 @@ impl MarkerKind {
     ];
 
     /// Lower-case name (as reports print it).
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             MarkerKind::Gesture => "gesture",
             MarkerKind::Fall => "fall",

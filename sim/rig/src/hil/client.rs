@@ -334,16 +334,26 @@ impl BtleClient {
 
     /// Read a characteristic of the connected `device` (e.g. the battery level).
     pub fn read(&mut self, device: &DeviceId, char: protocol::Uuid) -> Result<Vec<u8>, HilError> {
+        let (p, c) = self.peripheral_char(device, char)?;
+        self.rt
+            .block_on(tokio::time::timeout(OP_TIMEOUT, p.read(&c)))
+            .map_err(|_| HilError::Bluetooth(format!("read of {char} timed out")))?
+            .map_err(|e| HilError::Bluetooth(format!("read of {char}: {e}")))
+    }
+
+    /// The connected `device` and its characteristic `char`.
+    fn peripheral_char(
+        &self,
+        device: &DeviceId,
+        char: protocol::Uuid,
+    ) -> Result<(Peripheral, Characteristic), HilError> {
         let p = self
             .shared
             .connected_peripheral(device)
             .ok_or_else(|| HilError::NotConnected(device.0.clone()))?;
         let c = characteristic(&p, char)
             .ok_or_else(|| HilError::Bluetooth(format!("{device} has no characteristic {char}")))?;
-        self.rt
-            .block_on(tokio::time::timeout(OP_TIMEOUT, p.read(&c)))
-            .map_err(|_| HilError::Bluetooth(format!("read of {char} timed out")))?
-            .map_err(|e| HilError::Bluetooth(format!("read of {char}: {e}")))
+        Ok((p, c))
     }
 
     fn queue(&self, op: Op) -> Result<(), HilError> {
@@ -378,12 +388,7 @@ impl GattClient for BtleClient {
     }
 
     fn subscribe(&mut self, device: &DeviceId, char: protocol::Uuid) -> Result<(), HilError> {
-        let p = self
-            .shared
-            .connected_peripheral(device)
-            .ok_or_else(|| HilError::NotConnected(device.0.clone()))?;
-        let c = characteristic(&p, char)
-            .ok_or_else(|| HilError::Bluetooth(format!("{device} has no characteristic {char}")))?;
+        let (p, c) = self.peripheral_char(device, char)?;
         self.rt
             .block_on(tokio::time::timeout(OP_TIMEOUT, p.subscribe(&c)))
             .map_err(|_| HilError::Bluetooth(format!("subscribe to {char} timed out")))?

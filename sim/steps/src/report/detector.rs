@@ -114,111 +114,98 @@ fn candidate(out: &mut String, axis: &TimeAxis, c: &CandidateExplained) {
     );
 }
 
-/// The detector's plots and captions, on the report's time axis.
-pub fn detector_plots(axis: &TimeAxis, e: &Explanation) -> Vec<Plot> {
-    let th = &e.thresholds;
-    let s = &e.signals;
+/// A curve from `(t_ms, value)` points.
+fn curve<V: Into<f64>>(class: &'static str, points: impl Iterator<Item = (u64, V)>) -> Curve {
+    Curve {
+        class,
+        points: points.map(|(t, v)| (t, v.into())).collect(),
+    }
+}
+
+/// Threshold lines from `(field name, value)`.
+fn thresholds<V: Into<f64> + Copy>(list: &[(&'static str, V)]) -> Vec<Threshold> {
+    list.iter()
+        .map(|&(name, v)| Threshold {
+            name,
+            value: v.into(),
+        })
+        .collect()
+}
+
+/// |a| after the front end, raw, and the baseline, with the impact thresholds.
+fn magnitude_plot(e: &Explanation) -> SignalPlot<'static> {
+    let (th, s) = (&e.thresholds, &e.signals);
     let peak = s.samples.iter().map(|p| p.mag_max_mg).max().unwrap_or(0);
-    let mag = SignalPlot {
+    SignalPlot {
         class: "detector-magnitude",
         label: "fall detector: |a| after the front end, raw, baseline (mg)",
         unit: "mg",
         ymax: (f64::from(peak.max(th.strong_impact_mg)) / 1000.0).ceil() * 1000.0,
         curves: vec![
-            Curve {
-                class: "raw",
-                points: s
-                    .raw
-                    .iter()
-                    .map(|p| (p.t_ms, f64::from(p.mag_max_mg)))
-                    .collect(),
-            },
-            Curve {
-                class: "magnitude",
-                points: s
-                    .samples
-                    .iter()
-                    .map(|p| (p.t_ms, f64::from(p.mag_max_mg)))
-                    .collect(),
-            },
-            Curve {
-                class: "baseline",
-                points: s
-                    .samples
-                    .iter()
-                    .map(|p| (p.t_ms, f64::from(p.baseline_mg)))
-                    .collect(),
-            },
+            curve("raw", s.raw.iter().map(|p| (p.t_ms, p.mag_max_mg))),
+            curve(
+                "magnitude",
+                s.samples.iter().map(|p| (p.t_ms, p.mag_max_mg)),
+            ),
+            curve(
+                "baseline",
+                s.samples.iter().map(|p| (p.t_ms, p.baseline_mg)),
+            ),
         ],
-        thresholds: vec![
-            Threshold {
-                name: "trigger_mg",
-                value: f64::from(th.trigger_mg),
-            },
-            Threshold {
-                name: "strong_impact_mg",
-                value: f64::from(th.strong_impact_mg),
-            },
-            Threshold {
-                name: "slide_impact_mg",
-                value: f64::from(th.slide_impact_mg),
-            },
-        ],
-    };
-    let tilt = SignalPlot {
+        thresholds: thresholds(&[
+            ("trigger_mg", th.trigger_mg),
+            ("strong_impact_mg", th.strong_impact_mg),
+            ("slide_impact_mg", th.slide_impact_mg),
+        ]),
+    }
+}
+
+/// Tilt from the learned upright, with the posture thresholds.
+fn tilt_plot(e: &Explanation) -> SignalPlot<'static> {
+    let th = &e.thresholds;
+    SignalPlot {
         class: "detector-tilt",
         label: "fall detector: tilt from the learned upright (degrees)",
         unit: "°",
         ymax: 180.0,
-        curves: vec![Curve {
-            class: "tilt",
-            points: s
+        curves: vec![curve(
+            "tilt",
+            e.signals
                 .blocks
                 .iter()
-                .map(|b| (b.t_ms, f64::from(b.tilt_from_upright_deg)))
-                .collect(),
-        }],
-        thresholds: vec![
-            Threshold {
-                name: "min_tilt_deg",
-                value: f64::from(th.min_tilt_deg),
-            },
-            Threshold {
-                name: "lying_min_deg",
-                value: f64::from(th.lying_min_deg),
-            },
-        ],
-    };
-    let still = SignalPlot {
+                .map(|b| (b.t_ms, b.tilt_from_upright_deg)),
+        )],
+        thresholds: thresholds(&[
+            ("min_tilt_deg", th.min_tilt_deg),
+            ("lying_min_deg", th.lying_min_deg),
+        ]),
+    }
+}
+
+/// The range of |a| per block, with the stillness and off-body thresholds.
+fn stillness_plot(e: &Explanation) -> SignalPlot<'static> {
+    let th = &e.thresholds;
+    SignalPlot {
         class: "detector-stillness",
         label: "fall detector: stillness, range of |a| per 100 ms block (mg)",
         unit: "mg",
         ymax: f64::from(th.still_max_mg) * 4.0,
-        curves: vec![Curve {
-            class: "stillness",
-            points: s
-                .blocks
-                .iter()
-                .map(|b| (b.t_ms, f64::from(b.range_mg)))
-                .collect(),
-        }],
-        thresholds: vec![
-            Threshold {
-                name: "still_max_mg",
-                value: f64::from(th.still_max_mg),
-            },
-            Threshold {
-                name: "off_body_pre_mg",
-                value: f64::from(th.off_body_pre_mg),
-            },
-            Threshold {
-                name: "off_body_mg",
-                value: f64::from(th.off_body_mg),
-            },
-        ],
-    };
+        curves: vec![curve(
+            "stillness",
+            e.signals.blocks.iter().map(|b| (b.t_ms, b.range_mg)),
+        )],
+        thresholds: thresholds(&[
+            ("still_max_mg", th.still_max_mg),
+            ("off_body_pre_mg", th.off_body_pre_mg),
+            ("off_body_mg", th.off_body_mg),
+        ]),
+    }
+}
+
+/// The detector's plots and captions, on the report's time axis.
+pub fn detector_plots(axis: &TimeAxis, e: &Explanation) -> Vec<Plot> {
     let caption = caption(e);
-    [mag, tilt, still]
+    [magnitude_plot(e), tilt_plot(e), stillness_plot(e)]
         .iter()
         .map(|p| Plot {
             svg: draw(axis, p, &e.candidates),

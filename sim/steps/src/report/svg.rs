@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 
 use crate::sched::{Micros, MILLI, SECOND};
 use crate::simulation::fmt_s;
+use sim_world::series::MarkerKind;
 
 use super::html::{esc, plural};
 
@@ -27,31 +28,29 @@ const BOTTOM: f64 = 22.0;
 /// maximum of each pixel column.
 pub const DECIMATE_ABOVE: usize = 20_000;
 
-/// The kinds of the event-lane plot of a replay (phone actions and faults).
-pub const ACTION_KINDS: [&str; 8] = [
-    "sms",
-    "call",
-    "siren",
-    "recording",
-    "countdown",
-    "warning",
-    "rejected",
-    "fault",
-];
+/// Every known marker kind, in lane order (button first, then the phone's actions):
+/// the names of [`MarkerKind::ALL`].
+pub const ALL_KINDS: [&str; 10] = {
+    let mut out = [""; 10];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = MarkerKind::ALL[i].name();
+        i += 1;
+    }
+    out
+};
 
-/// Every known marker kind, in lane order (button first, then the phone's actions).
-pub const ALL_KINDS: [&str; 10] = [
-    "gesture",
-    "fall",
-    "sms",
-    "call",
-    "siren",
-    "recording",
-    "countdown",
-    "warning",
-    "rejected",
-    "fault",
-];
+/// The kinds of the event-lane plot of a replay (phone actions and faults): every kind
+/// after the button's two (gesture, fall).
+pub const ACTION_KINDS: [&str; 8] = {
+    let mut out = [""; 8];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = ALL_KINDS[i + 2];
+        i += 1;
+    }
+    out
+};
 
 /// The time axis all plots of one report share: `t0..t1` maps onto `PLOT_W`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
