@@ -105,24 +105,26 @@ fn res(soc: f64, ohms: f64) -> ResistancePoint {
 
 /// Piecewise-linear interpolation over `(x, y)` points sorted by ascending x,
 /// clamped at both ends. Uses only IEEE basic operations.
-fn interpolate(points: &[(f64, f64)], x: f64) -> f64 {
-    let Some(&(x0, y0)) = points.first() else {
+/// Piecewise-linear interpolation over `points` (x non-decreasing), clamped at both
+/// ends; 0 without points. Takes an iterator: the battery asks at every radio pulse, so
+/// no table is collected.
+fn interpolate(mut points: impl Iterator<Item = (f64, f64)>, x: f64) -> f64 {
+    let Some((mut xa, mut ya)) = points.next() else {
         return 0.0;
     };
-    if x <= x0 {
-        return y0;
+    if x <= xa {
+        return ya;
     }
-    for pair in points.windows(2) {
-        let (xa, ya) = pair[0];
-        let (xb, yb) = pair[1];
+    for (xb, yb) in points {
         if x <= xb {
             if xb <= xa {
                 return yb;
             }
             return ya + (yb - ya) * (x - xa) / (xb - xa);
         }
+        (xa, ya) = (xb, yb);
     }
-    points[points.len() - 1].1
+    ya
 }
 
 fn check_table(what: &str, points: &[(f64, f64)], allow_zero_y: bool) -> Result<(), String> {
@@ -284,6 +286,14 @@ impl CellProfile {
             .map(|p| (p.soc_percent, p.ohms))
             .collect();
         check_table(&format!("{who}: resistance"), &r, true)?;
+        // A cell's internal resistance grows as it discharges: with the OCV rule above,
+        // the voltage under a given load never rises as charge is drawn (what lets a
+        // host check a brown-out once for a whole level band, `Battery::browns_out_in_band`).
+        if r.windows(2).any(|w| w[1].1 > w[0].1) {
+            return Err(format!(
+                "{who}: resistance: the internal resistance must not rise as the state of charge rises"
+            ));
+        }
         if !(self.cutoff_mv.is_finite() && self.cutoff_mv > 0.0) {
             return Err(format!("{who}: cutoff_mv must be a positive number"));
         }
@@ -308,18 +318,15 @@ impl CellProfile {
 
     /// Open-circuit voltage at `soc_percent`, millivolts.
     pub fn ocv_mv(&self, soc_percent: f64) -> f64 {
-        let pts: Vec<(f64, f64)> = self.ocv.iter().map(|p| (p.soc_percent, p.mv)).collect();
-        interpolate(&pts, soc_percent)
+        interpolate(self.ocv.iter().map(|p| (p.soc_percent, p.mv)), soc_percent)
     }
 
     /// Internal resistance at `soc_percent`, ohms.
     pub fn resistance_ohms(&self, soc_percent: f64) -> f64 {
-        let pts: Vec<(f64, f64)> = self
-            .resistance
-            .iter()
-            .map(|p| (p.soc_percent, p.ohms))
-            .collect();
-        interpolate(&pts, soc_percent)
+        interpolate(
+            self.resistance.iter().map(|p| (p.soc_percent, p.ohms)),
+            soc_percent,
+        )
     }
 
     /// The state of charge (percent) whose open-circuit voltage is `mv`
@@ -810,6 +817,19 @@ impl Battery {
     pub fn pulse(&mut self, now_us: u64, load: Pulse) -> bool {
         self.advance(now_us);
         let browned_out = self.brownout_during(now_us, load);
+        self.draw(load);
+        browned_out
+    }
+
+    /// Books `load`'s charge (the state's drain integrated up to `now_us` first),
+    /// already known not to brown the cell out (e.g. by
+    /// [`Battery::browns_out_in_band`]).
+    pub fn pulse_unchecked(&mut self, now_us: u64, load: Pulse) {
+        self.advance(now_us);
+        self.draw(load);
+    }
+
+    fn draw(&mut self, load: Pulse) {
         let charge = u128::from(to_na(load.current_ua)) * u128::from(load.duration_us);
         let charge = charge.min(self.remaining);
         let who = match load.kind {
@@ -818,7 +838,22 @@ impl Battery {
         };
         self.consumed[who.index()] += charge;
         self.remaining -= charge;
-        browned_out
+    }
+
+    /// Whether `load` on top of the current state's drain would brown the cell out
+    /// anywhere in the level band it is in at `now_us` (state of charge above
+    /// `level_percent(now_us) − 1` %), judged at the band's floor: with a validated
+    /// cell (the loaded voltage never rises as charge is drawn), `false` means no such
+    /// load browns out ([`Battery::brownout_during`]) before the level drops.
+    pub fn browns_out_in_band(&self, now_us: u64, load: Pulse) -> bool {
+        let level = self.level_percent(now_us);
+        if level <= 1 {
+            return true;
+        }
+        let floor = f64::from(level - 1);
+        let total = self.power.state_current_ua(self.state) + load.current_ua;
+        let mv = self.cell.ocv_mv(floor) - total * self.cell.resistance_ohms(floor) / 1000.0;
+        mv < self.cell.cutoff_mv
     }
 
     /// Remaining charge at `now_us`, nA·µs.

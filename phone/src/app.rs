@@ -962,6 +962,18 @@ impl PhoneApp {
 
     /// Next instant at which [`PhoneApp::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<u64> {
+        self.deadline(true)
+    }
+
+    /// The next deadline other than the link watch (the disconnect and silence
+    /// warnings): what bounds a run of heartbeats taken in bulk (feature
+    /// `fast-forward`), which keeps that watch quiet itself.
+    #[cfg(feature = "fast-forward")]
+    pub fn deadline_besides_link_watch(&self) -> Option<u64> {
+        self.deadline(false)
+    }
+
+    fn deadline(&self, link_watch: bool) -> Option<u64> {
         let ring = u64::from(self.cfg.timings.ring_timeout_s) * S;
         let warn = u64::from(self.cfg.timings.disconnect_warning_s) * S;
         let alerts = self.d.alerts.values().filter_map(|a| a.fix_deadline_us);
@@ -979,7 +991,7 @@ impl PhoneApp {
             .into_iter()
             .chain(silence)
             .min()
-            .filter(|_| !self.disconnect_warned && self.d.bond.is_some());
+            .filter(|_| link_watch && !self.disconnect_warned && self.d.bond.is_some());
         let retry = self.sms_retry_at.filter(|_| !self.d.outbox.is_empty());
         let connect = self.connecting.map(|t| t + CONNECT_TIMEOUT_US);
         alerts

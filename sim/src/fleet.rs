@@ -106,6 +106,18 @@ pub fn run_wearer(
     hours: f64,
     fall_trace: &str,
 ) -> Result<WearerOutcome, SimError> {
+    wearer_world(seed, i, hours, fall_trace, true).map(|sim| outcome(&sim))
+}
+
+/// The world of wearer `i` of a fleet after its `hours` (and one more hour to settle),
+/// with idle heartbeats taken in bulk or not (`fast_forward`).
+pub fn wearer_world(
+    seed: u64,
+    i: u64,
+    hours: f64,
+    fall_trace: &str,
+    fast_forward: bool,
+) -> Result<Simulation, SimError> {
     let seed = derive_seed(seed, "fleet", &i.to_string(), "");
     let span = (hours * 3600.0 * SECOND as f64) as Micros;
     let acts = plan_acts(seed, span, hours / 24.0);
@@ -113,6 +125,7 @@ pub fn run_wearer(
         seed,
         contacts: (1..=CONTACTS).map(generated_contact).collect(),
         fix: Some((48.8566, 2.3522)),
+        fast_forward,
         ..Setup::default()
     };
     let mut sim = Simulation::new(setup)?;
@@ -123,7 +136,7 @@ pub fn run_wearer(
     }
     sim.run_until(span);
     sim.advance(3600 * SECOND);
-    Ok(outcome(&sim))
+    Ok(sim)
 }
 
 /// The wearer's actions over `span`: about 3 presses, 2 outages and 0.5 restarts a

@@ -18,7 +18,15 @@ fn run(p: Planned) -> Result<(), Failed> {
     let record = std::thread::Builder::new()
         .name("scenarios-test".into())
         .stack_size(64 << 20)
-        .spawn(move || run_one(&p, ExecConfig::default()))
+        .spawn(move || {
+            run_one(
+                &p,
+                ExecConfig {
+                    fast_forward: true,
+                    ..ExecConfig::default()
+                },
+            )
+        })
         .map_err(|e| Failed::from(format!("cannot start the scenario thread: {e}")))?
         .join()
         .map_err(|_| Failed::from("the scenario thread panicked"))?;

@@ -626,3 +626,88 @@ fn a_transmission_the_cell_cannot_carry_browns_out_before_it_leaves() {
     assert!(phone.frames(&actions).is_empty(), "no heartbeat, no press");
     assert_eq!(b.flash().queue.len(), 1, "the press stays queued in flash");
 }
+
+/// The bulk path does each heartbeat's bookkeeping exactly as the full path does.
+#[cfg(feature = "fast-forward")]
+#[test]
+fn idle_heartbeats_in_bulk_leave_the_button_as_the_full_path_does() {
+    let start = |soc: f64| {
+        let mut b = Button::boot(
+            DeviceProfile::default(),
+            Flash::bonded(KEY),
+            Button::fresh_battery(&DeviceProfile::default(), soc),
+            0,
+            [7; 32],
+        );
+        let mut phone = Phone::new(KEY);
+        phone.connect(&mut b, 0);
+        drain(&mut b);
+        b
+    };
+    // Just above a level boundary, so that the level drops within the run.
+    for soc in [100.0, 57.0001, 35.0001] {
+        let (mut full, mut bulk) = (start(soc), start(soc));
+        let until = 2 * 86_400 * 1_000 * MS;
+        let level_before = full.level();
+        run_to(&mut full, until);
+        if soc < 100.0 {
+            assert!(
+                full.level() < level_before,
+                "{soc}%: the level drops on the way"
+            );
+        }
+        let notified = |actions: &[Action]| {
+            actions
+                .iter()
+                .filter(|a| matches!(a, Action::Notify { .. }))
+                .count() as u32
+        };
+        let beats = notified(&drain(&mut full));
+        // The host's loop: a run when the button is idle, else the full path.
+        let (mut in_bulk, mut one_by_one) = (0, 0);
+        loop {
+            if let Some(run) = bulk.idle_heartbeats(until + 1, &mut |_| true) {
+                in_bulk += run.count;
+                continue;
+            }
+            match bulk.poll_timeout().filter(|&d| d <= until) {
+                Some(due) => bulk.handle_timeout(due),
+                None => break,
+            }
+            one_by_one += notified(&drain(&mut bulk));
+        }
+        assert!(in_bulk > 2_500, "{soc}%: {in_bulk} heartbeats in bulk");
+        assert_eq!(in_bulk + one_by_one, beats, "{soc}%: as many heartbeats");
+        assert_eq!(bulk.level(), full.level(), "{soc}%");
+        assert_eq!(bulk.next_heartbeat_at, full.next_heartbeat_at, "{soc}%");
+        assert_eq!(
+            bulk.session.map(|s| s.next_index),
+            full.session.map(|s| s.next_index),
+            "{soc}%"
+        );
+        assert_eq!(
+            bulk.battery().soc_permille(until),
+            full.battery().soc_permille(until),
+            "{soc}%"
+        );
+        assert_eq!(
+            bulk.battery().consumed_uah(Consumer::Radio),
+            full.battery().consumed_uah(Consumer::Radio),
+            "{soc}%"
+        );
+    }
+}
+
+/// A run declines when the button has anything else to do.
+#[cfg(feature = "fast-forward")]
+#[test]
+fn idle_heartbeats_decline_with_an_event_queued() {
+    let mut b = boot(Flash::bonded(KEY), 0);
+    let mut phone = Phone::new(KEY);
+    phone.connect(&mut b, 0);
+    drain(&mut b);
+    press(&mut b, 1_000, 100);
+    run_to(&mut b, 2_000 * MS);
+    drain(&mut b);
+    assert_eq!(b.idle_heartbeats(u64::MAX, &mut |_| true), None);
+}

@@ -357,3 +357,57 @@ impl PhoneApp {
         self.out.push_back(Command::Gatt(GattCommand::StartScan));
     }
 }
+
+// ---- fast-forward (feature `fast-forward`, for simulators) ------------------------------
+
+#[cfg(feature = "fast-forward")]
+impl PhoneApp {
+    /// Whether heartbeats carrying `level` would do nothing here but keep the link watch
+    /// quiet: a session is open on a connection and the level raises or clears no
+    /// battery warning. The precondition of [`PhoneApp::heartbeat_run`].
+    pub fn quiet_for_heartbeats(&self, level: u8) -> bool {
+        let rearm = level > 30 && !self.d.battery_warned.is_empty();
+        let warn = self
+            .cfg
+            .battery_warn_levels
+            .iter()
+            .any(|l| level <= *l && !self.d.battery_warned.contains(l));
+        matches!(self.session, SessionState::Open(_))
+            && self.connected.is_some()
+            && self.keys.is_some()
+            && !rearm
+            && !warn
+    }
+
+    /// `count` heartbeats of the open session with frame indices from `first_index`,
+    /// the last arriving at `now`, that the host saw sealed by the bonded button (it
+    /// took them off the air in bulk, see `device_model::button::HeartbeatRun`): the
+    /// same effect as opening each of them in turn (their indices are remembered, the
+    /// button was heard at `now`). Call it only when
+    /// [`PhoneApp::quiet_for_heartbeats`] holds; returns false, changing nothing, if it
+    /// does not or an index was already seen.
+    pub fn heartbeat_run(&mut self, now: u64, first_index: u32, count: u32, level: u8) -> bool {
+        if count == 0 || !self.quiet_for_heartbeats(level) {
+            return false;
+        }
+        let SessionState::Open(open) = &mut self.session else {
+            return false;
+        };
+        let Some(last) = first_index.checked_add(count - 1) else {
+            return false;
+        };
+        // Only the newest SEEN_INDICES can remain remembered after the run.
+        let from = last
+            .saturating_sub(SEEN_INDICES as u32 - 1)
+            .max(first_index);
+        if open.seen.range(first_index..=last).next().is_some() {
+            return false;
+        }
+        open.seen.extend(from..=last);
+        while open.seen.len() > SEEN_INDICES {
+            open.seen.pop_first();
+        }
+        self.heard(now);
+        true
+    }
+}

@@ -10,8 +10,9 @@
 //! ([`crate::sink`], [`crate::report`]) hear them in file order. Each scenario's seed
 //! derives from the run's seed, the feature's and scenario's names and the example row;
 //! a failing scenario prints its seed and a replay command that reruns exactly it.
-//! `check_determinism` runs everything a second time and compares each scenario's
-//! timeline byte for byte.
+//! `check_determinism` runs everything a second time, every frame on the full path (no
+//! fast-forward of idle heartbeats), and compares each scenario's timeline byte for
+//! byte: the same timelines prove the run deterministic and the fast-forward exact.
 
 pub mod exec;
 mod lint;
@@ -355,7 +356,13 @@ fn nondeterministic(
 ) -> Result<Vec<String>, RunError> {
     let mut none: Vec<Box<dyn Sink>> = Vec::new();
     let mut teller = Teller::new(&mut none);
-    exec::execute(plans, ExecConfig::default(), jobs(opts), &mut teller)?;
+    // The second run takes every frame the full path (no fast-forward): the same
+    // timelines prove the run deterministic and the fast-forward exact.
+    let full_path = ExecConfig {
+        fast_forward: false,
+        ..ExecConfig::default()
+    };
+    exec::execute(plans, full_path, jobs(opts), &mut teller)?;
     let second = teller.close()?;
     let again: BTreeMap<(&str, usize), &str> = second
         .iter()
@@ -423,6 +430,7 @@ pub fn run_with(opts: &RunOptions, sinks: Vec<Box<dyn Sink>>) -> Result<RunSumma
         capture: opts.capture.is_some(),
         plots: opts.html.is_some(),
         fail_fast: opts.fail_fast,
+        fast_forward: true,
     };
     let mut teller = Teller::new(&mut sinks);
     exec::execute(&plans, cfg, jobs(opts), &mut teller)?;

@@ -246,6 +246,59 @@ impl Air {
         self.last_event_frame.as_deref()
     }
 
+    /// The level (%) the button reports, when powered.
+    pub(crate) fn button_level(&self) -> Option<u8> {
+        self.button.as_ref().map(Button::level)
+    }
+
+    /// The connection interval.
+    pub(crate) fn conn_interval(&self) -> Micros {
+        self.link.interval()
+    }
+
+    /// The button's heartbeats due before `limit`, taken in bulk when the connection is
+    /// idle (see `device_model::button::HeartbeatRun`): the run and when its last frame
+    /// reaches the central. `None`, with nothing changed, when anything could make the
+    /// full path differ: another PDU in the central's queue, a write pending, an
+    /// attacker on the link, a jammed connection, an impostor, a doomed or capturing
+    /// link, an outage, no subscription. The run stops before the first heartbeat the
+    /// radio would lose (asked of a copy of the radio stream, then drawn for real in
+    /// the same order, so the stream ends where the full path leaves it).
+    pub(crate) fn idle_heartbeats(
+        &mut self,
+        limit: Micros,
+    ) -> Option<(device_model::button::HeartbeatRun, Micros)> {
+        let now = self.now();
+        let conn = self.link.conn_id()?;
+        let quiet = self.link.clear_from(now)
+            && self.central_open
+            && self.events.is_empty()
+            && self.pending_writes.is_empty()
+            && self.subscribed.contains(&EVENT_CHAR)
+            && !self.attacker.holds_link()
+            && !self.attacker.jams(conn)
+            && !self.attacker.impostor;
+        if !quiet {
+            return None;
+        }
+        let mut probe = self.radio.clone();
+        let loss = self.link.loss();
+        let run = self
+            .button
+            .as_mut()?
+            .idle_heartbeats(limit, &mut |_| !probe.chance(loss))?;
+        let mut arrival = now;
+        for i in 0..u64::from(run.count) {
+            let sent = run.first_at + i * device_model::button::HEARTBEAT_US;
+            let (at, evs) = self.link.transmit(sent, Dir::ToPhone, &mut self.radio);
+            debug_assert!(evs.is_empty(), "the probe said it gets through");
+            self.schedule(evs);
+            arrival = at.unwrap_or(arrival);
+        }
+        self.drain_button();
+        Some((run, arrival))
+    }
+
     /// The button's next deadline.
     pub(crate) fn button_due(&self) -> Option<Micros> {
         self.button.as_ref().and_then(Button::poll_timeout)

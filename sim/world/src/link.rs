@@ -196,7 +196,16 @@ impl VirtualLink {
         }
     }
 
-    fn interval(&self) -> Micros {
+    /// Whether PDUs put on the connection from `now` on depend only on the radio
+    /// stream: connected, not doomed, no outage after `now`, nothing recorded.
+    pub fn clear_from(&self, now: Micros) -> bool {
+        self.conn.is_some_and(|c| c.doomed_at.is_none())
+            && self.outage_until.is_none_or(|u| u <= now)
+            && !self.capture_on
+    }
+
+    /// The connection interval.
+    pub(crate) fn interval(&self) -> Micros {
         u64::from(self.params.conn_interval_ms) * MILLI
     }
 

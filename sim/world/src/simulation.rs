@@ -77,6 +77,8 @@ pub struct Setup {
     pub hand: HandModel,
     /// Record air PDUs for captures.
     pub capture: bool,
+    /// Take heartbeats over an idle connection in bulk ([`Simulation::fast_forward`]).
+    pub fast_forward: bool,
 }
 
 impl Default for Setup {
@@ -96,6 +98,7 @@ impl Default for Setup {
             platform: PlatformParams::default(),
             hand: HandModel::default(),
             capture: false,
+            fast_forward: true,
         }
     }
 }
@@ -227,6 +230,14 @@ pub struct Simulation {
     phone_entropy: Stream,
     /// The app's durable state as the last backup took it.
     backup: Option<Option<Vec<u8>>>,
+    /// Whether heartbeats over an idle connection are taken in bulk: the button does
+    /// each one's bookkeeping and the phone hears the run at the last one's arrival,
+    /// without sealing, carrying and opening every frame (see
+    /// `device_model::button::HeartbeatRun`). Timelines are the same either way
+    /// (`tests/fast_forward.rs` compares them); off, every frame goes the full path.
+    pub fast_forward: bool,
+    /// Heartbeats taken in bulk so far.
+    bulk_heartbeats: u64,
 }
 
 impl Simulation {
@@ -263,6 +274,8 @@ impl Simulation {
             due_cache: (None, None),
             phone_entropy: Stream::new(setup.seed, Component::PhoneEntropy),
             backup: None,
+            fast_forward: setup.fast_forward,
+            bulk_heartbeats: 0,
         };
         sim.harness(HarnessNote::Seed(setup.seed));
         let durable = Durable::bonded(key.0);
@@ -398,6 +411,9 @@ impl Simulation {
             return false;
         };
         self.set_now(t);
+        if self.fast_forward && self.due_cache.0 == Some(t) && self.heartbeats_in_bulk(t, until) {
+            return true;
+        }
         loop {
             let now = self.now();
             let Some((_, ev)) = self.core.borrow_mut().sched.pop_due(now) else {
@@ -415,6 +431,54 @@ impl Simulation {
         }
         self.settle();
         true
+    }
+
+    /// At `t`, the button's heartbeat is due: when the connection is idle, take every
+    /// heartbeat due before anything else happens in bulk and return true (false, with
+    /// nothing changed, when the full path must run). Nothing else may happen before
+    /// the last one arrives: no scheduled event, no deadline of the app's but its link
+    /// watch (which the heartbeats keep quiet; the first must still arrive before it),
+    /// nothing after `until`.
+    fn heartbeats_in_bulk(&mut self, t: Micros, until: Micros) -> bool {
+        let epoch = EPOCH_UTC_MS * 1000;
+        let (Some(app), Some(level)) = (self.phone.app.as_ref(), self.air.button_level()) else {
+            return false;
+        };
+        if !app.quiet_for_heartbeats(level) {
+            return false;
+        }
+        let interval = self.air.conn_interval();
+        let watch = app.poll_timeout().map(|u| u.saturating_sub(epoch));
+        if watch.is_some_and(|w| t.saturating_add(interval) >= w) {
+            return false;
+        }
+        let besides = app
+            .deadline_besides_link_watch()
+            .map(|u| u.saturating_sub(epoch));
+        let sched = self.core.borrow().sched.peek_time();
+        let other = [sched, besides, Some(until.saturating_add(1))]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(Micros::MAX);
+        // A heartbeat sent at `h` arrives by `h + interval`.
+        let Some((run, arrival)) = self.air.idle_heartbeats(other.saturating_sub(interval)) else {
+            return false;
+        };
+        self.bulk_heartbeats += u64::from(run.count);
+        self.set_now(arrival);
+        let utc = self.utc_us();
+        if let Some(app) = self.phone.app.as_mut() {
+            app.heartbeat_run(utc, run.first_index, run.count, run.level);
+        }
+        self.serve();
+        self.settle();
+        true
+    }
+
+    /// Heartbeats taken in bulk so far ([`Simulation::fast_forward`]).
+    pub fn bulk_heartbeats(&self) -> u64 {
+        self.bulk_heartbeats
     }
 
     /// Let time pass until `t` (everything due up to and including `t` happens).

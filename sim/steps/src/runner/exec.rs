@@ -24,6 +24,9 @@ pub struct ExecConfig {
     pub plots: bool,
     /// Stop starting scenarios after the first failure.
     pub fail_fast: bool,
+    /// Take idle heartbeats in bulk (`Simulation::fast_forward`; off: every frame goes
+    /// the full path, as the determinism check's second run does).
+    pub fast_forward: bool,
 }
 
 /// Scenario threads need room: the simulation is deep in debug builds.
@@ -103,6 +106,7 @@ pub fn run_one(p: &Planned, cfg: ExecConfig) -> ScenarioRecord {
         ..AlarmWorld::default()
     };
     w.setup.capture = cfg.capture;
+    w.setup.fast_forward = cfg.fast_forward;
     let mut steps = Vec::with_capacity(p.steps.len());
     let mut message = None;
     for st in &p.steps {
