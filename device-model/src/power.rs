@@ -829,6 +829,60 @@ impl Battery {
         self.draw(load);
     }
 
+    /// `count` pulses of `load`, the first at `first_us` and one every `period_us`
+    /// after it, booked exactly as that many [`Battery::pulse_unchecked`] calls
+    /// would (the drain between them is linear, so integrating it once to the last
+    /// one gives the same charge); none may brown out or empty the cell (see
+    /// [`Battery::browns_out_in_band`] and [`Battery::pulses_above`]).
+    pub fn periodic_pulses_unchecked(
+        &mut self,
+        first_us: u64,
+        period_us: u64,
+        count: u64,
+        load: Pulse,
+    ) {
+        let Some(n) = count.checked_sub(1) else {
+            return;
+        };
+        self.advance(first_us.saturating_add(n.saturating_mul(period_us)));
+        for _ in 0..count {
+            self.draw(load);
+        }
+    }
+
+    /// Of pulses of `load` at `first_us` and every `period_us` after it, how many go
+    /// before the state of charge reaches `target_permille`, as a host sees it that
+    /// asks [`Battery::time_until_soc`] after each pulse and stops at the first pulse
+    /// due at or after that time: the first always goes (`u64::MAX`: the charge never
+    /// gets there). Exact integer arithmetic, no loop.
+    pub fn pulses_above(
+        &self,
+        first_us: u64,
+        period_us: u64,
+        load: Pulse,
+        target_permille: u16,
+    ) -> u64 {
+        let rate = self.rate_na();
+        if rate == 0 {
+            return u64::MAX;
+        }
+        let q = u128::from(to_na(load.current_ua)) * u128::from(load.duration_us);
+        let threshold = u128::from(target_permille) * self.capacity / 1000;
+        // After pulse i the charge is R - (i+1)q - i·P·rate; pulse i+1 goes while
+        // that is above threshold + P·rate (time_until_soc > P).
+        let per_period = u128::from(period_us) * rate;
+        let room = self
+            .remaining_at(first_us)
+            .checked_sub(threshold + per_period + q);
+        match room {
+            Some(n) if n > 0 => {
+                let more = n.div_ceil(q + per_period);
+                u64::try_from(more).map_or(u64::MAX, |m| m.saturating_add(1))
+            }
+            _ => 1,
+        }
+    }
+
     fn draw(&mut self, load: Pulse) {
         let charge = u128::from(to_na(load.current_ua)) * u128::from(load.duration_us);
         let charge = charge.min(self.remaining);

@@ -61,7 +61,10 @@ impl fmt::Display for RejectReason {
                 f.write_str("session offer does not prove the bond (impostor)")
             }
             RejectReason::ReplayedFrame { index } => {
-                write!(f, "frame index {index} already seen in this session")
+                write!(
+                    f,
+                    "frame index {index} replayed in this session (not above the last one)"
+                )
             }
         }
     }

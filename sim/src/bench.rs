@@ -208,26 +208,44 @@ fn fleet_day() -> Result<f64, SimError> {
     Ok(wall)
 }
 
-/// Run every measurement `runs` times; `features` is the bundled suite's folder.
-pub fn run(runs: usize, features: &Path) -> Result<Vec<Figure>, SimError> {
+/// Run every measurement `runs` times, or only those whose ids are in `only` (e.g.
+/// `["b", "d"]`; empty: all); `features` is the bundled suite's folder.
+pub fn run(runs: usize, features: &Path, only: &[String]) -> Result<Vec<Figure>, SimError> {
     let runs = runs.max(1);
-    let trace = hour_of_walking();
-    let mut a = Vec::new();
-    let mut a2 = Vec::new();
-    let mut b = Vec::new();
-    let mut c = Vec::new();
-    let mut d = Vec::new();
-    let mut f = Vec::new();
+    let want = |id: &str| only.is_empty() || only.iter().any(|o| o == id);
+    let trace = if want("a") || want("a'") {
+        hour_of_walking()
+    } else {
+        String::new()
+    };
+    let mut m: [Vec<f64>; 7] = Default::default();
     for _ in 0..runs {
-        a.push(replay_hour(&trace)?);
-        a2.push(replay_hour_decoded(&trace)?);
-        b.push(idle_30_days()?);
-        c.push(suite(features)?);
-        d.push(fleet_day()?);
-        f.push(detector_ns_per_sample());
+        if want("a") {
+            m[0].push(replay_hour(&trace)?);
+        }
+        if want("a'") {
+            m[1].push(replay_hour_decoded(&trace)?);
+        }
+        if want("b") {
+            m[2].push(idle_30_days()?);
+        }
+        if want("c") {
+            m[3].push(suite(features)?);
+        }
+        if want("d") {
+            m[4].push(fleet_day()?);
+        }
+        if want("f") {
+            m[6].push(detector_ns_per_sample());
+        }
     }
-    let e = vec![memory_per_pair()?];
-    Ok(figures([a, a2, b, c, d, e, f]))
+    if want("e") {
+        m[5].push(memory_per_pair()?);
+    }
+    Ok(figures(m)
+        .into_iter()
+        .filter(|f| !f.runs.is_empty())
+        .collect())
 }
 
 /// The figures from the runs of each measurement, in table order.

@@ -47,22 +47,12 @@ impl Button {
             && matches!(self.link, Link::Connected { inflight: None, .. })
     }
 
-    /// The next deadline other than the heartbeat's.
-    fn other_deadline(&self) -> Option<u64> {
-        let rotate = match self.link {
-            Link::Advertising { .. } => self
-                .address_since
-                .map(|t| t.saturating_add(super::ADDRESS_ROTATION_US)),
-            Link::Connected { .. } => None,
-        };
-        super::earliest(rotate, self.next_level_at)
-    }
-
     /// Send, in bulk, every heartbeat due strictly before `limit` and before any other
-    /// deadline of the button, as long as `gets_through(at)` says the one sent at `at`
-    /// crosses the air at once (the host's link model; it is asked once per heartbeat,
-    /// in order, and the run stops at the first `false`); `None` (and nothing changed)
-    /// when there is none or the button is not idle. See the module documentation.
+    /// deadline of the button (the level's next drop included), as long as
+    /// `gets_through(at)` says the one sent at `at` crosses the air at once (the
+    /// host's link model; it is asked once per heartbeat, in order, and the run stops
+    /// at the first `false`); `None` (and nothing changed) when there is none or the
+    /// button is not idle. See the module documentation.
     pub fn idle_heartbeats(
         &mut self,
         limit: u64,
@@ -73,46 +63,49 @@ impl Button {
         }
         let pulse = self.profile.power.radio_pulse();
         let first = self.next_heartbeat_at?;
-        // One check for the whole run: it ends before the level drops (the level
-        // schedule is a deadline), and no pulse in this level band browns out.
-        if self.battery.browns_out_in_band(first, pulse)
+        // The run ends before the level drops, and no pulse in this level band browns
+        // out: one check for the whole run.
+        if first >= limit
+            || self.next_level_at.is_some_and(|t| first >= t)
+            || self.battery.browns_out_in_band(first, pulse)
             || self.battery.level_percent(first) != self.level
+            || self.level == 0
         {
             return None;
         }
-        let mut run: Option<HeartbeatRun> = None;
-        while let Some(at) = self.next_heartbeat_at {
-            let before_other = self.other_deadline().is_none_or(|o| at < o);
-            if at >= limit || !before_other {
-                break;
-            }
-            if !gets_through(at) {
-                break;
-            }
-            let Some(index) = self.session.as_ref().map(|s| s.next_index) else {
-                break;
-            };
-            let Some(next) = index.checked_add(1) else {
-                break;
-            };
-            // The same steps, in the same order, as `heartbeat` for one that is sealed
-            // and carried (`load` without its brown-out check: done above for the band).
-            self.next_heartbeat_at = Some(at.saturating_add(HEARTBEAT_US));
-            if let Some(s) = self.session.as_mut() {
-                s.next_index = next;
-            }
-            self.battery.pulse_unchecked(at, pulse);
-            self.schedule_level(at);
-            let r = run.get_or_insert(HeartbeatRun {
-                first_at: at,
-                last_at: at,
-                count: 0,
-                first_index: index,
-                level: self.level,
-            });
-            r.last_at = at;
-            r.count += 1;
+        let period = HEARTBEAT_US;
+        let by_limit = (limit - 1 - first) / period + 1;
+        let target = u16::from(self.level - 1) * 10;
+        let by_level = self.battery.pulses_above(first, period, pulse, target);
+        let sess = self.session.as_ref()?;
+        let by_index = u64::from(u32::MAX - sess.next_index);
+        let most = by_limit.min(by_level).min(by_index);
+        let mut count = 0;
+        while count < most && gets_through(first + count * period) {
+            count += 1;
         }
-        run
+        if count == 0 {
+            return None;
+        }
+        let last = first + (count - 1) * period;
+        let first_index = sess.next_index;
+        // What `heartbeat` does `count` times: the next deadline, the frame index, the
+        // radio pulse (its brown-out check done above for the band) and the level
+        // schedule after the last one (the ones before it are overwritten unread:
+        // `pulses_above` kept every heartbeat before them).
+        self.next_heartbeat_at = Some(last.saturating_add(period));
+        if let Some(s) = self.session.as_mut() {
+            s.next_index = first_index + count as u32;
+        }
+        self.battery
+            .periodic_pulses_unchecked(first, period, count, pulse);
+        self.schedule_level(last);
+        Some(HeartbeatRun {
+            first_at: first,
+            last_at: last,
+            count: count as u32,
+            first_index,
+            level: self.level,
+        })
     }
 }

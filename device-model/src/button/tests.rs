@@ -680,6 +680,7 @@ fn idle_heartbeats_in_bulk_leave_the_button_as_the_full_path_does() {
         assert_eq!(in_bulk + one_by_one, beats, "{soc}%: as many heartbeats");
         assert_eq!(bulk.level(), full.level(), "{soc}%");
         assert_eq!(bulk.next_heartbeat_at, full.next_heartbeat_at, "{soc}%");
+        assert_eq!(bulk.next_level_at, full.next_level_at, "{soc}%");
         assert_eq!(
             bulk.session.map(|s| s.next_index),
             full.session.map(|s| s.next_index),

@@ -3,8 +3,6 @@
 //! with), the session opened on every connection, signed commands, sealed frames,
 //! and pairing.
 
-use std::collections::BTreeSet;
-
 use protocol::gatt::{CONTROL_CHAR, EVENT_CHAR};
 use protocol::session::NONCE_LEN;
 use protocol::wire::{ToButton, ToPhone};
@@ -15,9 +13,6 @@ use super::{Command, PhoneApp};
 use crate::gatt::{DeviceId, GattCommand, GattEvent};
 use crate::note::{AppNote, RejectReason};
 use crate::store::{Bond, LinkLoss};
-
-/// Frame indices remembered per session (to refuse a replayed frame).
-const SEEN_INDICES: usize = 256;
 
 /// The session of the current connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +29,11 @@ pub(crate) enum SessionState {
 pub(crate) struct Open {
     s: Session,
     counter: u32,
-    seen: BTreeSet<u32>,
+    /// The index of the last frame accepted in this session. The button seals frames
+    /// in index order on one ordered link, so an index must be above it: a replayed
+    /// frame of this session, however old, is refused (a window of remembered indices
+    /// would accept one older than the window).
+    last_index: Option<u32>,
 }
 
 /// A pairing under way.
@@ -198,7 +197,7 @@ impl PhoneApp {
         self.session = SessionState::Open(Open {
             s,
             counter: 0,
-            seen: BTreeSet::new(),
+            last_index: None,
         });
         self.heard(now);
         self.write(DeviceCommand::SetTime { utc_ms: now / 1000 }, None);
@@ -219,12 +218,10 @@ impl PhoneApp {
             Ok(None) => return self.reject(RejectReason::BadTag),
             Ok(Some(f)) => f,
         };
-        if !open.seen.insert(index) {
+        if open.last_index.is_some_and(|last| index <= last) {
             return self.reject(RejectReason::ReplayedFrame { index });
         }
-        while open.seen.len() > SEEN_INDICES {
-            open.seen.pop_first();
-        }
+        open.last_index = Some(index);
         self.heard(now);
         if frame.kind == EventKind::Heartbeat {
             if let Some(&pct) = frame.payload.first() {
@@ -385,7 +382,7 @@ impl PhoneApp {
     /// same effect as opening each of them in turn (their indices are remembered, the
     /// button was heard at `now`). Call it only when
     /// [`PhoneApp::quiet_for_heartbeats`] holds; returns false, changing nothing, if it
-    /// does not or an index was already seen.
+    /// does not or an index is not above the last one accepted.
     pub fn heartbeat_run(&mut self, now: u64, first_index: u32, count: u32, level: u8) -> bool {
         if count == 0 || !self.quiet_for_heartbeats(level) {
             return false;
@@ -396,17 +393,10 @@ impl PhoneApp {
         let Some(last) = first_index.checked_add(count - 1) else {
             return false;
         };
-        // Only the newest SEEN_INDICES can remain remembered after the run.
-        let from = last
-            .saturating_sub(SEEN_INDICES as u32 - 1)
-            .max(first_index);
-        if open.seen.range(first_index..=last).next().is_some() {
+        if open.last_index.is_some_and(|l| first_index <= l) {
             return false;
         }
-        open.seen.extend(from..=last);
-        while open.seen.len() > SEEN_INDICES {
-            open.seen.pop_first();
-        }
+        open.last_index = Some(last);
         self.heard(now);
         true
     }

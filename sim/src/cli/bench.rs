@@ -16,11 +16,14 @@ pub(crate) struct Args {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Only these figures (ids, comma-separated: a,a',b,c,d,e,f).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 /// Measure and print the figures.
 pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
-    let figs = sim::bench::run(args.runs, &args.features)?;
+    let figs = sim::bench::run(args.runs, &args.features, &args.only)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&figs)?);
     } else {
