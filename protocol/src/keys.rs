@@ -41,12 +41,39 @@ impl std::fmt::Debug for Irk {
 }
 
 /// The per-purpose keys of one bond.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Keys {
     pub(crate) event: [u8; 32],
     pub(crate) command: [u8; 32],
+    /// HMAC-SHA256 keyed with `command`, its key blocks already hashed: every command
+    /// tag and offer starts from a copy (two compressions fewer each).
+    command_mac: Hmac<Sha256>,
     /// Identity resolving key.
     pub irk: Irk,
+}
+
+impl PartialEq for Keys {
+    fn eq(&self, other: &Self) -> bool {
+        ct_eq(&self.event, &other.event)
+            && ct_eq(&self.command, &other.command)
+            && self.irk == other.irk
+    }
+}
+
+impl Eq for Keys {}
+
+impl Keys {
+    /// The first `N` bytes of HMAC-SHA256 under the command key over `parts`.
+    pub(crate) fn command_tag<const N: usize>(&self, parts: &[&[u8]]) -> [u8; N] {
+        let mut mac = self.command_mac.clone();
+        for p in parts {
+            mac.update(p);
+        }
+        let full: [u8; 32] = mac.finalize().into_bytes().into();
+        let mut out = [0u8; N];
+        out.copy_from_slice(&full[..N]);
+        out
+    }
 }
 
 impl std::fmt::Debug for Keys {
@@ -67,9 +94,14 @@ impl BondKey {
             && hk.expand(b"command", &mut command).is_ok()
             && hk.expand(b"irk", &mut irk).is_ok();
         debug_assert!(ok, "HKDF output lengths are constants below the limit");
+        let command_mac = match Hmac::<Sha256>::new_from_slice(&command) {
+            Ok(m) => m,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
         Keys {
             event,
             command,
+            command_mac,
             irk: Irk(irk),
         }
     }

@@ -23,8 +23,8 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 use x25519_dalek::{PublicKey, StaticSecret};
 
+use crate::keys::ct_eq;
 use crate::keys::BondKey;
-use crate::keys::{ct_eq, hmac_trunc};
 use crate::ProtocolError;
 
 /// Length of an X25519 public key.
@@ -119,10 +119,7 @@ pub struct Pairing {
 impl Pairing {
     fn tag(&self, label: &[u8]) -> [u8; CONFIRM_TAG_LEN] {
         let keys = self.key.keys();
-        hmac_trunc(
-            &keys.command,
-            &[label, &self.phone_public, &self.button_public],
-        )
+        keys.command_tag(&[label, &self.phone_public, &self.button_public])
     }
 
     /// The phone's key confirmation (sent once the wearer confirmed the code).

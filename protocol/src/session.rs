@@ -22,7 +22,7 @@ use chacha20poly1305::aead::AeadInPlace;
 use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce, Tag};
 
 use crate::event::EventFrame;
-use crate::keys::{ct_eq, hmac_trunc, Keys};
+use crate::keys::{ct_eq, Keys};
 use crate::wire::{ToButton, ToPhone, WIRE_VERSION};
 use crate::{Command, ProtocolError};
 
@@ -48,19 +48,16 @@ impl Session {
     /// The button's nonce for session `id`: keyed, so nobody without the bond can predict
     /// it, and distinct for every id.
     pub fn button_nonce(keys: &Keys, id: u32) -> [u8; NONCE_LEN] {
-        hmac_trunc(&keys.command, &[b"button nonce", &id.to_le_bytes()])
+        keys.command_tag(&[b"button nonce", &id.to_le_bytes()])
     }
 
     fn offer_tag(&self, keys: &Keys) -> [u8; TAG_LEN] {
-        hmac_trunc(
-            &keys.command,
-            &[
-                b"offer",
-                &self.phone_nonce,
-                &self.id.to_le_bytes(),
-                &self.button_nonce,
-            ],
-        )
+        keys.command_tag(&[
+            b"offer",
+            &self.phone_nonce,
+            &self.id.to_le_bytes(),
+            &self.button_nonce,
+        ])
     }
 
     /// The button's offer for this session.
@@ -90,17 +87,14 @@ impl Session {
     }
 
     fn command_tag(&self, keys: &Keys, counter: u32, command: &[u8]) -> [u8; TAG_LEN] {
-        hmac_trunc(
-            &keys.command,
-            &[
-                b"command",
-                &self.phone_nonce,
-                &self.button_nonce,
-                &self.id.to_le_bytes(),
-                &counter.to_le_bytes(),
-                command,
-            ],
-        )
+        keys.command_tag(&[
+            b"command",
+            &self.phone_nonce,
+            &self.button_nonce,
+            &self.id.to_le_bytes(),
+            &counter.to_le_bytes(),
+            command,
+        ])
     }
 
     /// The signed message carrying `command` with `counter`.
