@@ -17,12 +17,12 @@
 
 use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::rng::{derive_seed, Component, Stream};
 use crate::sched::{Micros, SECOND};
 use crate::simulation::{generated_contact, Setup, Simulation};
-use crate::trace::{TraceFormat, TraceReader};
+use crate::trace::{Record, TraceFormat, TraceReader};
 use crate::tracegen::{to_jsonl, Activity};
 use crate::SimError;
 
@@ -104,9 +104,28 @@ pub fn run_wearer(
     seed: u64,
     i: u64,
     hours: f64,
-    fall_trace: &str,
+    fall: &FallTrace,
 ) -> Result<WearerOutcome, SimError> {
-    wearer_world(seed, i, hours, fall_trace, true).map(|sim| outcome(&sim))
+    wearer_world(seed, i, hours, fall, true).map(|sim| outcome(&sim))
+}
+
+/// The fall every falling wearer replays, decoded once for the whole fleet.
+#[derive(Clone, Debug)]
+pub struct FallTrace(Arc<[Record]>);
+
+impl FallTrace {
+    /// The generator's forward fall (seed 1), as native JSON Lines decoded.
+    pub fn forward() -> Result<Self, SimError> {
+        let text = to_jsonl(Activity::FallForward, 1);
+        let reader = TraceReader::from_reader(
+            std::path::Path::new("fall_forward.jsonl"),
+            TraceFormat::Jsonl,
+            Box::new(std::io::Cursor::new(text.into_bytes())),
+        )
+        .map_err(SimError::Trace)?;
+        let records: Vec<Record> = reader.collect::<Result<_, _>>().map_err(SimError::Trace)?;
+        Ok(FallTrace(records.into()))
+    }
 }
 
 /// The world of wearer `i` of a fleet after its `hours` (and one more hour to settle),
@@ -115,7 +134,7 @@ pub fn wearer_world(
     seed: u64,
     i: u64,
     hours: f64,
-    fall_trace: &str,
+    fall: &FallTrace,
     fast_forward: bool,
 ) -> Result<Simulation, SimError> {
     let seed = derive_seed(seed, "fleet", &i.to_string(), "");
@@ -132,7 +151,7 @@ pub fn wearer_world(
     sim.timeline.cap = 2_000;
     for (t, act) in acts {
         sim.run_until(t);
-        perform(&mut sim, act, fall_trace)?;
+        perform(&mut sim, act, fall)?;
     }
     sim.run_until(span);
     sim.advance(3600 * SECOND);
@@ -182,7 +201,7 @@ fn plan_acts(seed: u64, span: Micros, days: f64) -> Vec<(Micros, Act)> {
 }
 
 /// Perform one wearer action now.
-fn perform(sim: &mut Simulation, act: Act, fall_trace: &str) -> Result<(), SimError> {
+fn perform(sim: &mut Simulation, act: Act, fall: &FallTrace) -> Result<(), SimError> {
     match act {
         Act::Single | Act::Double => {
             let n = if matches!(act, Act::Single) { 1 } else { 2 };
@@ -199,14 +218,9 @@ fn perform(sim: &mut Simulation, act: Act, fall_trace: &str) -> Result<(), SimEr
             }
         }
         Act::Fall => {
-            let input = Box::new(std::io::Cursor::new(fall_trace.as_bytes().to_vec()));
-            let reader = TraceReader::from_reader(
-                std::path::Path::new("fall_forward.jsonl"),
-                TraceFormat::Jsonl,
-                input,
-            )
-            .map_err(SimError::Trace)?;
-            sim.start_replay_reader("fall_forward.jsonl".into(), reader);
+            let records = fall.0.clone();
+            let replay = (0..records.len()).filter_map(move |k| records.get(k).cloned().map(Ok));
+            sim.start_replay_records("fall_forward.jsonl".into(), Box::new(replay));
         }
         Act::Outage(d) => sim.outage(d),
         Act::Restart => sim.restart_app(),
@@ -283,7 +297,7 @@ pub fn run_fleet_shard(
 ) -> Result<FleetSummary, SimError> {
     let (k, n) = shard.unwrap_or((1, 1));
     let mine: Vec<u64> = (0..devices).filter(|i| i % n == k - 1).collect();
-    let fall_trace = to_jsonl(Activity::FallForward, 1);
+    let fall = FallTrace::forward()?;
     let next = AtomicU64::new(0);
     let results: Mutex<Vec<(u64, WearerOutcome)>> = Mutex::new(Vec::new());
     let error: Mutex<Option<SimError>> = Mutex::new(None);
@@ -304,7 +318,7 @@ pub fn run_fleet_shard(
                 let Some(&i) = mine.get(j) else {
                     break;
                 };
-                match run_wearer(seed, i, hours, &fall_trace) {
+                match run_wearer(seed, i, hours, &fall) {
                     Ok(o) => {
                         if let Ok(mut r) = results.lock() {
                             r.push((i, o));

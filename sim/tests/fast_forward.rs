@@ -3,10 +3,9 @@
 //! (The bundled suite is compared the same way by `sim run --check-determinism`, whose
 //! second run takes every frame the full path.)
 
-use sim::fleet::wearer_world;
+use sim::fleet::{wearer_world, FallTrace};
 use sim::sched::SECOND;
 use sim::simulation::{Setup, Simulation};
-use sim::tracegen::{to_jsonl, Activity};
 
 /// What must not differ between the two paths.
 fn state(sim: &Simulation) -> String {
@@ -33,7 +32,7 @@ fn state(sim: &Simulation) -> String {
 
 #[test]
 fn fleet_wearers_are_the_same_in_bulk_and_frame_by_frame() {
-    let trace = to_jsonl(Activity::FallForward, 1);
+    let trace = FallTrace::forward().expect("the fall trace");
     for i in 0..12 {
         let bulk = wearer_world(7, i, 24.0, &trace, true).expect("bulk");
         let full = wearer_world(7, i, 24.0, &trace, false).expect("full");

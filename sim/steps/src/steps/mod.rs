@@ -204,7 +204,7 @@ impl std::fmt::Debug for StepDef {
     }
 }
 
-const NUM: &str = r"(-?\d+(?:\.\d+)?)";
+const NUM: &str = r"(-?[0-9]+(?:\.[0-9]+)?)";
 const TEXT: &str = r#""([^"]*)""#;
 
 /// The regex of a pattern (anchored).
@@ -262,7 +262,7 @@ pub fn catalogue() -> &'static [(StepDef, Regex)] {
 pub fn find(kind: Kind, text: &str) -> Vec<(&'static StepDef, Args)> {
     catalogue()
         .iter()
-        .filter(|(d, _)| d.kind == kind)
+        .filter(|(d, _)| d.kind == kind && could_match(d, text))
         .filter_map(|(d, re)| {
             let caps = re.captures(text)?;
             let mut args = Args::default();
@@ -274,6 +274,22 @@ pub fn find(kind: Kind, text: &str) -> Vec<(&'static StepDef, Args)> {
             Some((d, args))
         })
         .collect()
+}
+
+/// A cheap necessary condition for `def` to match `text`: the pattern's literal
+/// start (up to its first placeholder) begins the text, after a check's optional
+/// `within N s `.
+fn could_match(def: &StepDef, text: &str) -> bool {
+    let literal = def.pattern.split('{').next().unwrap_or_default();
+    let mut rest = text;
+    if def.check {
+        if let Some(after) = text.strip_prefix("within ") {
+            if let Some(i) = after.find(" s ") {
+                rest = &after[i + 3..];
+            }
+        }
+    }
+    rest.starts_with(literal) || text.starts_with(literal)
 }
 
 /// Parse one step: the keyword, the text (an outline's placeholders already
@@ -320,7 +336,7 @@ fn shape_of(text: &str) -> String {
     let q = Regex::new(TEXT)
         .map(|r| r.replace_all(text, "T").into_owned())
         .unwrap_or_default();
-    Regex::new(r"-?\d+(?:\.\d+)?")
+    Regex::new(r"-?[0-9]+(?:\.[0-9]+)?")
         .map(|r| r.replace_all(&q, "N").into_owned())
         .unwrap_or_default()
 }
