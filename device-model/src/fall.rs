@@ -162,9 +162,20 @@ pub struct FallDetectorConfig {
     /// Smallest mean block range (mg) before the event of a button being
     /// handled (a wearer lying in bed lies quieter).
     pub off_body_pre_mg: u16,
+    /// Or smallest turn (degrees) of the button in the hand before the event: the
+    /// largest angle between a 100 ms block's mean in `[peak − 2.5 s, peak − 0.5 s)`
+    /// and the posture before. A hand turns a button without moving `|a|` much; a
+    /// wearer lying in bed does not turn 25° in two seconds and then lie dead still.
+    /// 0 disables this way of being handled.
+    pub off_body_turn_deg: u8,
     /// Time after a reported fall's peak during which no new event opens, in ms.
     pub refractory_ms: u32,
 }
+
+/// The handling window of `off_body_turn_deg`: blocks `[peak − 25, peak − 5)` (100 ms
+/// blocks: 2.5 s to 0.5 s before the peak).
+const HANDLING_FROM_B: u64 = 25;
+const HANDLING_TO_B: u64 = 5;
 
 impl Default for FallDetectorConfig {
     fn default() -> Self {
@@ -191,6 +202,7 @@ impl Default for FallDetectorConfig {
             slide_still_mg: 30,
             off_body_mg: 8,
             off_body_pre_mg: 50,
+            off_body_turn_deg: 25,
             refractory_ms: 10_000,
         }
     }
@@ -297,6 +309,7 @@ struct Params {
     slide_still_mg: u16,
     off_body_mg: u16,
     off_body_pre_mg: u16,
+    off_body_turn_deg: u8,
     refractory_samples: u64,
     /// Sample value at or beyond which an axis counts as saturated (mg).
     saturation_mg: i16,
@@ -398,6 +411,7 @@ impl FallDetector {
             slide_still_mg: cfg.slide_still_mg,
             off_body_mg: cfg.off_body_mg,
             off_body_pre_mg: cfg.off_body_pre_mg,
+            off_body_turn_deg: cfg.off_body_turn_deg,
             refractory_samples: u64::from(cfg.refractory_ms) * u64::from(odr_hz) / 1000,
             saturation_mg: SATURATION_MG,
         };
@@ -648,6 +662,18 @@ impl FallDetector {
         (sum / (to - from)).min(u64::from(u16::MAX)) as u16
     }
 
+    /// The largest angle between `reference` and the mean of a block in `from..to`.
+    fn largest_turn(&self, reference: &[i64; 3], from: u64, to: u64) -> Option<u8> {
+        let from = from.max(self.oldest_block());
+        let to = to.min(self.blocks_done);
+        (from..to)
+            .filter_map(|b| {
+                let m = self.block(b).mean.map(i64::from);
+                angle_between(reference, &m)
+            })
+            .max()
+    }
+
     /// Measures the candidate's features.
     fn features(&self, c: Candidate, pb: u64) -> Features {
         let p = &self.p;
@@ -687,6 +713,13 @@ impl FallDetector {
             pre_tilt_deg: pre.as_ref().and_then(|v| self.angle_to_upright(v)),
             post_tilt_deg: post.as_ref().and_then(|v| self.angle_to_upright(v)),
             pre_motion_mg: self.mean_range(pre_w.0, pre_w.1),
+            pre_turn_deg: pre.as_ref().and_then(|v| {
+                self.largest_turn(
+                    v,
+                    pb.saturating_sub(HANDLING_FROM_B),
+                    pb.saturating_sub(HANDLING_TO_B),
+                )
+            }),
             still_mg: self.mean_range(early.0, early.1),
             late_still_mg: self.mean_range(late.0, late.1),
         }
@@ -722,8 +755,10 @@ impl FallDetector {
             return Stage::Violence;
         }
         let dead_still = f.still_mg <= p.off_body_mg && f.late_still_mg <= p.off_body_mg;
-        let handled =
-            f.pre_tilt_deg.is_none_or(|t| t >= 60) && f.pre_motion_mg >= p.off_body_pre_mg;
+        let turned =
+            p.off_body_turn_deg > 0 && f.pre_turn_deg.is_some_and(|t| t >= p.off_body_turn_deg);
+        let handled = f.pre_tilt_deg.is_none_or(|t| t >= 60)
+            && (f.pre_motion_mg >= p.off_body_pre_mg || turned);
         if p.off_body_mg > 0 && dead_still && handled {
             return Stage::OffBody;
         }
@@ -835,6 +870,9 @@ pub struct Features {
     pub post_tilt_deg: Option<u8>,
     /// Mean block range of `|a|` in the pre-event posture window, in mg.
     pub pre_motion_mg: u16,
+    /// The largest turn of the button in the two seconds before the peak (see
+    /// `off_body_turn_deg`), in degrees.
+    pub pre_turn_deg: Option<u8>,
     /// Mean block range of `|a|` in the early window, in mg.
     pub still_mg: u16,
     /// Mean block range of `|a|` in the late window, in mg.
@@ -896,6 +934,7 @@ mod tests {
     #[test]
     fn state_is_small() {
         let size = std::mem::size_of::<FallDetector>();
+        println!("FallDetector state: {size} bytes");
         assert!(size <= 2048, "{size} bytes");
     }
 
