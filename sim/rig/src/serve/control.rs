@@ -16,6 +16,9 @@ pub enum Control {
     Battery(f64),
     /// `refuse-writes on|off`: the D-Bus service refuses every write (a fault of the rig).
     RefuseWrites(bool),
+    /// `burst N`: N "I am safe" events (triple presses) queued at once, to measure how
+    /// fast indications go through (each acknowledged before the next is sent).
+    Burst(u32),
     /// `status`: print the button's state.
     Status,
     /// `quit`: stop serving (prints the pacing lateness).
@@ -24,7 +27,7 @@ pub enum Control {
 
 /// The commands, for `help` and error messages.
 pub const CONTROL_HELP: &str = "press | double | triple | press N | hold SECONDS | reset | \
-battery PERCENT | refuse-writes on|off | status | quit";
+battery PERCENT | refuse-writes on|off | burst N | status | quit";
 
 impl Control {
     /// Parse one line. Errors say what was expected.
@@ -92,6 +95,14 @@ impl Control {
                 "off" => Ok(Control::RefuseWrites(false)),
                 other => Err(format!("expected on or off, found `{other}`")),
             },
+            "burst" => {
+                let n = num("a count of events (1..=100)")?;
+                if (1.0..=100.0).contains(&n) && n.fract() == 0.0 {
+                    Ok(Control::Burst(n as u32))
+                } else {
+                    Err(format!("expected a count of events (1..=100), found {n}"))
+                }
+            }
             "status" => only(Control::Status),
             "quit" => only(Control::Quit),
             other => Err(format!(
@@ -122,6 +133,7 @@ mod tests {
             Ok(Control::RefuseWrites(true))
         );
         assert_eq!(Control::parse("quit"), Ok(Control::Quit));
+        assert_eq!(Control::parse("burst 20"), Ok(Control::Burst(20)));
         for (bad, says) in [
             ("", "empty command"),
             ("jump", "unknown command `jump`"),

@@ -144,6 +144,14 @@ enum Ev {
     Trace,
 }
 
+/// A burst being delivered: its size, its last sequence number, when it was queued.
+#[derive(Clone, Copy, Debug)]
+struct Burst {
+    n: u32,
+    until: u32,
+    start: Micros,
+}
+
 /// A trace being replayed, one record at a time.
 struct Feed {
     reader: TraceReader,
@@ -165,6 +173,9 @@ pub struct ButtonHost {
     connected: bool,
     refuse_writes: bool,
     stopped: bool,
+    burst: Option<Burst>,
+    /// Indications per second of the last burst delivered (each acknowledged).
+    pub burst_rate: Option<f64>,
     /// How late each fired event was.
     pub lateness: Lateness,
     /// Counts.
@@ -201,6 +212,8 @@ impl ButtonHost {
             connected: false,
             refuse_writes: opts.refuse_writes,
             stopped: false,
+            burst: None,
+            burst_rate: None,
             lateness: Lateness::default(),
             stats: ServeStats::default(),
             profile: opts.profile,
@@ -244,18 +257,18 @@ impl ButtonHost {
                 self.connected = true;
                 port.stop_advertising();
                 port.log(now, "central connected".into());
-                self.to_button(now, Input::Connected, port);
+                self.give_button(now, Input::Connected, port);
             }
             HostInput::Disconnected => {
                 self.connected = false;
                 port.log(now, "central disconnected".into());
-                self.to_button(now, Input::Disconnected, port);
+                self.give_button(now, Input::Disconnected, port);
             }
             HostInput::Write { id, char, value } => {
                 let ok = !self.refuse_writes && self.button.is_some();
                 if ok {
                     self.stats.writes += 1;
-                    self.to_button(now, Input::Write { char, value }, port);
+                    self.give_button(now, Input::Write { char, value }, port);
                 } else {
                     self.stats.refused_writes += 1;
                     let why = if self.refuse_writes {
@@ -293,6 +306,22 @@ impl ButtonHost {
                 self.drain(now, port);
             }
             Control::RefuseWrites(on) => self.refuse_writes = on,
+            Control::Burst(n) => {
+                if let Some(b) = self.button.as_mut() {
+                    for _ in 0..n {
+                        b.enqueue(now, now, protocol::EventKind::Triple, Vec::new());
+                    }
+                    let until = b.flash().seq_next.saturating_sub(1);
+                    self.burst = Some(Burst {
+                        n,
+                        until,
+                        start: now,
+                    });
+                    // Delivery starts at once when a phone is connected.
+                    b.handle_timeout(now);
+                }
+                self.drain(now, port);
+            }
             Control::Status => {
                 let s = self.read_state(now);
                 port.log(
@@ -319,7 +348,7 @@ impl ButtonHost {
     fn fire(&mut self, now: Micros, ev: Ev, port: &mut dyn Peripheral) -> Result<bool, ServeError> {
         match ev {
             Ev::Timeout => {
-                if !self.armed.is_some_and(|t| t <= now) {
+                if self.armed.is_none_or(|t| t > now) {
                     return Ok(false);
                 }
                 self.armed = None;
@@ -328,14 +357,14 @@ impl ButtonHost {
                 }
                 self.drain(now, port);
             }
-            Ev::Edge(down) => self.to_button(now, Input::Edge { down }, port),
+            Ev::Edge(down) => self.give_button(now, Input::Edge { down }, port),
             Ev::Boot => self.boot(now, port),
             Ev::Trace => self.read_next(now, port)?,
         }
         Ok(true)
     }
 
-    fn to_button(&mut self, now: Micros, input: Input, port: &mut dyn Peripheral) {
+    fn give_button(&mut self, now: Micros, input: Input, port: &mut dyn Peripheral) {
         if let Some(b) = self.button.as_mut() {
             b.handle(now, input);
         }
@@ -441,7 +470,10 @@ impl ButtonHost {
                     port.log(now, "browned out".into());
                     port.stop_advertising();
                 }
-                Action::Log(ev) => port.log(now, format!("{ev:?}")),
+                Action::Log(ev) => {
+                    self.burst_progress(now, &ev, port);
+                    port.log(now, format!("{ev:?}"));
+                }
             }
         }
         port.state(self.read_state(now));
@@ -455,6 +487,29 @@ impl ButtonHost {
                 self.sched.at(t, Ev::Timeout);
             }
             self.armed = due;
+        }
+    }
+
+    /// The last event of a burst acknowledged: how fast it went.
+    fn burst_progress(
+        &mut self,
+        now: Micros,
+        ev: &device_model::DeviceEvent,
+        port: &mut dyn Peripheral,
+    ) {
+        let Some(b) = self.burst else { return };
+        if *ev == (device_model::DeviceEvent::Acked { seq: b.until }) {
+            let secs = now.saturating_sub(b.start) as f64 / 1e6;
+            let rate = f64::from(b.n) / secs.max(1e-6);
+            port.log(
+                now,
+                format!(
+                    "burst: {} events indicated and acknowledged in {secs:.3} s: {rate:.1} indications/s",
+                    b.n
+                ),
+            );
+            self.burst_rate = Some(rate);
+            self.burst = None;
         }
     }
 

@@ -7,6 +7,7 @@
 //!   real-time mode, behind a [`Peripheral`] port; the BlueZ implementation of the port
 //!   (`bluer`) is `crate::hil::serve` (feature `hil`).
 
+pub mod channel;
 pub mod control;
 pub mod host;
 
@@ -14,6 +15,12 @@ pub use control::{Control, CONTROL_HELP};
 pub use host::{
     ButtonHost, HostInput, Peripheral, ReadState, ServeError, ServeOptions, ServeStats, Wall,
 };
+
+/// The address to give a peripheral adapter so that a phone bonded with `key` connects
+/// to it: a resolvable private address of the bond (`random` picks one).
+pub fn bond_address(key: &protocol::BondKey, random: [u8; 3]) -> protocol::Address {
+    protocol::Address::resolvable(&key.keys().irk, random)
+}
 
 #[cfg(test)]
 mod tests {
