@@ -108,8 +108,9 @@ wait "$SERVE" || true
 cat "$DIR/serve.out"
 stop_rig
 
-echo "== hil rehearsal: indications per second (burst of 50, each acknowledged by the phone)"
-start_rig burst
+echo "== hil rehearsal: indications per second (burst of 50, each acknowledged by the phone),"
+echo "   pacing lateness while a 100 Hz accelerometer trace is replayed"
+start_rig burst --trace scenarios/traces/walking.jsonl
 BURST_FEATURE=$WORK/burst.feature
 cat > "$BURST_FEATURE" <<'FEAT'
 Feature: Burst
@@ -159,7 +160,7 @@ fault() { # $1: phase, $2: error text expected, $3…: the command that breaks t
   local run=$!
   for _ in $(seq 600); do grep -q "Acked" "$DIR/serve.err" && break; sleep 0.1; done
   sleep 1
-  "$@"
+  "$@" >/dev/null
   set +e; wait $run; local rc=$?; set -e
   cat "$DIR/run.out"
   [ $rc = 1 ] || die "$name: expected exit code 1, got $rc"
