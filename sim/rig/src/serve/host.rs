@@ -244,7 +244,7 @@ impl ButtonHost {
             for input in wall.take_inputs() {
                 self.input(now, input, port);
             }
-            self.settle(port);
+            self.settle();
         }
         Ok(())
     }
@@ -327,7 +327,7 @@ impl ButtonHost {
                 port.log(
                     now,
                     format!(
-                        "status: {} , battery {}%, {} queued, next seq {}, {:?}",
+                        "status: {}, battery {}%, {} queued, next seq {}, {:?}",
                         if self.connected {
                             "connected"
                         } else {
@@ -480,7 +480,7 @@ impl ButtonHost {
     }
 
     /// Schedule the firmware's next deadline if it moved.
-    fn settle(&mut self, _port: &mut dyn Peripheral) {
+    fn settle(&mut self) {
         let due = self.button.as_ref().and_then(Button::poll_timeout);
         if due != self.armed {
             if let Some(t) = due {
