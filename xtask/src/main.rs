@@ -6,7 +6,10 @@
 //! - `soak --cases N`: the delivery property test over N random fault schedules;
 //! - `tune-falls --exclude SUBJECT`: fit the fall detector, score the left-out subject;
 //! - `gen-traces`: regenerate the synthetic traces under `scenarios/traces/`;
-//! - `layers`: check the crate layering of ARCHITECTURE.md against `cargo metadata`.
+//! - `layers`: check the crate layering of ARCHITECTURE.md against `cargo metadata`;
+//! - `hil-rehearsal`: the BlueZ D-Bus rehearsal of the hardware paths
+//!   (`scripts/hil-rehearsal.sh`: a private bus, bluezoo, `sim hil serve` and
+//!   `sim hil run`; docs/hil.md).
 
 mod gen_traces;
 mod layers;
@@ -126,8 +129,10 @@ fn main() -> anyhow::Result<()> {
         Some("tune-falls") => tune_falls::run(&args[1..]),
         Some("gen-traces") => gen_traces::run(&args[1..]),
         Some("layers") => layers::run(),
+        // One definition of the rehearsal: the script CI runs.
+        Some("hil-rehearsal") => run("bash", &["scripts/hil-rehearsal.sh"]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | bench [--runs N] | soak [--cases N] | tune-falls | gen-traces | layers>");
+            eprintln!("usage: cargo xtask <ci | bench [--runs N] | soak [--cases N] | tune-falls | gen-traces | layers | hil-rehearsal>");
             bail!("unknown or missing subcommand")
         }
     }

@@ -4,10 +4,13 @@
 //! - [`rig`] (always built): the rig runner, generic over the BLE central
 //!   ([`phone::GattClient`] plus [`rig::RigLink`]) and over its clock ([`rig::Clock`]),
 //!   so that it also runs — and is tested — against the simulator's virtual central;
+//! - [`serve`] (always built): the simulated button hosted as a BLE peripheral on the
+//!   wall clock, behind a port (`sim hil serve`);
 //! - [`hil`] (cargo feature `hil`): the btleplug central ([`hil::BtleClient`]), scans,
 //!   and `sim hil run` on the wall clock. Only this part needs btleplug and BlueZ.
 
 pub mod rig;
+pub mod serve;
 
 #[cfg(feature = "hil")]
 pub mod hil;

@@ -17,7 +17,8 @@ fn hardware_client_conforms() {
 fn hardware(addr: &str) {
     use sim_world::conformance::{report, run_suite};
 
-    let mut client = match sim_rig::hil::BtleClient::new() {
+    let adapter = std::env::var("HIL_ADAPTER").ok();
+    let mut client = match sim_rig::hil::BtleClient::on_adapter(adapter.as_deref()) {
         Ok(c) => c,
         Err(e) => panic!("HIL_DEVICE={addr} but no usable adapter: {e}"),
     };

@@ -124,3 +124,97 @@ fn steps_a_rig_cannot_perform_are_not_run_and_checks_can_fail() {
         (0, 2, 2)
     );
 }
+
+/// The virtual central, whose adapter is switched off after `off_at` of pumped time.
+struct SwitchedOff {
+    inner: VirtualGattClient,
+    pumped: std::time::Duration,
+    off_at: std::time::Duration,
+    told: bool,
+}
+
+impl phone::GattClient for SwitchedOff {
+    type Error = <VirtualGattClient as phone::GattClient>::Error;
+    fn start_scan(&mut self) -> Result<(), Self::Error> {
+        self.inner.start_scan()
+    }
+    fn stop_scan(&mut self) -> Result<(), Self::Error> {
+        self.inner.stop_scan()
+    }
+    fn connect(&mut self, d: &phone::DeviceId) -> Result<(), Self::Error> {
+        self.inner.connect(d)
+    }
+    fn subscribe(&mut self, d: &phone::DeviceId, c: protocol::Uuid) -> Result<(), Self::Error> {
+        self.inner.subscribe(d, c)
+    }
+    fn write(
+        &mut self,
+        d: &phone::DeviceId,
+        c: protocol::Uuid,
+        v: &[u8],
+        id: u64,
+    ) -> Result<(), Self::Error> {
+        self.inner.write(d, c, v, id)
+    }
+    fn disconnect(&mut self, d: &phone::DeviceId) -> Result<(), Self::Error> {
+        self.inner.disconnect(d)
+    }
+    fn poll_event(&mut self) -> Option<phone::GattEvent> {
+        if self.pumped >= self.off_at && !self.told {
+            self.told = true;
+            return Some(phone::GattEvent::Power(false));
+        }
+        self.inner.poll_event()
+    }
+}
+
+impl sim_rig::rig::RigLink for SwitchedOff {
+    fn pump(&mut self, d: std::time::Duration) {
+        self.pumped += d;
+        sim_rig::rig::RigLink::pump(&mut self.inner, d);
+    }
+    fn has_characteristic(&self, device: &phone::DeviceId, char: protocol::Uuid) -> bool {
+        self.inner.has_characteristic(device, char)
+    }
+}
+
+#[test]
+fn an_adapter_switched_off_fails_clearly_and_keeps_what_the_phone_recorded() {
+    let press = example(|s| *s == Step::When(When::Presses(1)));
+    let short = example(|s| matches!(s, Step::When(When::Pass(d)) if d.as_secs() < 60));
+    let every =
+        example(|s| matches!(s, Step::Then(t) if t.check == Check::EveryContactReceivesSms));
+    let feature = format!("Feature: F\n\n{}", scenario("off", &[press, short, every]));
+    let dir = std::env::temp_dir().join(format!("rig-off-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let f = dir.join("off.feature");
+    std::fs::write(&f, feature).unwrap_or_else(|e| panic!("{e}"));
+    let planned = plan(&[f.display().to_string()]).unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let inner = VirtualGattClient::new(KEY, 7);
+    let device = inner.device().clone();
+    // Settling (3 s) and the press are over by 8 s; the wait is still running.
+    let mut link = SwitchedOff {
+        inner,
+        pumped: std::time::Duration::ZERO,
+        off_at: std::time::Duration::from_secs(8),
+        told: false,
+    };
+    let mut clock = VirtualClock::new(EPOCH_UTC_MS * 1_000);
+    let opts = HilOptions {
+        interactive: false,
+        ..HilOptions::new(KEY)
+    };
+    let report = run_scenarios(&mut link, &mut clock, &device, &opts, &planned);
+    let text = report.render();
+    println!("{text}");
+    assert!(!report.ok(), "{text}");
+    let sc = &report.scenarios[0];
+    assert!(
+        matches!(&sc.status, ScenarioStatus::Failed(w) if w.contains("adapter was switched off")),
+        "{text}"
+    );
+    assert!(text.contains("SMS to "), "{text}");
+    assert!(text.contains("recorded event #"), "{text}");
+    assert!(sc.press_to_sms.is_some(), "{text}");
+}

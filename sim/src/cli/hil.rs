@@ -8,6 +8,8 @@ use std::process::ExitCode;
     "cargo build -p sim --features hil",
     "sim hil scan --seconds 10",
     "sim hil run features --device AA:BB:CC:DD:EE:FF --key 000102030405060708090a0b0c0d0e0f",
+    "sim hil serve --key 000102030405060708090a0b0c0d0e0f --control /tmp/button.sock",
+    "sim hil send --control /tmp/button.sock double",
 ))]
 pub(crate) struct Args {
     #[command(subcommand)]
@@ -21,6 +23,9 @@ enum HilCmd {
         /// How long to scan.
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+        /// The central's adapter, by address (default: the first).
+        #[arg(long)]
+        adapter: Option<String>,
     },
     /// Run the features tagged @hil against a real button.
     Run {
@@ -32,12 +37,24 @@ enum HilCmd {
         /// The bond key the button holds (32 hex digits).
         #[arg(long)]
         key: String,
+        /// The central's adapter, by address (default: the first).
+        #[arg(long)]
+        adapter: Option<String>,
+    },
+    /// Publish the simulated button as a BLE peripheral through BlueZ.
+    Serve(super::hil_serve::ServeArgs),
+    /// Send a control command to a served button (`press`, `double`, `hold 3`, …).
+    Send(super::hil_serve::SendArgs),
+    /// Print an address that resolves with the bond key (for a rehearsal adapter).
+    Address {
+        /// The bond key (32 hex digits).
+        #[arg(long)]
+        key: String,
     },
 }
 
 /// The bond key from 32 hex digits.
-#[cfg_attr(not(feature = "hil"), allow(dead_code))]
-fn parse_key(key: &str) -> anyhow::Result<[u8; 16]> {
+pub(crate) fn parse_key(key: &str) -> anyhow::Result<[u8; 16]> {
     let bytes: Vec<u8> = (0..key.len())
         .step_by(2)
         .map(|i| {
@@ -60,7 +77,7 @@ pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::from(2))
     };
     match args.cmd {
-        HilCmd::Scan { seconds } => match sim::hil::scan(seconds) {
+        HilCmd::Scan { seconds, adapter } => match sim::hil::scan(seconds, adapter.as_deref()) {
             Ok(rows) => {
                 for r in rows {
                     println!("{r}");
@@ -69,9 +86,14 @@ pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
             }
             Err(e) => fail(e),
         },
-        HilCmd::Run { paths, device, key } => {
+        HilCmd::Run {
+            paths,
+            device,
+            key,
+            adapter,
+        } => {
             let opts = sim::hil::HilOptions::new(protocol::BondKey(parse_key(&key)?));
-            match sim::hil::run(&paths, &device, &opts) {
+            match sim::hil::run(&paths, &device, adapter.as_deref(), &opts) {
                 Ok(report) => {
                     print!("{}", report.render());
                     Ok(if report.ok() {
@@ -83,14 +105,30 @@ pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
                 Err(e) => fail(e),
             }
         }
+        HilCmd::Serve(a) => super::hil_serve::serve(a),
+        HilCmd::Send(a) => super::hil_serve::send(a),
+        HilCmd::Address { key } => address(&key),
     }
 }
 
-/// Without the `hil` feature: say how to get it.
+/// An address resolving with the bond key (no Bluetooth needed).
+fn address(key: &str) -> anyhow::Result<ExitCode> {
+    let key = protocol::BondKey(parse_key(key)?);
+    println!("{}", sim_rig::serve::bond_address(&key, [0x12, 0x34, 0x56]));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Without the `hil` feature: `address` and `send` work; the rest says how to get it.
 #[cfg(not(feature = "hil"))]
-pub(crate) fn exec(_args: Args) -> anyhow::Result<ExitCode> {
-    eprintln!("error: this sim was built without hardware support: rebuild with `cargo build -p sim --features hil`");
-    Ok(ExitCode::from(2))
+pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
+    match args.cmd {
+        HilCmd::Address { key } => address(&key),
+        HilCmd::Send(a) => super::hil_serve::send(a),
+        _ => {
+            eprintln!("error: this sim was built without hardware support: rebuild with `cargo build -p sim --features hil`");
+            Ok(ExitCode::from(2))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ pub(crate) mod bench;
 pub(crate) mod falls;
 pub(crate) mod fleet;
 pub(crate) mod hil;
+pub(crate) mod hil_serve;
 pub(crate) mod replay;
 pub(crate) mod run;
 pub(crate) mod steps;

@@ -25,6 +25,12 @@ use protocol::gatt::ALERT_SERVICE;
 
 use super::HilError;
 
+/// What went wrong on the adapter, for the operator (standard error: a rig run has no
+/// log subscriber, and these lines explain its failures).
+macro_rules! warn {
+    ($($t:tt)*) => { eprintln!("central: {}", format!($($t)*)) };
+}
+
 /// How long a connection (with service discovery) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one GATT operation (write, read, subscribe) may take.
@@ -67,6 +73,8 @@ struct Shared {
     scanning: AtomicBool,
     /// Connected peripherals, by address.
     connected: Mutex<BTreeMap<String, Peripheral>>,
+    /// The task forwarding each connection's values, by address (upper case).
+    forwarders: Mutex<BTreeMap<String, tokio::task::JoinHandle<()>>>,
 }
 
 impl Shared {
@@ -91,7 +99,19 @@ impl Shared {
             .map(|(_, p)| p.clone())
     }
 
+    fn stop_forwarder(&self, device: &DeviceId) {
+        if let Some(old) = self
+            .forwarders
+            .lock()
+            .ok()
+            .and_then(|mut f| f.remove(&device.0.to_ascii_uppercase()))
+        {
+            old.abort();
+        }
+    }
+
     fn forget(&self, device: &DeviceId) -> bool {
+        self.stop_forwarder(device);
         match self.connected.lock() {
             Ok(mut map) => {
                 let before = map.len();
@@ -104,13 +124,21 @@ impl Shared {
 
     async fn connect(self: &Arc<Self>, device: DeviceId) {
         let Some(p) = self.find(&device).await else {
-            tracing::warn!("connect: {device} not known to the adapter (not seen by a scan)");
+            warn!("connect: {device} not known to the adapter (not seen by a scan)");
             self.send(GattEvent::Disconnected(device));
             return;
         };
         let setup = async {
             if !p.is_connected().await? {
-                p.connect().await?;
+                if let Err(e) = p.connect().await {
+                    // The connection may be up all the same (another process connected
+                    // it, or a mock that fails a reconnection after connecting): go on
+                    // only when the stack reports it connected.
+                    if !p.is_connected().await.unwrap_or(false) {
+                        return Err(e);
+                    }
+                    warn!("connect to {device} reported an error but the link is up: {e}");
+                }
             }
             p.discover_services().await?;
             let notes = p.notifications().await?;
@@ -119,12 +147,12 @@ impl Shared {
         let notes = match tokio::time::timeout(CONNECT_TIMEOUT, setup).await {
             Ok(Ok(n)) => n,
             Ok(Err(e)) => {
-                tracing::warn!("connect to {device} failed: {e}");
+                warn!("connect to {device} failed: {e}");
                 self.send(GattEvent::Disconnected(device));
                 return;
             }
             Err(_) => {
-                tracing::warn!("connect to {device} timed out after {CONNECT_TIMEOUT:?}");
+                warn!("connect to {device} timed out after {CONNECT_TIMEOUT:?}");
                 let _ = p.disconnect().await;
                 self.send(GattEvent::Disconnected(device));
                 return;
@@ -133,10 +161,12 @@ impl Shared {
         if let Ok(mut map) = self.connected.lock() {
             map.insert(device.0.clone(), p.clone());
         }
-        // Indications and notifications of this connection, until it ends.
+        // Indications and notifications of this connection, until it ends (btleplug's
+        // stream of a peripheral outlives a disconnection: the previous connection's
+        // forwarder is stopped, or every value would be reported twice).
         let shared = Arc::clone(self);
         let dev = device.clone();
-        tokio::spawn(async move {
+        let forwarder = tokio::spawn(async move {
             let mut notes = notes;
             while let Some(n) = notes.next().await {
                 shared.send(GattEvent::Value {
@@ -146,6 +176,10 @@ impl Shared {
                 });
             }
         });
+        self.stop_forwarder(&device);
+        if let Ok(mut f) = self.forwarders.lock() {
+            f.insert(device.0.to_ascii_uppercase(), forwarder);
+        }
         self.send(GattEvent::Connected(device));
     }
 
@@ -154,7 +188,7 @@ impl Shared {
             None => false,
             Some(p) => match characteristic(&p, char) {
                 None => {
-                    tracing::warn!("write {id}: {device} has no characteristic {char}");
+                    warn!("write {id}: {device} has no characteristic {char}");
                     false
                 }
                 Some(c) => {
@@ -162,11 +196,11 @@ impl Shared {
                     match tokio::time::timeout(OP_TIMEOUT, w).await {
                         Ok(Ok(())) => true,
                         Ok(Err(e)) => {
-                            tracing::warn!("write {id} to {char} failed: {e}");
+                            warn!("write {id} to {char} failed: {e}");
                             false
                         }
                         Err(_) => {
-                            tracing::warn!("write {id} to {char} timed out");
+                            warn!("write {id} to {char} timed out");
                             false
                         }
                     }
@@ -180,7 +214,7 @@ impl Shared {
         let p = self.connected_peripheral(&device);
         if let Some(p) = p {
             if let Err(e) = p.disconnect().await {
-                tracing::warn!("disconnect from {device}: {e}");
+                warn!("disconnect from {device}: {e}");
             }
         }
         // The adapter's DeviceDisconnected event may come too; report once.
@@ -195,6 +229,8 @@ impl Shared {
             E::DeviceDiscovered(id)
             | E::DeviceUpdated(id)
             | E::ServicesAdvertisement { id, .. }
+            | E::ServiceDataAdvertisement { id, .. }
+            | E::ManufacturerDataAdvertisement { id, .. }
             | E::RssiUpdate { id, .. } => {
                 if !self.scanning.load(Ordering::SeqCst) {
                     return;
@@ -250,8 +286,11 @@ impl std::fmt::Debug for BtleClient {
     }
 }
 
-/// Open the first Bluetooth adapter: the runtime, the manager, the adapter.
-pub(crate) fn open_adapter() -> Result<(tokio::runtime::Runtime, Adapter), HilError> {
+/// Open the Bluetooth adapter whose address is `want` (the first one when `None`): the
+/// runtime, the manager, the adapter.
+pub(crate) fn open_adapter(
+    want: Option<&str>,
+) -> Result<(tokio::runtime::Runtime, Adapter), HilError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -265,19 +304,29 @@ pub(crate) fn open_adapter() -> Result<(tokio::runtime::Runtime, Adapter), HilEr
             .adapters()
             .await
             .map_err(|e| HilError::NoAdapter(format!("cannot list adapters ({e})")))?;
-        adapters
-            .into_iter()
-            .next()
-            .ok_or_else(|| HilError::NoAdapter("BlueZ reports no adapter".into()))
+        let mut seen = Vec::new();
+        for a in adapters {
+            let addr = a.adapter_address().await.ok().flatten();
+            let addr = addr.map(|a| a.to_string()).unwrap_or_default();
+            if want.is_none_or(|w| w.eq_ignore_ascii_case(&addr)) {
+                return Ok(a);
+            }
+            seen.push(addr);
+        }
+        Err(HilError::NoAdapter(match want {
+            Some(w) => format!("no adapter has address {w} (adapters: {})", seen.join(", ")),
+            None => "BlueZ reports no adapter".into(),
+        }))
     })?;
     Ok((rt, adapter))
 }
 
 impl BtleClient {
-    /// Open the first Bluetooth adapter of the system. Fails with
-    /// [`HilError::NoAdapter`] when there is no system bus, no BlueZ or no adapter.
-    pub fn new() -> Result<Self, HilError> {
-        let (rt, adapter) = open_adapter()?;
+    /// Open the Bluetooth adapter with address `adapter` (the first one of the system
+    /// when `None`). Fails with [`HilError::NoAdapter`] when there is no system bus, no
+    /// BlueZ or no such adapter.
+    pub fn on_adapter(adapter: Option<&str>) -> Result<Self, HilError> {
+        let (rt, adapter) = open_adapter(adapter)?;
         let central_events = rt
             .block_on(adapter.events())
             .map_err(|e| HilError::Bluetooth(format!("cannot listen to the adapter ({e})")))?;
@@ -287,6 +336,7 @@ impl BtleClient {
             events: tx,
             scanning: AtomicBool::new(false),
             connected: Mutex::new(BTreeMap::new()),
+            forwarders: Mutex::new(BTreeMap::new()),
         });
         let s = Arc::clone(&shared);
         rt.spawn(async move {
@@ -321,7 +371,7 @@ impl BtleClient {
 
     /// Let `d` of real time pass (the adapter's tasks run meanwhile).
     pub fn pump(&mut self, d: Duration) {
-        self.rt.block_on(tokio::time::sleep(d));
+        self.rt.block_on(async { tokio::time::sleep(d).await });
     }
 
     /// Whether the connected `device` exposes characteristic `char` (e.g. the test
@@ -336,7 +386,7 @@ impl BtleClient {
     pub fn read(&mut self, device: &DeviceId, char: protocol::Uuid) -> Result<Vec<u8>, HilError> {
         let (p, c) = self.peripheral_char(device, char)?;
         self.rt
-            .block_on(tokio::time::timeout(OP_TIMEOUT, p.read(&c)))
+            .block_on(async { tokio::time::timeout(OP_TIMEOUT, p.read(&c)).await })
             .map_err(|_| HilError::Bluetooth(format!("read of {char} timed out")))?
             .map_err(|e| HilError::Bluetooth(format!("read of {char}: {e}")))
     }
@@ -373,7 +423,27 @@ impl GattClient for BtleClient {
         };
         self.rt
             .block_on(self.shared.adapter.start_scan(filter))
-            .map_err(|e| HilError::Bluetooth(format!("cannot scan: {e}")))
+            .map_err(|e| HilError::Bluetooth(format!("cannot scan: {e}")))?;
+        // Devices BlueZ already knows are reported only when something of theirs
+        // changes: report the known ones offering the Alert service now (a connection to
+        // one that is gone fails and the app scans on).
+        let shared = Arc::clone(&self.shared);
+        self.rt.block_on(async move {
+            let Ok(known) = shared.adapter.peripherals().await else {
+                return;
+            };
+            for p in known {
+                if let Ok(Some(props)) = p.properties().await {
+                    if props.services.contains(&to_uuid(ALERT_SERVICE)) {
+                        shared.send(GattEvent::Discovered {
+                            device: device_id(&p),
+                            rssi: props.rssi.unwrap_or(i16::MIN),
+                        });
+                    }
+                }
+            }
+        });
+        Ok(())
     }
 
     fn stop_scan(&mut self) -> Result<(), HilError> {
@@ -390,7 +460,7 @@ impl GattClient for BtleClient {
     fn subscribe(&mut self, device: &DeviceId, char: protocol::Uuid) -> Result<(), HilError> {
         let (p, c) = self.peripheral_char(device, char)?;
         self.rt
-            .block_on(tokio::time::timeout(OP_TIMEOUT, p.subscribe(&c)))
+            .block_on(async { tokio::time::timeout(OP_TIMEOUT, p.subscribe(&c)).await })
             .map_err(|_| HilError::Bluetooth(format!("subscribe to {char} timed out")))?
             .map_err(|e| HilError::Bluetooth(format!("subscribe to {char}: {e}")))
     }

@@ -6,13 +6,16 @@
 //! - [`scan`]: list the buttons in range (`sim hil scan`);
 //! - [`run()`]: run the `@hil` scenarios of feature files in real time against one button
 //!   (`sim hil run PATHS --device ADDR`): the generic rig runner ([`crate::rig`]) on
-//!   this client and the wall clock.
+//!   this client and the wall clock;
+//! - [`serve()`] and [`serve::BluezPeripheral`]: the simulated button published through
+//!   BlueZ (`sim hil serve`), the other half of a rig.
 //!
 //! None of this has been run against real hardware by its authors: it is built and
 //! linted in CI, and the port it implements is checked by the conformance suite against
 //! the simulator only. See `docs/hil.md`.
 
 pub mod client;
+pub mod serve;
 
 use std::time::Duration;
 
@@ -41,7 +44,12 @@ impl RigLink for BtleClient {
 ///
 /// Errors (one line each) when the features cannot be read, when none is tagged `@hil`,
 /// or when there is no usable adapter; scenario failures are in the report.
-pub fn run(paths: &[String], device: &str, opts: &HilOptions) -> Result<HilReport, HilError> {
+pub fn run(
+    paths: &[String],
+    device: &str,
+    adapter: Option<&str>,
+    opts: &HilOptions,
+) -> Result<HilReport, HilError> {
     let planned = crate::rig::plan(paths)?;
     if planned.is_empty() {
         return Err(HilError::Usage(format!(
@@ -49,7 +57,7 @@ pub fn run(paths: &[String], device: &str, opts: &HilOptions) -> Result<HilRepor
             paths.join(" ")
         )));
     }
-    let mut client = BtleClient::new()?;
+    let mut client = BtleClient::on_adapter(adapter)?;
     let mut clock = WallClock::start();
     let device = DeviceId(device.to_string());
     Ok(crate::rig::run_scenarios(
@@ -94,8 +102,8 @@ impl std::fmt::Display for ScanRow {
 /// Scan for `seconds` and list the devices advertising the Alert service, sorted by
 /// address. Each is then connected for a moment to read its battery level (left `None`
 /// when that fails). Errors name what is missing, in one line.
-pub fn scan(seconds: u64) -> Result<Vec<ScanRow>, HilError> {
-    let (rt, adapter) = client::open_adapter()?;
+pub fn scan(seconds: u64, adapter: Option<&str>) -> Result<Vec<ScanRow>, HilError> {
+    let (rt, adapter) = client::open_adapter(adapter)?;
     rt.block_on(async move {
         let filter = ScanFilter {
             services: vec![client::to_uuid(ALERT_SERVICE)],
@@ -151,6 +159,77 @@ async fn read_battery(p: &btleplug::platform::Peripheral) -> Option<u8> {
     pct
 }
 
+/// How `sim hil serve` is set up.
+#[derive(Debug)]
+pub struct ServeConfig {
+    /// The adapter to publish on, by address (the first one when `None`).
+    pub adapter: Option<String>,
+    /// The button, its bond, its trace.
+    pub button: crate::serve::ServeOptions,
+    /// Where control commands come from: a Unix socket, else standard input.
+    pub control_socket: Option<std::path::PathBuf>,
+}
+
+/// What a serve run did.
+#[derive(Debug)]
+pub struct ServeSummary {
+    /// The adapter's address.
+    pub address: String,
+    /// How late the paced events fired.
+    pub lateness: sim_world::sched::Lateness,
+    /// Counts.
+    pub stats: crate::serve::ServeStats,
+    /// Indications per second of the last `burst` delivered (each acknowledged).
+    pub burst_rate: Option<f64>,
+}
+
+/// Serve the simulated button on an adapter until `quit`, a signal, or an unreadable
+/// trace. Errors in one line: no adapter, registration refused, the trace's place.
+pub fn serve(cfg: ServeConfig) -> Result<ServeSummary, HilError> {
+    use crate::serve::{channel, ButtonHost};
+    let (tx, rx) = std::sync::mpsc::channel();
+    let test_service = cfg.button.profile.test_service;
+    let firmware = format!("{} {}", cfg.button.profile.name, env!("CARGO_PKG_VERSION"));
+    let key = cfg.button.key;
+    let mut port =
+        serve::BluezPeripheral::start(cfg.adapter.as_deref(), test_service, &firmware, tx.clone())?;
+    let irk = key.keys().irk;
+    let resolves = protocol::Address::parse(&port.address).is_ok_and(|a| a.resolves_with(&irk));
+    eprintln!(
+        "serving the simulated button on adapter {}{}",
+        port.address,
+        if test_service { " (test firmware)" } else { "" }
+    );
+    if !resolves {
+        eprintln!(
+            "warning: {} does not resolve with the bond's key: the product's app will not connect \
+             to it (it connects only to its button's private addresses; e.g. {})",
+            port.address,
+            crate::serve::bond_address(&key, [0x12, 0x34, 0x56])
+        );
+    }
+    match &cfg.control_socket {
+        Some(p) => {
+            channel::spawn_socket(p, tx)
+                .map_err(|e| HilError::Usage(format!("control socket {}: {e}", p.display())))?;
+            eprintln!("control commands on {}", p.display());
+        }
+        None => channel::spawn_stdin(tx),
+    }
+    let mut host = ButtonHost::new(cfg.button);
+    let mut wall = channel::InboxWall::new(rx);
+    let done = host.serve(&mut port, &mut wall);
+    let summary = ServeSummary {
+        address: port.address.clone(),
+        lateness: host.lateness.clone(),
+        stats: host.stats,
+        burst_rate: host.burst_rate,
+    };
+    port.shutdown();
+    done.map_err(|e| HilError::Usage(e.to_string()))?;
+    Ok(summary)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,7 +237,7 @@ mod tests {
     #[test]
     fn no_adapter_is_one_clear_line() {
         // On a machine without a system bus or BlueZ (CI), the error names what is missing.
-        if let Err(e) = BtleClient::new() {
+        if let Err(e) = BtleClient::on_adapter(None) {
             let s = e.to_string();
             println!("{s}");
             assert!(s.starts_with("no Bluetooth adapter: "), "{s}");

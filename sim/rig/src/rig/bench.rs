@@ -55,6 +55,10 @@ pub(crate) struct RigBench<'a, L, C> {
     /// Clock time when the counts started, and the end of the last When step after it.
     t0: Duration,
     last_when_end: Duration,
+    /// The central's adapter reported switched off (the run cannot go on).
+    adapter_off: bool,
+    /// Scenario time of the first press injected after the counts started.
+    first_press: Option<Duration>,
 }
 
 fn not_here(why: &str) -> StepResult {
@@ -94,7 +98,46 @@ impl<'a, L: RigLink, C: Clock> RigBench<'a, L, C> {
             starts: 0,
             t0,
             last_when_end: Duration::ZERO,
+            adapter_off: false,
+            first_press: None,
         }
+    }
+
+    /// Press → first SMS accepted, when both happened in this scenario.
+    pub(crate) fn press_to_sms(&self) -> Option<Duration> {
+        let press = self.first_press?;
+        let sms = self.dry.seen.sms_sent.first()?;
+        Duration::from_micros(sms.at_us).checked_sub(press)
+    }
+
+    /// What the phone recorded durably (events) and asked for (SMS), for a report: a
+    /// failed scenario keeps it.
+    pub(crate) fn recorded(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(app) = &self.app {
+            for (seq, r) in &app.durable().events {
+                out.push(format!("recorded event #{seq}: {r:?}"));
+            }
+        }
+        for sms in &self.dry.seen.sms_sent {
+            out.push(format!(
+                "SMS to {} at {:.3} s: {}",
+                sms.to,
+                sms.at_us as f64 / 1e6,
+                sms.text
+            ));
+        }
+        out
+    }
+
+    /// Fail when the central's adapter went off.
+    fn check_adapter(&self) -> Result<(), RunError> {
+        if self.adapter_off {
+            return Err(failed(
+                "the central's Bluetooth adapter was switched off".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// The phone's entropy for an app start: the rig's clock reading and a count of
@@ -185,6 +228,11 @@ impl<'a, L: RigLink, C: Clock> RigBench<'a, L, C> {
         let Some(app) = self.app.as_mut() else { return };
         let now = self.clock.utc_us();
         while let Some(ev) = self.link.poll_event() {
+            if ev == GattEvent::Power(false) {
+                self.adapter_off = true;
+                self.dry
+                    .note("the central's adapter was switched off".into());
+            }
             if let GattEvent::WriteDone { id, ok } = ev {
                 if id >= RIG_IDS {
                     self.rig_writes.insert(id, Some(ok));
@@ -277,7 +325,9 @@ impl<L: RigLink, C: Clock> RigBench<'_, L, C> {
         });
         match self.rig_writes.remove(&id).flatten() {
             Some(true) => Ok(()),
-            Some(false) => Err(failed("the button refused an injection".into())),
+            Some(false) => Err(failed(
+                "an injection write failed: refused by the peripheral, or the link is gone".into(),
+            )),
             None if !done => Err(failed("no answer to an injection within 5 s".into())),
             None => Err(failed("injection lost".into())),
         }
@@ -290,6 +340,10 @@ impl<L: RigLink, C: Clock> RigBench<'_, L, C> {
     /// presses and gaps last about one event each, as a hand's do.
     fn press(&mut self, n: u32, held: Duration, what: &str) -> StepResult {
         self.start()?;
+        self.check_adapter()?;
+        if self.first_press.is_none() {
+            self.first_press = Some(self.scenario_time());
+        }
         if self.link.has_characteristic(&self.device, TEST_INJECT_CHAR) {
             for _ in 0..n {
                 self.inject(true)?;
@@ -392,6 +446,7 @@ impl<L: RigLink, C: Clock> Bench for RigBench<'_, L, C> {
         }
         self.start()?;
         self.run_for(time);
+        self.check_adapter()?;
         self.when_done()
     }
     fn lose_link(&mut self, _: Duration) -> StepResult {
@@ -479,6 +534,7 @@ impl<L: RigLink, C: Clock> Bench for RigBench<'_, L, C> {
 
     fn observe(&mut self) -> Result<Observation, RunError> {
         self.start()?;
+        self.check_adapter()?;
         let Some(app) = self.app.as_ref() else {
             return Err(failed("the phone has not started".into()));
         };
@@ -533,6 +589,7 @@ impl<L: RigLink, C: Clock> Bench for RigBench<'_, L, C> {
         self.start()?;
         let deadline = self.t0 + self.last_when_end + within;
         loop {
+            self.check_adapter()?;
             if holds(&self.observe()?) || self.clock.now() >= deadline {
                 return Ok(());
             }

@@ -79,13 +79,18 @@ fn run_scenario<L: RigLink, C: Clock>(
         break;
     }
     let now_at = bench.device();
-    let log = bench.take_log();
+    let press_to_sms = bench.press_to_sms();
+    let mut log = bench.take_log();
+    if !matches!(status, ScenarioStatus::Passed) {
+        log.extend(bench.recorded());
+    }
     leave_idle(link, clock, &now_at);
     ScenarioResult {
         location: sc.location.clone(),
         name: sc.name.clone(),
         status,
         log,
+        press_to_sms,
     }
 }
 

@@ -57,8 +57,11 @@ pub struct ScenarioResult {
     pub name: String,
     /// Outcome.
     pub status: ScenarioStatus,
-    /// What happened (phone log and rig notes), for failures.
+    /// What happened (phone log and rig notes, then what the phone recorded), for
+    /// failures.
     pub log: Vec<String>,
+    /// From the first press to the first SMS the phone sent, when both happened.
+    pub press_to_sms: Option<std::time::Duration>,
 }
 
 /// The outcome of `sim hil run`.
@@ -105,7 +108,10 @@ impl HilReport {
                 ScenarioStatus::Failed(w) => ("FAIL", format!(": {w}")),
                 ScenarioStatus::NotRunOnHardware(w) => ("NOT RUN ON HARDWARE", format!(": {w}")),
             };
-            out.push_str(&format!("{tag} {} {}{why}\n", s.location, s.name));
+            let latency = s.press_to_sms.map_or(String::new(), |d| {
+                format!(" (press→SMS {} ms)", d.as_millis())
+            });
+            out.push_str(&format!("{tag} {} {}{why}{latency}\n", s.location, s.name));
             if matches!(s.status, ScenarioStatus::Failed(_)) {
                 for l in &s.log {
                     out.push_str(&format!("    {l}\n"));
