@@ -26,7 +26,9 @@ pub mod cucumber_json;
 pub mod detector;
 pub mod html;
 pub mod junit;
+pub mod perfetto;
 pub mod progress;
+pub mod spans;
 pub mod suite;
 pub mod svg;
 
