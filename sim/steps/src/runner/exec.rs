@@ -146,6 +146,7 @@ fn end_of(w: &AlarmWorld, message: Option<String>, cfg: ExecConfig, d: Duration)
         message,
         seed: sim.map_or_else(|| w.seed(), |s| s.seed()),
         sim_seed: sim.map(|s| s.seed()),
+        virtual_us: sim.map(|s| s.now()),
         timeline: sim.map(|s| s.timeline.render()).unwrap_or_default(),
         duration: d,
         capture: sim
