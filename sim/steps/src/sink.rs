@@ -134,6 +134,8 @@ pub struct ScenarioEnd {
     /// Its events-over-time plots and timeline as an HTML fragment, when an HTML
     /// report is asked for and a simulation started.
     pub plots: Option<String>,
+    /// Its Chrome trace-event JSON (Perfetto), when asked for and a simulation started.
+    pub perfetto: Option<String>,
 }
 
 /// One event of a run.

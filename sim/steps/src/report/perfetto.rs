@@ -12,12 +12,17 @@
 //! [`MAX_COUNTER_POINTS`] samples keeps, per bucket, the sample of largest |a|
 //! (`otherData` says so).
 
+use std::path::{Path, PathBuf};
+
 use serde_json::{json, Map, Value};
 
+use super::capture::slug;
 use super::spans::{spans, SpanKind};
 use crate::sched::Micros;
 use crate::simulation::Simulation;
+use crate::sink::{Event, Sink};
 use crate::timeline::Layer;
+use crate::RunError;
 
 /// Most points of one accelerometer counter track.
 pub const MAX_COUNTER_POINTS: usize = 200_000;
@@ -158,4 +163,34 @@ fn accel_counter(ev: &mut Vec<Value>, name: &str, log: &[(Micros, [i16; 3])]) ->
         }));
     }
     per
+}
+
+/// Writes `DIR/<file stem>-<line>-<scenario>.json` per scenario that ran a simulation
+/// (`sim run --perfetto DIR`).
+pub struct PerfettoSink {
+    dir: PathBuf,
+}
+
+impl PerfettoSink {
+    /// Into `dir` (which must exist).
+    pub fn new(dir: &Path) -> Self {
+        PerfettoSink {
+            dir: dir.to_path_buf(),
+        }
+    }
+}
+
+impl Sink for PerfettoSink {
+    fn on_event(&mut self, event: &Event<'_>) -> Result<(), RunError> {
+        if let Event::ScenarioFinished(sc, end) = event {
+            if let Some(json) = &end.perfetto {
+                let file = self.dir.join(format!("{}.json", slug(&sc.meta)));
+                std::fs::write(&file, json).map_err(|e| RunError::Io {
+                    path: file.display().to_string(),
+                    message: e.to_string(),
+                })?;
+            }
+        }
+        Ok(())
+    }
 }

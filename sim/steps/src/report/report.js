@@ -13,6 +13,11 @@
   var errors = [];
   window.addEventListener('error', function (e) { errors.push(String(e.message || e)); });
   window.addEventListener('unhandledrejection', function (e) { errors.push(String(e.reason)); });
+  var consoleError = console.error;
+  console.error = function () {
+    errors.push(Array.prototype.join.call(arguments, ' '));
+    return consoleError.apply(console, arguments);
+  };
 
   var COLORS = { x: '#d93025', y: '#188038', z: '#1a73e8', m: '#202124' };
   var LANES = [
@@ -481,8 +486,8 @@
       if (sigs[0]) self.accelPlot(fig('fig-accel-raw', 'raw'), sigs[0], 'raw acceleration (the trace, mg)').root.setAttribute('data-short', 'raw');
       if (sigs[1]) self.accelPlot(fig('fig-accel-fe', 'front end'), sigs[1], 'acceleration after the front end (the sensor\'s output, mg)').root.setAttribute('data-short', 'front end');
       if (d.detector) d.detector.plots.forEach(function (p) { self.detectorPlot(fig('fig-detector ' + p.id), p, d.detector.explanation); });
-      self.stepPlot(fig('fig-link'), 'link state (1 = connected)', d.link, 'link', '', [-0.1, 1.1]);
-      self.stepPlot(fig('fig-battery'), 'battery level (%)', d.battery, 'battery', ' %', [0, 100]);
+      if (d.link.length) self.stepPlot(fig('fig-link'), 'link state (1 = connected)', d.link, 'link', '', [-0.1, 1.1]);
+      if (d.battery.length) self.stepPlot(fig('fig-battery'), 'battery level (%)', d.battery, 'battery', ' %', [0, 100]);
       self.bindTable();
       return self;
     });
@@ -527,11 +532,16 @@
   }
 
   function selftest(runs) {
-    var res = { errors: errors.slice(), plots: 0, blank: [], zoom: null, ok: false };
+    var res = { errors: errors.slice(), plots: 0, blank: [], empty: [], zoom: null, ok: false };
     runs.forEach(function (r) {
       r.charts.forEach(function (u) {
         res.plots++;
-        if (drawn(u) < 50) res.blank.push(u.root.parentNode.className + ': ' + u.series.length);
+        var name = u.root.parentNode.className;
+        if (drawn(u) < 50) res.blank.push(name);
+        var pts = name === 'fig-lanes' ? r.items.length : u.data.slice(1).reduce(function (n, col) {
+          return n + Array.prototype.filter.call(col, function (v) { return v != null; }).length;
+        }, 0);
+        if (pts === 0) res.empty.push(name);
       });
     });
     var r0 = runs[0];
@@ -545,13 +555,14 @@
       res.zoom = { before: before[0], after: after[0],
         all_changed: after.every(function (a, i) { return a[0] !== before[i][0] && a[1] !== before[i][1]; }),
         all_same: after.every(function (a) { return Math.abs(a[0] - after[0][0]) < 1e-9 && Math.abs(a[1] - after[0][1]) < 1e-9; }) };
+      r0.zoom(lo, hi);
       finish(res);
     });
   }
 
   function finish(res) {
     res.errors = errors.slice();
-    res.ok = res.errors.length === 0 && res.plots > 0 && res.blank.length === 0 && !!res.zoom && res.zoom.all_changed && res.zoom.all_same;
+    res.ok = res.errors.length === 0 && res.plots > 0 && res.blank.length === 0 && res.empty.length === 0 && !!res.zoom && res.zoom.all_changed && res.zoom.all_same;
     var pre = document.getElementById('selftest-result') || document.body.appendChild(document.createElement('pre'));
     pre.id = 'selftest-result';
     pre.textContent = JSON.stringify(res);
@@ -588,6 +599,10 @@
       if (!replay && sections.length) {
         var first = sections.find(function (d) { return d.closest('.scenario.failed'); }) || sections[0];
         first.open = true;
+        // The screenshot shows the header and this scenario only.
+        document.body.classList.add('focus');
+        var sec = first.closest('section.scenario');
+        if (sec) sec.classList.add('focused');
         pending.push(open(first));
       }
       Promise.all(pending).then(function (rs) {

@@ -22,6 +22,8 @@ pub struct ExecConfig {
     pub capture: bool,
     /// Record plots (for the HTML report).
     pub plots: bool,
+    /// Record Perfetto traces.
+    pub perfetto: bool,
     /// Stop starting scenarios after the first failure.
     pub fail_fast: bool,
 }
@@ -99,7 +101,7 @@ pub fn run_one(p: &Planned, cfg: ExecConfig) -> ScenarioRecord {
     let started = Instant::now();
     let mut w = AlarmWorld {
         meta: p.info.meta.clone(),
-        record_accel: cfg.plots,
+        record_accel: cfg.plots || cfg.perfetto,
         ..AlarmWorld::default()
     };
     w.setup.capture = cfg.capture;
@@ -155,6 +157,10 @@ fn end_of(w: &AlarmWorld, message: Option<String>, cfg: ExecConfig, d: Duration)
         plots: sim
             .filter(|_| cfg.plots)
             .map(crate::report::scenario_timeline_html),
+        perfetto: sim.filter(|_| cfg.perfetto).map(|s| {
+            let title = format!("{} / {}", w.meta.feature, w.meta.scenario);
+            crate::report::perfetto::perfetto_trace(&title, s).to_string()
+        }),
     }
 }
 
