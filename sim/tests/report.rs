@@ -69,8 +69,11 @@ fn unpack(sig: &Value) -> Vec<i16> {
     flate2::read::ZlibDecoder::new(&z[..])
         .read_to_end(&mut raw)
         .expect("zlib");
-    raw.chunks(2)
-        .map(|c| i16::from_le_bytes([c[0], c[1]]))
+    // Per axis, the low bytes of the deltas then their high bytes.
+    let n = raw.len() / 6;
+    (0..3)
+        .flat_map(|a| (0..n).map(move |i| (a, i)))
+        .map(|(a, i)| i16::from_le_bytes([raw[2 * a * n + i], raw[(2 * a + 1) * n + i]]))
         .collect()
 }
 

@@ -8,11 +8,15 @@
 //! - `gen-traces`: regenerate the synthetic traces under `scenarios/traces/`;
 //! - `layers`: check the crate layering of ARCHITECTURE.md against `cargo metadata`;
 //! - `browser-test [--suite FILE]`: open a replay report and a suite report in headless
-//!   Chromium, check them and save screenshots (`target/ci/browser/`).
+//!   Chromium, check them and save screenshots (`target/ci/browser/`);
+//! - `report-day [--hours H]`: a 24-hour synthetic capture into the interactive report,
+//!   with its size and load time.
 
 mod browser_test;
+mod cdp;
 mod gen_traces;
 mod layers;
+mod report_day;
 mod tune_falls;
 
 use std::process::Command;
@@ -130,8 +134,9 @@ fn main() -> anyhow::Result<()> {
         Some("gen-traces") => gen_traces::run(&args[1..]),
         Some("layers") => layers::run(),
         Some("browser-test") => browser_test::browser_test(&args[1..]),
+        Some("report-day") => report_day::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | bench [--runs N] | soak [--cases N] | tune-falls | gen-traces | layers | browser-test [--suite FILE]>");
+            eprintln!("usage: cargo xtask <ci | bench [--runs N] | soak [--cases N] | tune-falls | gen-traces | layers | browser-test [--suite FILE] | report-day [--hours H]>");
             bail!("unknown or missing subcommand")
         }
     }

@@ -56,14 +56,15 @@
   function unpack(sig) {
     if (!sig) return Promise.resolve(null);
     return inflate(b64bytes(sig.zlib_b64)).then(function (buf) {
-      var n = sig.n, d = new Int16Array(buf), t = new Float64Array(n), k = 0;
+      var n = sig.n, d = new Uint8Array(buf), t = new Float64Array(n), k = 0;
       sig.runs.forEach(function (r) {
         for (var j = 0; j < r[2]; j++) t[k++] = (r[0] + j * r[1]) / 1e6;
       });
       var ax = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
       for (var a = 0; a < 3; a++) {
-        var v = 0, out = ax[a], off = a * n;
-        for (var i = 0; i < n; i++) { v = (v + d[off + i]) << 16 >> 16; out[i] = v; }
+        // Delta-coded, low bytes then high bytes of each axis.
+        var v = 0, out = ax[a], lo = 2 * a * n, hi = lo + n;
+        for (var i = 0; i < n; i++) { v = (v + (d[lo + i] | (d[hi + i] << 8))) << 16 >> 16; out[i] = v; }
       }
       var m = new Float32Array(n);
       for (var i2 = 0; i2 < n; i2++) m[i2] = Math.round(Math.hypot(ax[0][i2], ax[1][i2], ax[2][i2]));
@@ -532,7 +533,8 @@
   }
 
   function selftest(runs) {
-    var res = { errors: errors.slice(), plots: 0, blank: [], empty: [], zoom: null, ok: false };
+    var res = { errors: errors.slice(), plots: 0, blank: [], empty: [], zoom: null, ok: false,
+      ready_ms: Math.round(performance.now()) };
     runs.forEach(function (r) {
       r.charts.forEach(function (u) {
         res.plots++;
@@ -548,9 +550,11 @@
     if (!r0 || !r0.charts.length) return finish(res);
     var before = r0.charts.map(function (u) { return [u.scales.x.min, u.scales.x.max]; });
     var lo = before[0][0], hi = before[0][1];
+    var t0 = performance.now();
     r0.zoom(lo + (hi - lo) * 0.25, lo + (hi - lo) * 0.5);
     // uPlot commits scale changes in a microtask: read them a frame later.
     requestAnimationFrame(function () {
+      res.zoom_ms = Math.round(performance.now() - t0);
       var after = r0.charts.map(function (u) { return [u.scales.x.min, u.scales.x.max]; });
       res.zoom = { before: before[0], after: after[0],
         all_changed: after.every(function (a, i) { return a[0] !== before[i][0] && a[1] !== before[i][1]; }),
