@@ -56,7 +56,13 @@ fn assert_self_contained(html: &str) {
         assert!(html[i + 6..].starts_with('#'), "only in-page links");
     }
     let js = include_str!("../steps/src/report/report.js");
-    for api in ["fetch(", "XMLHttpRequest", "import(", "WebSocket", "sendBeacon"] {
+    for api in [
+        "fetch(",
+        "XMLHttpRequest",
+        "import(",
+        "WebSocket",
+        "sendBeacon",
+    ] {
         assert!(!js.contains(api), "report.js uses {api}");
     }
 }
@@ -121,7 +127,9 @@ fn a_replay_report_embeds_typed_data_and_is_self_contained() {
     let raw = sim.series.raw_accel.as_ref().expect("raw");
     assert_eq!(data["accel"]["raw"]["n"], raw.len());
     assert_eq!(unpack(&data["accel"]["raw"]).len(), raw.len() * 3);
-    let plots = data["detector"]["plots"].as_array().expect("detector plots");
+    let plots = data["detector"]["plots"]
+        .as_array()
+        .expect("detector plots");
     assert_eq!(plots.len(), 4);
     assert_eq!(plots[0]["thresholds"][0]["name"], "trigger_mg");
     assert_eq!(plots[0]["thresholds"][0]["value"], 1800);
@@ -273,9 +281,74 @@ fn a_fall_scenario_as_perfetto_has_tracks_spans_and_counters_in_virtual_microsec
     for k in ["x", "y", "z", "|a|"] {
         assert!(accel[0]["args"][k].is_number(), "{k}");
     }
-    assert!(ev.iter().any(|e| e["ph"] == "C" && e["name"] == "acceleration, raw (mg)"));
-    assert!(ev.iter().any(|e| e["ph"] == "C" && e["name"] == "battery (%)"));
+    assert!(ev
+        .iter()
+        .any(|e| e["ph"] == "C" && e["name"] == "acceleration, raw (mg)"));
+    assert!(ev
+        .iter()
+        .any(|e| e["ph"] == "C" && e["name"] == "battery (%)"));
     let text = serde_json::to_string(&doc).expect("serialises");
     let again: Value = serde_json::from_str(&text).expect("parses back");
     assert_eq!(again, doc);
+}
+
+fn sim_bin(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("sim runs")
+}
+
+#[test]
+fn the_cli_writes_perfetto_traces_and_typed_json() {
+    let dir = std::env::temp_dir().join(format!("sim-perfetto-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("fall.json");
+    let out = sim_bin(&[
+        "replay",
+        "scenarios/traces/fall_forward.jsonl",
+        "--json",
+        "--perfetto",
+        &file.display().to_string(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("--json is one object");
+    let fall = v["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .find(|e| e["kind"] == "fall_detected")
+        .expect("fall entry");
+    assert!(fall["fields"]["peak_mg"].is_u64() && fall["fields"]["tilt_deg"].is_u64());
+    assert!(fall["text"]
+        .as_str()
+        .expect("text")
+        .starts_with("FALL detected"));
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("trace")).expect("json");
+    assert!(events(&doc)
+        .iter()
+        .any(|e| e["ph"] == "X" && e["cat"] == "countdown"));
+    let pdir = dir.join("perfetto");
+    let out = sim_bin(&[
+        "run",
+        "features/falls.feature:13",
+        "-q",
+        "--perfetto",
+        &pdir.display().to_string(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files: Vec<_> = std::fs::read_dir(&pdir).expect("dir").collect();
+    assert_eq!(files.len(), 1, "one trace per scenario");
+    let _ = std::fs::remove_dir_all(&dir);
 }

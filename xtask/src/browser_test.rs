@@ -49,12 +49,21 @@ pub(crate) fn check_page(
             "(document.getElementById('selftest-result') || {}).textContent || ''",
             TIMEOUT,
         )
-        .with_context(|| format!("{}: no self-test result (did its script run?)", page.display()))?;
+        .with_context(|| {
+            format!(
+                "{}: no self-test result (did its script run?)",
+                page.display()
+            )
+        })?;
     let v: serde_json::Value = serde_json::from_str(&result)
         .with_context(|| format!("{}: self-test result {result}", page.display()))?;
     std::fs::write(shot, b.screenshot()?)?;
     if !b.errors.is_empty() {
-        bail!("{}: console errors:\n{}", page.display(), b.errors.join("\n"));
+        bail!(
+            "{}: console errors:\n{}",
+            page.display(),
+            b.errors.join("\n")
+        );
     }
     if v["ok"] != true {
         bail!("{}: self-test failed: {v}", page.display());
@@ -66,8 +75,18 @@ fn sim(args: &[&str]) -> anyhow::Result<()> {
     super::run("cargo", &[&["run", "-q", "-p", "sim", "--"], args].concat())
 }
 
-/// `browser-test [--suite FILE]`.
+/// `browser-test [--suite FILE | --page FILE]`: `--page` checks that one page only
+/// (its screenshot beside it, `.png`) and prints the self-test's result.
 pub(crate) fn browser_test(args: &[String]) -> anyhow::Result<()> {
+    if let [flag, file] = args {
+        if flag == "--page" {
+            let chromium = find_chromium().context("no chromium on the PATH")?;
+            let page = PathBuf::from(file);
+            let v = check_page(&chromium, &page, &page.with_extension("png"))?;
+            println!("{v}");
+            return Ok(());
+        }
+    }
     let out = Path::new(OUT);
     std::fs::create_dir_all(out)?;
     let _ = std::fs::remove_file(out.join("SKIPPED"));
@@ -95,7 +114,7 @@ pub(crate) fn browser_test(args: &[String]) -> anyhow::Result<()> {
             sim(&["run", "features/falls.feature", "--quiet", "--html", &s])?;
             suite
         }
-        _ => bail!("usage: cargo xtask browser-test [--suite FILE]"),
+        _ => bail!("usage: cargo xtask browser-test [--suite FILE | --page FILE]"),
     };
     for (page, shot) in [(&replay, "replay.png"), (&suite, "suite.png")] {
         let v = check_page(&chromium, page, &out.join(shot))?;

@@ -116,8 +116,8 @@ impl Browser {
     fn page_target(port: u16) -> anyhow::Result<String> {
         let start = Instant::now();
         loop {
-            let list: Value = serde_json::from_str(&http_get(port, "/json/list")?)
-                .unwrap_or(Value::Null);
+            let list: Value =
+                serde_json::from_str(&http_get(port, "/json/list")?).unwrap_or(Value::Null);
             let page = list.as_array().and_then(|l| {
                 l.iter()
                     .find(|t| t["type"] == "page")
@@ -167,11 +167,14 @@ impl Browser {
                     .as_array()
                     .map(|a| a.iter().map(|v| v["value"].to_string()).collect())
                     .unwrap_or_default();
-                self.errors.push(format!("console.error: {}", args.join(" ")));
+                self.errors
+                    .push(format!("console.error: {}", args.join(" ")));
             }
             Some("Log.entryAdded") if p["entry"]["level"] == "error" => {
-                self.errors
-                    .push(format!("log: {}", p["entry"]["text"].as_str().unwrap_or("")));
+                self.errors.push(format!(
+                    "log: {}",
+                    p["entry"]["text"].as_str().unwrap_or("")
+                ));
             }
             _ => {}
         }

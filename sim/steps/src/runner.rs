@@ -24,9 +24,9 @@ use std::str::FromStr;
 use cucumber::gherkin::{self, StepType};
 
 use crate::report::capture::CaptureSink;
-use crate::report::perfetto::PerfettoSink;
 use crate::report::cucumber_json::CucumberJsonSink;
 use crate::report::junit::JunitSink;
+use crate::report::perfetto::PerfettoSink;
 use crate::report::suite::HtmlSink;
 use crate::sink::{Event, RunInfo, ScenarioRecord, Sink};
 use crate::steps::world::ScenarioMeta;

@@ -38,8 +38,8 @@ use protocol::gatt::{characteristic, EVENT_CHAR};
 use protocol::wire::ToPhone;
 use protocol::Uuid;
 
-use crate::observed::Observed;
 use crate::link::{rssi_from_distance, AirPdu, Dir, LinkEv, VirtualLink};
+use crate::observed::Observed;
 use crate::rng::Stream;
 use crate::sched::{Micros, MILLI};
 use crate::series::MarkerKind;

@@ -69,14 +69,17 @@ impl fmt::Display for HarnessNote {
             }
             HarnessNote::AppRestarts => f.write_str("phone app restarts"),
             HarnessNote::ButtonResets => f.write_str("button resets"),
-            HarnessNote::PairOverAir => f.write_str(
-                "button reset to its factory bond; the wearer pairs it over the air",
-            ),
+            HarnessNote::PairOverAir => {
+                f.write_str("button reset to its factory bond; the wearer pairs it over the air")
+            }
             HarnessNote::TraceUnreadable {
                 name,
                 records,
                 error,
-            } => write!(f, "trace {name} unreadable after {records} records: {error}"),
+            } => write!(
+                f,
+                "trace {name} unreadable after {records} records: {error}"
+            ),
         }
     }
 }
@@ -380,10 +383,9 @@ impl Observed {
             Observed::Platform(n) => platform_fields(n),
             Observed::Harness(n) => harness_fields(n),
             Observed::TraceStarts { name } => ("trace_starts", json!({ "name": name })),
-            Observed::TraceEnds { name, records } => (
-                "trace_ends",
-                json!({ "name": name, "records": records }),
-            ),
+            Observed::TraceEnds { name, records } => {
+                ("trace_ends", json!({ "name": name, "records": records }))
+            }
         }
     }
 }
@@ -525,14 +527,12 @@ fn platform_fields(n: &PlatformNote) -> KindFields {
             "recording_started",
             json!({ "id": id, "button_mic": button_mic }),
         ),
-        PlatformNote::RecordingStopped { id, dur_us } => (
-            "recording_stopped",
-            json!({ "id": id, "dur_us": dur_us }),
-        ),
-        PlatformNote::CountdownAlarm { on, seconds } => (
-            "countdown_alarm",
-            json!({ "on": on, "seconds": seconds }),
-        ),
+        PlatformNote::RecordingStopped { id, dur_us } => {
+            ("recording_stopped", json!({ "id": id, "dur_us": dur_us }))
+        }
+        PlatformNote::CountdownAlarm { on, seconds } => {
+            ("countdown_alarm", json!({ "on": on, "seconds": seconds }))
+        }
         PlatformNote::Warning(w) => {
             let (warning, pct) = match w {
                 Warning::BatteryLow(p) => ("battery_low", Some(*p)),
@@ -586,7 +586,10 @@ mod tests {
             volume_pct: 100,
             override_silent: true,
         };
-        assert_eq!(siren.to_string(), "siren on at 100 %, overriding silent mode");
+        assert_eq!(
+            siren.to_string(),
+            "siren on at 100 %, overriding silent mode"
+        );
         let off = PlatformNote::CountdownAlarm {
             on: false,
             seconds: 30,

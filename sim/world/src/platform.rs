@@ -14,11 +14,11 @@ use std::convert::Infallible;
 
 use phone::{AppNote, CallUpdate, Fix, Warning};
 
+use crate::observed::{Observed, PlatformNote};
 use crate::rng::Stream;
 use crate::sched::{Micros, MILLI, SECOND};
 use crate::series::MarkerKind;
 use crate::shared::{Core, Ev};
-use crate::observed::{Observed, PlatformNote};
 use crate::simulation::EPOCH_UTC_MS;
 use crate::timeline::Layer;
 

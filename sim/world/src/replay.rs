@@ -245,5 +245,7 @@ impl Simulation {
 
 /// Acceleration in g to mg, saturated to the `i16` range (±32.767 g).
 fn g_to_mg(g: f64) -> i16 {
-    (g * 1000.0).round().clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i16
+    (g * 1000.0)
+        .round()
+        .clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i16
 }

@@ -221,7 +221,9 @@ mod tests {
     #[test]
     fn rounded_uneven_spacing_stays_one_run() {
         // 238 Hz rounded to whole µs: 4201 or 4202 µs apart.
-        let t: Vec<Micros> = (0..1000).map(|i| (i as f64 * 1e6 / 238.0) as Micros).collect();
+        let t: Vec<Micros> = (0..1000)
+            .map(|i| (i as f64 * 1e6 / 238.0) as Micros)
+            .collect();
         assert_eq!(time_runs(&t).len(), 1);
     }
 

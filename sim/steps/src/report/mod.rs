@@ -150,7 +150,8 @@ impl SuiteMeta {
             .map_or(0, |d| d.as_millis() as u64);
         let command = std::env::args()
             .map(|a| {
-                if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c)) {
+                if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c))
+                {
                     format!("'{}'", a.replace('\'', "'\\''"))
                 } else {
                     a
@@ -285,8 +286,10 @@ fn scenario_html(b: &mut String, i: usize, s: &ScenarioSection) {
         b,
         "<dt>time</dt><dd>{} wall, {}</dd>",
         fmt_wall(s.wall),
-        s.virtual_us
-            .map_or("no simulation".into(), |v| format!("{} virtual", fmt_duration(v)))
+        s.virtual_us.map_or("no simulation".into(), |v| format!(
+            "{} virtual",
+            fmt_duration(v)
+        ))
     );
     if let Some(seed) = s.scenario_seed {
         let _ = writeln!(b, "<dt>scenario seed</dt><dd>{seed}</dd>");

@@ -122,7 +122,9 @@ pub fn perfetto_trace(title: &str, sim: &Simulation) -> Value {
         decimated.insert("acceleration, raw (mg)".into(), k.into());
     }
     for &(t, pct) in &sim.series.battery {
-        ev.push(json!({"ph": "C", "pid": PID, "ts": t, "name": "battery (%)", "args": {"level": pct}}));
+        ev.push(
+            json!({"ph": "C", "pid": PID, "ts": t, "name": "battery (%)", "args": {"level": pct}}),
+        );
     }
     for &(t, up) in &sim.series.link {
         ev.push(json!({"ph": "C", "pid": PID, "ts": t, "name": "link up", "args": {"up": u8::from(up)}}));
@@ -145,16 +147,8 @@ pub fn perfetto_trace(title: &str, sim: &Simulation) -> Value {
 fn accel_counter(ev: &mut Vec<Value>, name: &str, log: &[(Micros, [i16; 3])]) -> usize {
     let per = log.len().div_ceil(MAX_COUNTER_POINTS).max(1);
     for chunk in log.chunks(per) {
-        let mag = |s: &[i16; 3]| {
-            s.iter()
-                .map(|v| f64::from(*v).powi(2))
-                .sum::<f64>()
-                .sqrt()
-        };
-        let Some((t, s)) = chunk
-            .iter()
-            .max_by(|a, b| mag(&a.1).total_cmp(&mag(&b.1)))
-        else {
+        let mag = |s: &[i16; 3]| s.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>().sqrt();
+        let Some((t, s)) = chunk.iter().max_by(|a, b| mag(&a.1).total_cmp(&mag(&b.1))) else {
             continue;
         };
         ev.push(json!({

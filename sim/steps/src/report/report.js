@@ -11,6 +11,8 @@
   'use strict';
 
   var errors = [];
+  var marks = {};
+  function mark(name) { marks[name] = Math.round(performance.now()); }
   window.addEventListener('error', function (e) { errors.push(String(e.message || e)); });
   window.addEventListener('unhandledrejection', function (e) { errors.push(String(e.reason)); });
   var consoleError = console.error;
@@ -66,8 +68,11 @@
         var v = 0, out = ax[a], lo = 2 * a * n, hi = lo + n;
         for (var i = 0; i < n; i++) { v = (v + (d[lo + i] | (d[hi + i] << 8))) << 16 >> 16; out[i] = v; }
       }
-      var m = new Float32Array(n);
-      for (var i2 = 0; i2 < n; i2++) m[i2] = Math.round(Math.hypot(ax[0][i2], ax[1][i2], ax[2][i2]));
+      var m = new Float32Array(n), X = ax[0], Y = ax[1], Z = ax[2];
+      for (var i2 = 0; i2 < n; i2++) {
+        var x = X[i2], y = Y[i2], z = Z[i2];
+        m[i2] = Math.round(Math.sqrt(x * x + y * y + z * z));
+      }
       var s = { t: t, v: [ax[0], ax[1], ax[2], m], n: n };
       s.levels = [level0(s)];
       while (s.levels[s.levels.length - 1].t.length > 20000) s.levels.push(coarsen(s.levels[s.levels.length - 1], 16));
@@ -79,16 +84,20 @@
 
   // Every `f` points -> one (min, max) point, at the first point's time.
   function coarsen(l, f) {
-    var n = Math.ceil(l.t.length / f), t = new Float64Array(n), lo = [], hi = [];
-    for (var a = 0; a < l.lo.length; a++) { lo.push(new Float32Array(n)); hi.push(new Float32Array(n)); }
-    for (var b = 0; b < n; b++) {
-      var i0 = b * f, i1 = Math.min(l.t.length, i0 + f);
-      t[b] = l.t[i0];
-      for (var a2 = 0; a2 < l.lo.length; a2++) {
-        var mn = Infinity, mx = -Infinity, L = l.lo[a2], H = l.hi[a2];
-        for (var i = i0; i < i1; i++) { if (L[i] < mn) mn = L[i]; if (H[i] > mx) mx = H[i]; }
-        lo[a2][b] = mn; hi[a2][b] = mx;
+    var N = l.t.length, n = Math.ceil(N / f), t = new Float64Array(n), lo = [], hi = [];
+    for (var b = 0; b < n; b++) t[b] = l.t[b * f];
+    for (var a = 0; a < l.lo.length; a++) {
+      var L = l.lo[a], H = l.hi[a], mn = new Float32Array(n), mx = new Float32Array(n), i = 0;
+      for (var k = 0; k < n; k++) {
+        var e = Math.min(N, i + f), vmin = L[i], vmax = H[i];
+        for (i = i + 1; i < e; i++) {
+          var u = L[i], w = H[i];
+          if (u < vmin) vmin = u;
+          if (w > vmax) vmax = w;
+        }
+        mn[k] = vmin; mx[k] = vmax;
       }
+      lo.push(mn); hi.push(mx);
     }
     return { t: t, lo: lo, hi: hi };
   }
@@ -196,10 +205,14 @@
     return u;
   };
 
+  // One chart's x range changed (a drag, the wheel, a button): every other chart takes
+  // it and the signals are re-sampled once. uPlot commits scales asynchronously, so the
+  // other charts' own setScale hooks arrive later with the same range: ignored.
   Run.prototype.onScale = function (u) {
-    if (this.syncing) return;
-    this.syncing = true;
     var lo = u.scales.x.min, hi = u.scales.x.max;
+    if (this.syncing || (this.shown && this.shown[0] === lo && this.shown[1] === hi)) return;
+    this.shown = [lo, hi];
+    this.syncing = true;
     this.charts.forEach(function (c) {
       if (c !== u) c.setScale('x', { min: lo, max: hi });
     });
@@ -482,14 +495,18 @@
       plots.appendChild(f);
       return f;
     };
+    this.shown = [0, this.end];
     this.lanes(fig('fig-lanes'));
+    mark('lanes');
     return Promise.all([unpack(d.accel.raw), unpack(d.accel.front_end)]).then(function (sigs) {
+      mark('unpacked');
       if (sigs[0]) self.accelPlot(fig('fig-accel-raw', 'raw'), sigs[0], 'raw acceleration (the trace, mg)').root.setAttribute('data-short', 'raw');
       if (sigs[1]) self.accelPlot(fig('fig-accel-fe', 'front end'), sigs[1], 'acceleration after the front end (the sensor\'s output, mg)').root.setAttribute('data-short', 'front end');
       if (d.detector) d.detector.plots.forEach(function (p) { self.detectorPlot(fig('fig-detector ' + p.id), p, d.detector.explanation); });
       if (d.link.length) self.stepPlot(fig('fig-link'), 'link state (1 = connected)', d.link, 'link', '', [-0.1, 1.1]);
       if (d.battery.length) self.stepPlot(fig('fig-battery'), 'battery level (%)', d.battery, 'battery', ' %', [0, 100]);
       self.bindTable();
+      mark('built');
       return self;
     });
   };
@@ -534,7 +551,7 @@
 
   function selftest(runs) {
     var res = { errors: errors.slice(), plots: 0, blank: [], empty: [], zoom: null, ok: false,
-      ready_ms: Math.round(performance.now()) };
+      ready_ms: Math.round(performance.now()), marks: marks };
     runs.forEach(function (r) {
       r.charts.forEach(function (u) {
         res.plots++;
@@ -578,8 +595,11 @@
   function start() {
     var runs = [], pending = [];
     var replay = document.getElementById('report-data');
+    mark('start');
     if (replay) {
-      var r = new Run(document.querySelector('.run'), JSON.parse(replay.textContent));
+      var parsed = JSON.parse(replay.textContent);
+      mark('parsed');
+      var r = new Run(document.querySelector('.run'), parsed);
       runs.push(r);
       pending.push(r.build());
     }

@@ -7,10 +7,10 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::observed::{HarnessNote, LinkNote, Observed, PlatformNote};
+use crate::platform::CallState;
 use crate::sched::Micros;
 use crate::simulation::Simulation;
 use crate::timeline::Layer;
-use crate::platform::CallState;
 use phone::note::AppNote;
 
 /// What a span is.
@@ -175,7 +175,12 @@ fn observe(o: &mut Open, t: Micros, what: &Observed) {
             o.end(SpanKind::Countdown, 0, t, json!("over: alerting contacts"));
         }
         Observed::App(AppNote::FallCountdownCancelled(by)) => {
-            o.end(SpanKind::Countdown, 0, t, json!(format!("cancelled by {by}")));
+            o.end(
+                SpanKind::Countdown,
+                0,
+                t,
+                json!(format!("cancelled by {by}")),
+            );
         }
         Observed::Platform(p) => platform(o, t, p),
         _ => {}
