@@ -151,7 +151,7 @@ pub fn spans(sim: &Simulation, end: Micros) -> Vec<Span> {
         o.spans.push(s);
     }
     let mut v = o.spans;
-    v.sort_by(|a, b| (a.start_us, a.kind).cmp(&(b.start_us, b.kind)));
+    v.sort_by_key(|a| (a.start_us, a.kind));
     v
 }
 
