@@ -352,3 +352,36 @@ fn the_cli_writes_perfetto_traces_and_typed_json() {
     assert_eq!(files.len(), 1, "one trace per scenario");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_button_trace_has_its_presses_as_spans_and_its_gestures_as_events() {
+    let mut sim = Simulation::new(Setup::default()).expect("simulation");
+    let trace = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/traces/buttons_double_press.jsonl"
+    );
+    sim.start_replay(Path::new(trace)).expect("trace");
+    sim.advance(10 * SECOND);
+    let downs = sim.series.edges.iter().filter(|e| e.1).count();
+    assert!(downs >= 2, "two presses at least (bounces count too)");
+    let data = embedded(&replay_report("buttons", &sim), "id=\"report-data\"");
+    let presses: Vec<&Value> = data["spans"]
+        .as_array()
+        .expect("spans")
+        .iter()
+        .filter(|s| s["kind"] == "press")
+        .collect();
+    assert_eq!(presses.len(), downs);
+    for p in &presses {
+        assert!(p["end_us"].as_u64() >= p["start_us"].as_u64());
+        assert_eq!(p["open"], false, "every press was released");
+    }
+    let gestures: Vec<&Value> = data["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e[2] == "gesture")
+        .collect();
+    assert_eq!(gestures.len(), 1);
+    assert_eq!(gestures[0][3]["gesture"], "double");
+}

@@ -255,34 +255,44 @@
   Run.prototype.markers = function () {
     var m = [];
     this.data.entries.forEach(function (e) {
-      if (e[2] === 'fall_detected') m.push({ t: e[0] / 1e6, color: '#d93025', label: 'fall detected', dash: [] });
-      if (e[2] === 'gesture') m.push({ t: e[0] / 1e6, color: '#9334e6', label: e[3].gesture, dash: [4, 3] });
+      if (e[2] === 'fall_detected') m.push({ t: e[0] / 1e6, color: '#d93025', label: 'fall detected', dash: [], strong: true });
+      if (e[2] === 'gesture') m.push({ t: e[0] / 1e6, color: '#9334e6', label: e[3].gesture, dash: [4, 3], strong: true });
     });
     var det = this.data.detector;
     if (det) det.explanation.candidates.forEach(function (c) {
-      m.push({ t: c.peak_ms / 1e3, color: '#f9ab00', label: 'impact (' + c.stage + ')', dash: [2, 2] });
+      m.push({ t: c.peak_ms / 1e3, color: '#f9ab00', label: 'impact (' + c.stage + ')', dash: [2, 2], strong: c.fall });
     });
     return m;
   };
+
+  // Markers and bands in view; when crowded (a long capture zoomed out) only the strong
+  // ones (detections, accepted candidates, gestures) are drawn, and labels only when few.
+  var CROWDED = 150, LABELLED = 30;
+  function inView(u, list, key) {
+    var lo = u.scales.x.min, hi = u.scales.x.max;
+    var v = list.filter(function (x) { var a = x[key], b = x.t1 == null ? a : x.t1; return b >= lo && a <= hi; });
+    return v.length > CROWDED ? v.filter(function (x) { return x.strong; }) : v;
+  }
 
   function markerPlugin(marks, bands) {
     return {
       hooks: {
         draw: [function (u) {
           var ctx = u.ctx, top = u.bbox.top, h = u.bbox.height;
+          var mk = inView(u, marks, 't'), labels = mk.length <= LABELLED;
           ctx.save();
-          (bands || []).forEach(function (b) {
+          inView(u, bands || [], 't0').forEach(function (b) {
             var x0 = u.valToPos(b.t0, 'x', true), x1 = u.valToPos(b.t1, 'x', true);
             ctx.fillStyle = b.color;
             ctx.fillRect(x0, top, Math.max(1, x1 - x0), h);
           });
-          marks.forEach(function (mk) {
-            var x = u.valToPos(mk.t, 'x', true);
+          mk.forEach(function (m) {
+            var x = u.valToPos(m.t, 'x', true);
             if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
-            ctx.strokeStyle = mk.color; ctx.setLineDash(mk.dash); ctx.lineWidth = 1.5;
+            ctx.strokeStyle = m.color; ctx.setLineDash(m.dash); ctx.lineWidth = 1.5;
             ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + h); ctx.stroke();
-            ctx.setLineDash([]); ctx.fillStyle = mk.color; ctx.font = '11px sans-serif';
-            ctx.fillText(mk.label, x + 3, top + 12);
+            ctx.setLineDash([]);
+            if (labels) { ctx.fillStyle = m.color; ctx.font = '11px sans-serif'; ctx.fillText(m.label, x + 3, top + 12); }
           });
           ctx.restore();
         }]
@@ -357,7 +367,8 @@
         value: function (u, v) { return v == null ? '' : v + ' ' + spec.unit; } };
     });
     var candBands = this.data.detector.explanation.candidates.map(function (c) {
-      return { t0: c.opened_ms / 1e3, t1: c.judged_ms / 1e3, color: c.fall ? 'rgba(217,48,37,0.10)' : 'rgba(249,171,0,0.15)' };
+      return { t0: c.opened_ms / 1e3, t1: c.judged_ms / 1e3, strong: c.fall,
+        color: c.fall ? 'rgba(217,48,37,0.10)' : 'rgba(249,171,0,0.15)' };
     });
     var o = this.opts(spec.title, series, 170, {
       plugins: [markerPlugin(this.markers(), candBands), thresholdPlugin(spec.thresholds)]
