@@ -138,13 +138,27 @@ fn the_html_report_plots_the_detector_with_thresholds_and_stages() {
     assert_eq!(code, 0, "{text}");
     let html = std::fs::read_to_string(&out).expect("report");
     let _ = std::fs::remove_file(&out);
-    for class in [
-        "plot-detector detector-magnitude",
-        "plot-detector detector-tilt",
-        "plot-detector detector-stillness",
-    ] {
-        assert!(html.contains(class), "{class}");
+    // The report's data: the detector's plots with their thresholds, its candidates.
+    let at = html.find("id=\"report-data\">").expect("data") + "id=\"report-data\">".len();
+    let end = at + html[at..].find("</script>").expect("end of data");
+    let data: Value = serde_json::from_str(&html[at..end]).expect("JSON");
+    let det = &data["detector"];
+    let plots: Vec<&str> = det["plots"]
+        .as_array()
+        .expect("plots")
+        .iter()
+        .map(|p| p["id"].as_str().expect("id"))
+        .collect();
+    for id in ["detector-magnitude", "detector-tilt", "detector-stillness"] {
+        assert!(plots.contains(&id), "{id}");
     }
+    let thresholds: Vec<&str> = det["plots"]
+        .as_array()
+        .expect("plots")
+        .iter()
+        .flat_map(|p| p["thresholds"].as_array().expect("thresholds").iter())
+        .map(|t| t["name"].as_str().expect("name"))
+        .collect();
     for name in [
         "trigger_mg",
         "strong_impact_mg",
@@ -152,9 +166,15 @@ fn the_html_report_plots_the_detector_with_thresholds_and_stages() {
         "still_max_mg",
         "off_body_mg",
     ] {
-        assert!(html.contains(&format!("data-name=\"{name}\"")), "{name}");
+        assert!(thresholds.contains(&name), "{name}");
     }
-    assert!(html.contains("data-stage=\"accepted\""));
+    let stages: Vec<&Value> = det["explanation"]["candidates"]
+        .as_array()
+        .expect("candidates")
+        .iter()
+        .map(|c| &c["stage"])
+        .collect();
+    assert!(stages.contains(&&Value::from("accepted")));
 }
 
 /// The generated fall as a FallAllD `.dat` file: 238 Hz, x up the trunk (reads +1 g

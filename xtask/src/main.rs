@@ -7,12 +7,19 @@
 //! - `tune-falls --exclude SUBJECT`: fit the fall detector, score the left-out subject;
 //! - `gen-traces`: regenerate the synthetic traces under `scenarios/traces/`;
 //! - `layers`: check the crate layering of ARCHITECTURE.md against `cargo metadata`;
+//! - `browser-test [--suite FILE]`: open a replay report and a suite report in headless
+//!   Chromium, check them and save screenshots (`target/ci/browser/`);
+//! - `report-day [--hours H]`: a 24-hour synthetic capture into the interactive report,
+//!   with its size and load time;
 //! - `hil-rehearsal`: the BlueZ D-Bus rehearsal of the hardware paths
 //!   (`scripts/hil-rehearsal.sh`: a private bus, bluezoo, `sim hil serve` and
 //!   `sim hil run`; docs/hil.md).
 
+mod browser_test;
+mod cdp;
 mod gen_traces;
 mod layers;
+mod report_day;
 mod tune_falls;
 
 use std::process::Command;
@@ -131,8 +138,10 @@ fn main() -> anyhow::Result<()> {
         Some("layers") => layers::run(),
         // One definition of the rehearsal: the script CI runs.
         Some("hil-rehearsal") => run("bash", &["scripts/hil-rehearsal.sh"]),
+        Some("browser-test") => browser_test::browser_test(&args[1..]),
+        Some("report-day") => report_day::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | bench [--runs N] | soak [--cases N] | tune-falls | gen-traces | layers | hil-rehearsal>");
+            eprintln!("usage: cargo xtask <ci | bench [--runs N] | soak [--cases N] | tune-falls | gen-traces | layers | hil-rehearsal | browser-test [--suite FILE] | report-day [--hours H]>");
             bail!("unknown or missing subcommand")
         }
     }

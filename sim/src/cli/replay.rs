@@ -1,8 +1,11 @@
 //! `sim replay TRACE`: one trace through button, link and phone; print the timeline.
 //! With `--json`/`--json-out` the output is one object, `{"timeline": [...],
-//! "detector": {...}}`, the detector part being the fall detector's typed explanation
-//! (`sim_world::fall_probe::Explanation`); `--html` plots it. Only these options turn the
-//! explanation on: a plain replay runs the button's detector alone.
+//! "detector": {...}}`: every timeline entry with its time, layer, kind, the kind's
+//! fields as JSON values and its text (`sim_world::observed`), the detector part being
+//! the fall detector's typed explanation (`sim_world::fall_probe::Explanation`);
+//! `--html` writes the interactive report, `--perfetto` the Chrome trace-event file.
+//! Only these options turn the explanation on: a plain replay runs the button's
+//! detector alone.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,6 +17,7 @@ use anyhow::Context as _;
 #[command(after_help = after_help!(
     "sim replay scenarios/traces/fall_forward.jsonl",
     "sim replay scenarios/traces/fall_forward.jsonl --json",
+    "sim replay scenarios/traces/fall_forward.jsonl --html target/fall.html --perfetto target/fall.json",
     "sim replay scenarios/traces/walking.jsonl --device-profile scenarios/profiles/default.json --html target/walk.html",
 ))]
 pub(crate) struct Args {
@@ -28,9 +32,13 @@ pub(crate) struct Args {
     /// Write the timeline and the fall detector's explanation as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     json_out: Option<PathBuf>,
-    /// Write a self-contained HTML report with plots.
+    /// Write a self-contained interactive HTML report (zoomable plots, timeline).
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// Write the run as Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing),
+    /// in virtual time.
+    #[arg(long, value_name = "FILE")]
+    perfetto: Option<PathBuf>,
     /// Keep simulating this many seconds after the trace ends (countdowns, SMS).
     #[arg(long, default_value_t = 60)]
     after: u64,
@@ -48,8 +56,8 @@ pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let mut s = sim::simulation::Simulation::new(setup)?;
-    if args.html.is_some() {
-        s.accel_log = Some(Vec::new());
+    if args.html.is_some() || args.perfetto.is_some() {
+        s.record_accel();
     }
     if args.json || args.json_out.is_some() || args.html.is_some() {
         s.explain_falls();
@@ -74,6 +82,13 @@ pub(crate) fn exec(args: Args) -> anyhow::Result<ExitCode> {
         std::fs::write(path, sim::report::replay_report(&title, &s))
             .with_context(|| format!("writing {}", path.display()))?;
         eprintln!("report written to {}", path.display());
+    }
+    if let Some(path) = &args.perfetto {
+        let title = format!("replay of {}", args.trace.display());
+        let doc = sim::report::perfetto::perfetto_trace(&title, &s);
+        std::fs::write(path, serde_json::to_vec(&doc)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("Perfetto trace written to {}", path.display());
     }
     if let Some(e) = s.replay_error.take() {
         eprintln!("error: {e}");

@@ -52,9 +52,13 @@ pub(crate) struct Args {
     /// Write each scenario's BLE traffic as a btsnoop file into DIR.
     #[arg(long, value_name = "DIR")]
     capture: Option<PathBuf>,
-    /// Write one self-contained HTML report of the run (steps, results, plots).
+    /// Write one self-contained interactive HTML report of the run (steps, results,
+    /// plots).
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// Write each scenario's run as Chrome trace-event JSON (ui.perfetto.dev) into DIR.
+    #[arg(long, value_name = "DIR")]
+    perfetto: Option<PathBuf>,
     /// Scenarios run in parallel on this many threads (0 = all cores).
     #[arg(long, short, default_value_t = 0)]
     jobs: usize,
@@ -85,6 +89,7 @@ impl From<Args> for RunOptions {
             check_determinism: a.check_determinism,
             capture: a.capture,
             html: a.html,
+            perfetto: a.perfetto,
             jobs: a.jobs,
             quiet: a.quiet,
             fail_fast: a.fail_fast,

@@ -8,7 +8,9 @@ pub mod runner;
 pub mod sink;
 pub mod steps;
 
-pub(crate) use sim_world::{capture, fall_probe, platform, rng, sched, simulation, timeline};
+pub(crate) use sim_world::{
+    capture, fall_probe, observed, platform, rng, sched, simulation, timeline,
+};
 
 /// Errors of the runner.
 #[derive(Debug, thiserror::Error)]

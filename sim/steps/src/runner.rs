@@ -27,6 +27,7 @@ use cucumber::gherkin::{self, StepType};
 use crate::report::capture::CaptureSink;
 use crate::report::cucumber_json::CucumberJsonSink;
 use crate::report::junit::JunitSink;
+use crate::report::perfetto::PerfettoSink;
 use crate::report::suite::HtmlSink;
 use crate::sink::{Event, RunInfo, ScenarioRecord, Sink};
 use crate::steps::world::ScenarioMeta;
@@ -59,6 +60,8 @@ pub struct RunOptions {
     pub capture: Option<PathBuf>,
     /// Write one self-contained HTML report of the run (steps, results, plots).
     pub html: Option<PathBuf>,
+    /// Write each scenario's run as Chrome trace-event JSON (Perfetto) into this folder.
+    pub perfetto: Option<PathBuf>,
     /// Scenarios run in parallel on this many threads (0 = all cores).
     pub jobs: usize,
     /// Only the summary, not every step.
@@ -344,6 +347,9 @@ fn file_sinks(opts: &RunOptions) -> Vec<Box<dyn Sink>> {
     if let Some(dir) = &opts.capture {
         sinks.push(Box::new(CaptureSink::new(dir)));
     }
+    if let Some(dir) = &opts.perfetto {
+        sinks.push(Box::new(PerfettoSink::new(dir)));
+    }
     sinks
 }
 
@@ -411,7 +417,7 @@ pub fn run_with(opts: &RunOptions, sinks: Vec<Box<dyn Sink>>) -> Result<RunSumma
     } else {
         Vec::new()
     };
-    if let Some(dir) = &opts.capture {
+    for dir in [&opts.capture, &opts.perfetto].into_iter().flatten() {
         std::fs::create_dir_all(dir).map_err(|e| RunError::Io {
             path: dir.display().to_string(),
             message: e.to_string(),
@@ -429,6 +435,7 @@ pub fn run_with(opts: &RunOptions, sinks: Vec<Box<dyn Sink>>) -> Result<RunSumma
     let cfg = ExecConfig {
         capture: opts.capture.is_some(),
         plots: opts.html.is_some(),
+        perfetto: opts.perfetto.is_some(),
         fail_fast: opts.fail_fast,
         fast_forward: true,
     };

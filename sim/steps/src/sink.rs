@@ -129,9 +129,13 @@ pub struct ScenarioEnd {
     pub duration: Duration,
     /// Its BLE traffic as a btsnoop file, when captures are asked for.
     pub capture: Option<Vec<u8>>,
+    /// How much virtual time it ran (µs), when a simulation started.
+    pub virtual_us: Option<u64>,
     /// Its events-over-time plots and timeline as an HTML fragment, when an HTML
     /// report is asked for and a simulation started.
     pub plots: Option<String>,
+    /// Its Chrome trace-event JSON (Perfetto), when asked for and a simulation started.
+    pub perfetto: Option<String>,
 }
 
 /// One event of a run.

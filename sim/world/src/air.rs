@@ -39,6 +39,7 @@ use protocol::wire::ToPhone;
 use protocol::Uuid;
 
 use crate::link::{rssi_from_distance, AirPdu, Dir, LinkEv, VirtualLink};
+use crate::observed::Observed;
 use crate::rng::Stream;
 use crate::sched::{Micros, MILLI};
 use crate::series::MarkerKind;
@@ -95,7 +96,7 @@ pub(crate) enum AirEv {
 
 /// A typed link happening: its timeline line and what it means for the link series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum LinkNote {
+pub enum LinkNote {
     /// A connection is up.
     Connected,
     /// The phone starts a connection.
@@ -112,7 +113,7 @@ pub(crate) enum LinkNote {
 
 impl LinkNote {
     /// The timeline's text.
-    pub(crate) fn text(self) -> &'static str {
+    pub fn text(self) -> &'static str {
         match self {
             LinkNote::Connected => "connected",
             LinkNote::PhoneConnects => "phone connects",
@@ -328,11 +329,11 @@ impl Air {
             let t = core.now;
             core.series.link.push((t, up));
         }
-        core.note(Layer::Link, n.text().into());
+        core.observe(Layer::Link, Observed::Link(n));
     }
 
-    fn button_note(&self, text: String) {
-        self.core.borrow_mut().note(Layer::Button, text);
+    fn button_note(&self, what: Observed) {
+        self.core.borrow_mut().observe(Layer::Button, what);
     }
 
     // ---- the button side ---------------------------------------------------------------
@@ -403,7 +404,10 @@ impl Air {
             } => {
                 self.addr = DeviceId(address.to_string());
                 self.heard_advertising();
-                self.button_note(format!("advertising every {interval_ms} ms as {address}"));
+                self.button_note(Observed::Advertising {
+                    interval_ms,
+                    address: address.to_string(),
+                });
                 let now = self.now();
                 let evs = self.link.set_advertising(now, interval_ms, &mut self.radio);
                 self.schedule(evs);
@@ -435,10 +439,7 @@ impl Air {
                 let mut core = self.core.borrow_mut();
                 let t = core.now;
                 core.vibrations.push((t, pattern));
-                core.note(
-                    Layer::Button,
-                    format!("vibrates {} ({on_ms} ms)", pattern.name()),
-                );
+                core.observe(Layer::Button, Observed::Vibration { pattern, on_ms });
             }
             // The button is gone: it stops advertising; the central notices through
             // the supervision timeout.
@@ -459,7 +460,7 @@ impl Air {
             }
             _ => {}
         }
-        core.note(Layer::Button, describe(&e));
+        core.observe(Layer::Button, Observed::Device(e));
     }
 
     fn go_silent(&mut self) {
@@ -868,30 +869,6 @@ fn att(op: u8, handle: u16, value: &[u8]) -> Vec<u8> {
 }
 
 /// The timeline's line for a firmware log event.
-fn describe(e: &DeviceEvent) -> String {
-    match e {
-        DeviceEvent::Booted { boots, queued } => {
-            format!("booted (boot #{boots}, {queued} events queued)")
-        }
-        DeviceEvent::Gesture(g) => format!("gesture {}", g.event_kind().name()),
-        DeviceEvent::Queued { seq, kind } => format!("event #{seq} {} queued", kind.name()),
-        DeviceEvent::Dropped { seq } => format!("queue full: event #{seq} dropped"),
-        DeviceEvent::Sent { seq, attempt } => format!("event #{seq} indicated (attempt {attempt})"),
-        DeviceEvent::Acked { seq } => format!("event #{seq} acknowledged"),
-        DeviceEvent::ClockSet { utc_ms } => format!("clock set to {}", phone::text::utc(*utc_ms)),
-        DeviceEvent::Bonded => "bonded".into(),
-        DeviceEvent::Unbonded => "bond removed".into(),
-        DeviceEvent::PairingMode => "pairing mode (physical action)".into(),
-        DeviceEvent::PairingCode(c) => format!("pairing: signals code {c}"),
-        DeviceEvent::Fall { peak_mg, tilt_deg } => {
-            format!("FALL detected (peak {peak_mg} mg, tilt {tilt_deg}°)")
-        }
-        DeviceEvent::BatteryLevel(l) => format!("battery level {l} %"),
-        DeviceEvent::BrownOut { during } => format!("BROWN-OUT during {during}: the button is off"),
-        DeviceEvent::Refused { reason } => format!("refused: {reason}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::cell::RefCell;

@@ -166,7 +166,7 @@ impl Air {
     pub(super) fn attack_note(&self, text: String) {
         let mut core = self.core.borrow_mut();
         core.mark(MarkerKind::Fault, text.clone());
-        core.note(Layer::Harness, text);
+        core.observe(Layer::Harness, crate::observed::Observed::Attack(text));
     }
 
     fn interval(&self) -> Micros {

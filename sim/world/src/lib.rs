@@ -10,8 +10,9 @@
 //! - [`hand`]: the model of the wearer's hand;
 //! - [`simulation`]: the run loop and the wearer's and harness's verbs; `replay`: trace
 //!   replay;
-//! - [`timeline`]: what happened, rendered for humans, snapshots and determinism checks;
-//!   [`series`]: the same, structured, for reports;
+//! - [`timeline`]: what happened, rendered for humans, snapshots and determinism checks,
+//!   each entry a typed [`observed::Observed`]; [`series`]: the same, structured, for
+//!   reports;
 //! - [`capture`]: the air's traffic as btsnoop;
 //! - [`virtual_client`]: the air as a stand-alone GATT client; [`conformance`]: the
 //!   port's conformance suite.
@@ -24,6 +25,7 @@ pub mod conformance;
 pub mod fall_probe;
 pub mod hand;
 pub mod link;
+pub mod observed;
 pub mod platform;
 mod replay;
 pub mod rng;

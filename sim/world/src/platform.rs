@@ -14,11 +14,12 @@ use std::convert::Infallible;
 
 use phone::{AppNote, CallUpdate, Fix, Warning};
 
+use crate::observed::{Observed, PlatformNote};
 use crate::rng::Stream;
 use crate::sched::{Micros, MILLI, SECOND};
 use crate::series::MarkerKind;
 use crate::shared::{Core, Ev};
-use crate::simulation::{fmt_s, EPOCH_UTC_MS};
+use crate::simulation::EPOCH_UTC_MS;
 use crate::timeline::Layer;
 
 /// How a contact's phone behaves when called.
@@ -301,8 +302,10 @@ impl Platform {
         self.core.borrow().now
     }
 
-    fn say(&self, text: String) {
-        self.core.borrow_mut().note(Layer::Platform, text);
+    fn say(&self, note: PlatformNote) {
+        self.core
+            .borrow_mut()
+            .observe(Layer::Platform, Observed::Platform(note));
     }
 
     fn mark(&self, kind: MarkerKind, detail: String) {
@@ -322,16 +325,13 @@ impl Platform {
     /// The cellular network comes back (or goes).
     pub(crate) fn set_network(&mut self, on: bool) {
         self.network = on;
-        self.say(format!(
-            "cellular network {}",
-            if on { "available" } else { "lost" }
-        ));
+        self.say(PlatformNote::Network { available: on });
     }
 
     /// The GPS gets a fix; returns the fix for the app when it was waiting for one.
     pub(crate) fn gps_fix(&mut self, lat: f64, lon: f64) -> Option<Fix> {
         self.fix = Some((lat, lon));
-        self.say(format!("GPS fix {lat:.6}, {lon:.6}"));
+        self.say(PlatformNote::GpsFix { lat, lon });
         if !self.location_pending {
             return None;
         }
@@ -347,7 +347,8 @@ impl Platform {
         match pe {
             PlatformEv::SmsResult { id, ok } => Some(phone::Input::SmsResult { id, ok }),
             PlatformEv::SmsDelivered { id, sms } => {
-                self.say(format!("SMS delivered to {}", sms.to));
+                let to = sms.to.clone();
+                self.say(PlatformNote::SmsDelivered { to });
                 let t_us = self.now();
                 self.sms_delivered.push(Sms { t_us, ..sms });
                 Some(phone::Input::SmsDelivered { id })
@@ -358,13 +359,13 @@ impl Platform {
                 }
                 let state = CallState::from(update);
                 self.set_call_state(id, state);
-                self.say(format!("call {id} {}", state.name()));
+                self.say(PlatformNote::CallState { id, state });
                 Some(phone::Input::Call { id, update })
             }
             PlatformEv::ContactJoins { who } => {
                 if self.call_state_by_number(&who) {
                     self.conference.push((self.now(), who.clone()));
-                    self.say(format!("{who} joins the conference"));
+                    self.say(PlatformNote::ContactJoins { who });
                 }
                 None
             }
@@ -422,14 +423,18 @@ impl phone::Platform for Platform {
                 text: text.to_string(),
             };
             self.sms_sent.push(sms.clone());
-            self.say(format!("SMS to {to}: {text}"));
+            self.say(PlatformNote::SmsSent {
+                to: to.to_string(),
+                text: text.to_string(),
+            });
             self.at(
                 now + self.params.sms_delivery_us,
                 PlatformEv::SmsDelivered { id, sms },
             );
         } else {
             self.sms_refused += 1;
-            self.say(format!("SMS to {to} refused: no network"));
+            let to = to.to_string();
+            self.say(PlatformNote::SmsRefused { to });
         }
         self.at(
             now + self.params.sms_ack_us,
@@ -440,7 +445,8 @@ impl phone::Platform for Platform {
 
     fn dial(&mut self, id: u64, to: &str, _message: &str) -> Result<(), Infallible> {
         self.mark(MarkerKind::Call, to.to_string());
-        self.say(format!("dialling {to}"));
+        let note_to = to.to_string();
+        self.say(PlatformNote::Dialling { to: note_to, id });
         self.calls.push(CallRecord {
             t_us: self.now(),
             to: to.to_string(),
@@ -453,7 +459,7 @@ impl phone::Platform for Platform {
 
     fn hang_up(&mut self, id: u64) -> Result<(), Infallible> {
         self.set_call_state(id, CallState::HungUp);
-        self.say(format!("call {id} hung up"));
+        self.say(PlatformNote::HungUp { id });
         Ok(())
     }
 
@@ -464,11 +470,11 @@ impl phone::Platform for Platform {
         speaker_muted: bool,
     ) -> Result<(), Infallible> {
         self.conference.push((self.now(), "wearer".into()));
-        self.say(format!(
-            "wearer joins {url} (mic {}, speaker {})",
-            on_off(mic_on),
-            if speaker_muted { "muted" } else { "on" }
-        ));
+        self.say(PlatformNote::WearerJoins {
+            url: url.to_string(),
+            mic_on,
+            speaker_muted,
+        });
         Ok(())
     }
 
@@ -484,15 +490,10 @@ impl phone::Platform for Platform {
         self.mark(MarkerKind::Siren, on_off(on).into());
         self.siren_on = on;
         self.siren_ever |= on;
-        let silent = if override_silent {
-            ", overriding silent mode"
-        } else {
-            ""
-        };
-        self.say(if on {
-            format!("siren on at {volume_pct} %{silent}")
-        } else {
-            "siren off".into()
+        self.say(PlatformNote::Siren {
+            on,
+            volume_pct,
+            override_silent,
         });
         Ok(())
     }
@@ -504,8 +505,7 @@ impl phone::Platform for Platform {
             start_us: self.now(),
             end_us: None,
         });
-        let mic = if button_mic { " + button mic" } else { "" };
-        self.say(format!("recording {id} started (phone mic{mic})"));
+        self.say(PlatformNote::RecordingStarted { id, button_mic });
         Ok(())
     }
 
@@ -521,7 +521,7 @@ impl phone::Platform for Platform {
         };
         r.end_us = Some(now);
         let dur_us = now - r.start_us;
-        self.say(format!("recording {id} stopped after {} s", fmt_s(dur_us)));
+        self.say(PlatformNote::RecordingStopped { id, dur_us });
         self.at(now, PlatformEv::RecordingStopped { id, dur_us });
         Ok(())
     }
@@ -534,18 +534,14 @@ impl phone::Platform for Platform {
             self.countdowns_started += 1;
         }
         self.countdown_on = on;
-        self.say(if on {
-            format!("fall countdown alarm ({seconds} s)")
-        } else {
-            "fall countdown alarm off".into()
-        });
+        self.say(PlatformNote::CountdownAlarm { on, seconds });
         Ok(())
     }
 
     fn warn(&mut self, w: Warning) -> Result<(), Infallible> {
         self.mark(MarkerKind::Warning, format!("{w:?}"));
         self.warnings.push((self.now(), w));
-        self.say(format!("warning shown: {w:?}"));
+        self.say(PlatformNote::Warning(w));
         Ok(())
     }
 
@@ -563,7 +559,7 @@ impl phone::Platform for Platform {
         if let AppNote::Rejected(_) = note {
             core.mark(MarkerKind::Rejected, note.to_string());
         }
-        core.note(Layer::Phone, note.to_string());
+        core.observe(Layer::Phone, Observed::App(note.clone()));
         Ok(())
     }
 }

@@ -12,9 +12,10 @@ use device_model::accel::Resampler;
 use device_model::Input;
 
 use crate::fall_probe::DetectorLog;
+use crate::observed::{HarnessNote, Observed};
 use crate::sched::Micros;
 use crate::shared::Ev;
-use crate::simulation::{HarnessNote, Simulation};
+use crate::simulation::Simulation;
 use crate::timeline::Layer;
 use crate::trace::{open_trace, Record, RecordKind, TraceError, TraceReader};
 
@@ -59,7 +60,7 @@ impl Simulation {
         name: String,
         reader: Box<dyn Iterator<Item = Result<Record, TraceError>>>,
     ) {
-        self.note(Layer::Wearer, format!("trace {name} starts"));
+        self.observe(Layer::Wearer, Observed::TraceStarts { name: name.clone() });
         self.replay_error = None;
         let now = self.now();
         self.replay = Some(Replay {
@@ -81,6 +82,13 @@ impl Simulation {
     pub fn explain_falls(&mut self) {
         let p = self.air.profile();
         self.series.detector = Some(DetectorLog::new(&p.fall, p.accel.odr_hz));
+    }
+
+    /// From now on, keep every accelerometer sample: the trace's own (`series.raw_accel`,
+    /// mg) and the sensor's output after the front end (`accel_log`), for plots.
+    pub fn record_accel(&mut self) {
+        self.accel_log.get_or_insert_with(Vec::new);
+        self.series.raw_accel.get_or_insert_with(Vec::new);
     }
 
     /// Whether a trace is still being replayed.
@@ -126,8 +134,8 @@ impl Simulation {
                     self.hold_posture(&r);
                 }
                 None => {
-                    let text = format!("trace {} ends ({} records)", r.name, r.records);
-                    self.note(Layer::Wearer, text);
+                    let (name, records) = (r.name.clone(), r.records);
+                    self.observe(Layer::Wearer, Observed::TraceEnds { name, records });
                     self.hold_posture(&r);
                 }
             }
@@ -141,6 +149,9 @@ impl Simulation {
             RecordKind::Accel(g) => {
                 if let Some(d) = self.series.detector.as_mut() {
                     d.raw(r.start + rec.t_us, g);
+                }
+                if let Some(log) = self.series.raw_accel.as_mut() {
+                    log.push((r.start + rec.t_us, g.map(g_to_mg)));
                 }
                 r.recent.push_back((rec.t_us, g));
                 while r
@@ -170,6 +181,7 @@ impl Simulation {
                 acted
             }
             RecordKind::Button { down } => {
+                self.series.edges.push((self.now(), down));
                 self.air.button_input(Input::Edge { down });
                 true
             }
@@ -229,4 +241,11 @@ impl Simulation {
         }
         self.air.accel(mg)
     }
+}
+
+/// Acceleration in g to mg, saturated to the `i16` range (±32.767 g).
+fn g_to_mg(g: f64) -> i16 {
+    (g * 1000.0)
+        .round()
+        .clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i16
 }

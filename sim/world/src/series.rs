@@ -2,7 +2,7 @@
 //! moments, queued and received events. Every entry comes from a typed happening (a
 //! link change, a firmware log event, a command of the app, a harness fault), never from
 //! the timeline's text. When asked, the fall detector's own signals and decisions
-//! ([`DetectorLog`], `fall_probe.rs`).
+//! ([`DetectorLog`], `fall_probe.rs`) and the trace's raw accelerometer samples.
 
 use protocol::EventKind;
 
@@ -85,6 +85,11 @@ pub struct Series {
     pub queued: Vec<(Micros, u32, EventKind)>,
     /// Events the phone recorded for the first time: (time, sequence number).
     pub received: Vec<(Micros, u32)>,
+    /// The wearer's contact edges on the button, from the hand or a trace: (time, down).
+    pub edges: Vec<(Micros, bool)>,
+    /// The replayed trace's own accelerometer samples (mg, as read, before the device's
+    /// front end), when asked for ([`Simulation::record_accel`](crate::simulation::Simulation::record_accel)).
+    pub raw_accel: Option<Vec<(Micros, [i16; 3])>>,
     /// The fall detector's signals and judgements, when asked for
     /// ([`Simulation::explain_falls`](crate::simulation::Simulation::explain_falls)).
     pub detector: Option<DetectorLog>,

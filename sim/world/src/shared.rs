@@ -15,6 +15,7 @@ use phone::gatt::GattEvent;
 use protocol::VibrationPattern;
 
 use crate::air::AirEv;
+use crate::observed::Observed;
 use crate::platform::PlatformEv;
 use crate::sched::{Micros, Scheduler};
 use crate::series::{MarkerKind, Series};
@@ -63,9 +64,14 @@ impl Shared {
         self.sched.at(at, ev);
     }
 
-    /// A timeline line, now.
+    /// A timeline line of free text, now.
     pub fn note(&mut self, layer: Layer, text: String) {
-        self.timeline.push(self.now, layer, text);
+        self.observe(layer, Observed::Note(text));
+    }
+
+    /// A typed observation, now.
+    pub fn observe(&mut self, layer: Layer, what: Observed) {
+        self.timeline.push(self.now, layer, what);
     }
 
     /// A marker, now.

@@ -22,6 +22,7 @@ use protocol::{BondKey, Uuid, VibrationPattern};
 use crate::air::Air;
 use crate::hand::{Hand, HandModel};
 use crate::link::{LinkParams, VirtualLink};
+use crate::observed::{HarnessNote, Observed};
 use crate::platform::{Answering, Platform, PlatformParams};
 use crate::replay::Replay;
 use crate::rng::{Component, Stream};
@@ -108,51 +109,6 @@ pub fn generated_contact(i: usize) -> Contact {
     Contact {
         name: format!("Contact {i}"),
         phone: format!("+336{:08}", i),
-    }
-}
-
-/// A fault or set-up line of the harness (all but the seed are marked as faults).
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum HarnessNote {
-    Seed(u64),
-    Outage(Micros),
-    Distance(f64),
-    Bluetooth(bool),
-    AppRestarts,
-    ButtonResets,
-    PairOverAir,
-    TraceUnreadable {
-        name: String,
-        records: u64,
-        error: String,
-    },
-}
-
-impl HarnessNote {
-    fn text(&self) -> String {
-        match self {
-            HarnessNote::Seed(s) => format!("scenario seed {s}"),
-            HarnessNote::Outage(d) => format!("BLE link lost for {} s", fmt_s(*d)),
-            HarnessNote::Distance(m) => format!("button {m} m from the phone"),
-            HarnessNote::Bluetooth(on) => format!(
-                "Bluetooth turned {} on the phone",
-                if *on { "on" } else { "off" }
-            ),
-            HarnessNote::AppRestarts => "phone app restarts".into(),
-            HarnessNote::ButtonResets => "button resets".into(),
-            HarnessNote::PairOverAir => {
-                "button reset to its factory bond; the wearer pairs it over the air".into()
-            }
-            HarnessNote::TraceUnreadable {
-                name,
-                records,
-                error,
-            } => format!("trace {name} unreadable after {records} records: {error}"),
-        }
-    }
-
-    fn is_fault(&self) -> bool {
-        !matches!(self, HarnessNote::Seed(_))
     }
 }
 
@@ -354,12 +310,16 @@ impl Simulation {
         self.core.borrow_mut().note(layer, text);
     }
 
+    pub(crate) fn observe(&mut self, layer: Layer, what: Observed) {
+        self.core.borrow_mut().observe(layer, what);
+    }
+
     pub(crate) fn harness(&mut self, h: HarnessNote) {
         let mut core = self.core.borrow_mut();
         if h.is_fault() {
-            core.mark(MarkerKind::Fault, h.text());
+            core.mark(MarkerKind::Fault, h.to_string());
         }
-        core.note(Layer::Harness, h.text());
+        core.observe(Layer::Harness, Observed::Harness(h));
     }
 
     pub(crate) fn schedule(&mut self, at: Micros, ev: Ev) {
@@ -374,7 +334,7 @@ impl Simulation {
         // Taken whole, so the journal keeps no capacity between steps (memory per pair).
         if !core.timeline.entries.is_empty() {
             for e in std::mem::take(&mut core.timeline.entries) {
-                self.timeline.push(e.t_us, e.layer, e.text);
+                self.timeline.push_entry(e);
             }
         }
         self.series.append(&mut core.series);
@@ -508,7 +468,10 @@ impl Simulation {
 
     fn process(&mut self, ev: Ev) {
         match ev {
-            Ev::Edge { down } => self.air.button_input(Input::Edge { down }),
+            Ev::Edge { down } => {
+                self.series.edges.push((self.now(), down));
+                self.air.button_input(Input::Edge { down });
+            }
             Ev::Air(e) => {
                 let utc = self.utc_us();
                 let (phone, platform) = (&mut self.phone, &mut self.platform);

@@ -1,11 +1,15 @@
 //! The event timeline of a run: what the button, the link, the phone and the platform
-//! did, in order, with virtual time. Its text rendering is what the determinism check
-//! compares byte for byte and what insta snapshots hold.
+//! did, in order, with virtual time. Every entry is a typed [`Observed`] with its text
+//! rendered once; the text rendering is what the determinism check compares byte for
+//! byte and what insta snapshots hold, [`Timeline::to_json`] gives each entry's kind and
+//! fields as JSON values.
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
+use serde_json::{json, Value};
 
+use crate::observed::Observed;
 use crate::sched::Micros;
 
 /// Which part of the system an entry comes from.
@@ -41,36 +45,65 @@ impl Layer {
 }
 
 /// One line.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     /// Virtual time (µs).
     pub t_us: Micros,
     /// Layer.
     pub layer: Layer,
-    /// What happened.
+    /// What happened, as text (rendered from `what`).
     pub text: String,
+    /// What happened, typed.
+    pub what: Observed,
+}
+
+impl Entry {
+    /// `{"t_us", "layer", "kind", "fields": {…}, "text"}`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "t_us": self.t_us,
+            "layer": self.layer,
+            "kind": self.what.kind(),
+            "fields": self.what.fields(),
+            "text": self.text,
+        })
+    }
 }
 
 /// The whole timeline.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Timeline {
     /// Entries in order.
     pub entries: Vec<Entry>,
     /// Keep at most this many entries (0 = unlimited); later ones are counted only.
-    #[serde(skip)]
     pub cap: usize,
     /// Entries not kept because of the cap.
     pub dropped: u64,
 }
 
 impl Timeline {
-    /// Append.
-    pub fn push(&mut self, t_us: Micros, layer: Layer, text: String) {
+    /// Append an observation, rendering its text.
+    pub fn push(&mut self, t_us: Micros, layer: Layer, what: Observed) {
         if self.cap > 0 && self.entries.len() >= self.cap {
             self.dropped += 1;
             return;
         }
-        self.entries.push(Entry { t_us, layer, text });
+        let text = what.to_string();
+        self.entries.push(Entry {
+            t_us,
+            layer,
+            text,
+            what,
+        });
+    }
+
+    /// Append an entry as it is (its text already rendered).
+    pub fn push_entry(&mut self, e: Entry) {
+        if self.cap > 0 && self.entries.len() >= self.cap {
+            self.dropped += 1;
+            return;
+        }
+        self.entries.push(e);
     }
 
     /// Human table: `     12.345678 s  button    gesture single`.
@@ -92,8 +125,8 @@ impl Timeline {
         s
     }
 
-    /// One JSON object per entry.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(&self.entries).unwrap_or_default()
+    /// One JSON object per entry ([`Entry::to_json`]).
+    pub fn to_json(&self) -> Value {
+        Value::Array(self.entries.iter().map(Entry::to_json).collect())
     }
 }

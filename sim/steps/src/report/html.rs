@@ -1,10 +1,9 @@
 //! HTML building blocks of the reports: escaping, the page shell with its inline style
-//! sheet, and the timeline table.
+//! sheets and scripts (uPlot, vendored, and `report.js`), the controls of a run's plots
+//! and the timeline table.
 //!
-//! Everything written here is well-formed XML as well as HTML5 (every element closed,
-//! void elements self-closed, only the XML entities plus numeric references, no `<` or
-//! `&` in the style sheet), so an XML parser can check a report's structure. Nothing
-//! refers to an outside resource: no links, scripts, fonts or images.
+//! Nothing refers to an outside resource: no links, no script or style sheet by
+//! address, no fonts or images; the page works from a file, offline.
 
 use std::fmt::Write as _;
 
@@ -60,98 +59,79 @@ pub fn plural(n: usize, what: &str) -> String {
     }
 }
 
-/// The inline style sheet (no `<`, `&` or `url(`).
-const CSS: &str = "
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:1.5em;color:#1d2330;background:#fff}
-h1{font-size:1.5em;margin:0 0 .3em}
-h2{font-size:1.2em;margin:1.2em 0 .4em}
-h3{font-size:1.05em;margin:1em 0 .3em}
-dl.meta{display:grid;grid-template-columns:max-content auto;gap:.15em 1em;margin:.4em 0 1em}
-dl.meta dt{font-weight:600;color:#555}
-dl.meta dd{margin:0}
-code,pre,table.timeline{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em}
-pre.message{background:#fff1f0;border-left:4px solid #d93025;padding:.5em;white-space:pre-wrap}
-figure{margin:0 0 .8em}
-figcaption{font-size:.85em;color:#555;margin:.1em 0 .2em}
-svg.plot{display:block;max-width:100%;height:auto;background:#fcfcfd;border:1px solid #e3e6ec}
-svg.plot text{font-family:system-ui,sans-serif;font-size:11px;fill:#444}
-svg.plot text.empty{fill:#999;font-style:italic}
-svg.plot .grid{stroke:#e3e6ec;stroke-width:1}
-svg.plot .axis{stroke:#888;stroke-width:1}
-svg.plot .accel-magnitude{fill:none;stroke:#1a73e8;stroke-width:1}
-svg.plot .link-state{fill:none;stroke:#188038;stroke-width:2}
-svg.plot .signal{fill:none;stroke:#1a73e8;stroke-width:1}
-svg.plot .signal.raw{stroke:#9aa0a6}
-svg.plot .signal.baseline,svg.plot .signal.energy{stroke:#e37400}
-svg.plot .threshold line{stroke:#d93025;stroke-width:1;stroke-dasharray:2 3}
-svg.plot .threshold text{fill:#d93025;font-size:10px}
-svg.plot .candidate rect{fill:#f9ab00;opacity:.18}
-svg.plot .candidate line{stroke:#f9ab00;stroke-width:1.5}
-svg.plot .candidate.accepted line{stroke:#d93025}
-svg.plot .candidate text{fill:#5f6368;font-size:10px}
-svg.plot .battery-level{fill:none;stroke:#e37400;stroke-width:2}
-svg.plot .lane{stroke:#d0d4dc;stroke-width:1}
-svg.plot .marker line{stroke-width:1.5;stroke-dasharray:4 3}
-svg.plot .marker circle,svg.plot .point{stroke:#fff;stroke-width:1}
-svg.plot .gesture line{stroke:#9334e6}
-svg.plot .gesture circle,svg.plot .gesture text{fill:#9334e6}
-svg.plot .fall line{stroke:#d93025}
-svg.plot .fall circle,svg.plot .fall text{fill:#d93025}
-svg.plot .sms circle{fill:#1a73e8}
-svg.plot .call circle{fill:#188038}
-svg.plot .siren circle{fill:#d93025}
-svg.plot .recording circle{fill:#e37400}
-svg.plot .countdown circle{fill:#f9ab00}
-svg.plot .warning circle{fill:#a142f4}
-svg.plot .rejected circle{fill:#5f6368}
-svg.plot .fault circle{fill:#000}
-svg.plot .other circle{fill:#80868b}
-svg.plot .link-change circle{fill:#188038}
-svg.plot .battery-report circle{fill:#e37400}
-table{border-collapse:collapse}
-table.timeline td,table.timeline th{padding:1px 8px;text-align:left;vertical-align:top}
-table.timeline td.t{text-align:right;white-space:nowrap}
-table.timeline tr:nth-child(even){background:#f6f7f9}
-tr.layer-wearer td.layer{color:#9334e6}
-tr.layer-button td.layer{color:#1a73e8}
-tr.layer-link td.layer{color:#188038}
-tr.layer-phone td.layer{color:#e37400}
-tr.layer-platform td.layer{color:#5f6368}
-tr.layer-harness td.layer{color:#d93025;font-weight:600}
-table.summary td,table.summary th{padding:2px 10px;text-align:left;border-bottom:1px solid #e3e6ec}
-.passed .status,.status.passed{color:#188038;font-weight:600}
-.failed .status,.status.failed{color:#d93025;font-weight:600}
-.status.skipped{color:#80868b}
-section.scenario{border-top:2px solid #e3e6ec;padding-top:.3em;margin-top:1.5em}
-section.scenario.failed{border-top-color:#d93025}
-ol.steps li.failed{color:#d93025;font-weight:600}
-ol.steps li.skipped{color:#80868b}
-";
+/// The report's own style sheet.
+const CSS: &str = include_str!("report.css");
+/// uPlot's style sheet (vendored, see `vendor/uplot-1.6.32/README.md`).
+const UPLOT_CSS: &str = include_str!("vendor/uplot-1.6.32/uPlot.min.css");
+/// uPlot (vendored, MIT licence in `vendor/uplot-1.6.32/LICENSE`).
+const UPLOT_JS: &str = include_str!("vendor/uplot-1.6.32/uPlot.iife.min.js");
+/// The report's script: plots, zoom, cursor, lanes, table, self-test.
+const REPORT_JS: &str = include_str!("report.js");
 
-/// The whole page: `<!DOCTYPE html>`, head with title and style sheet, then `body`.
+/// JSON for a `<script type="application/json">` element: `<` is written `\u003c`
+/// (valid JSON, and no `</script>` can end the element early).
+pub fn script_json(v: &serde_json::Value) -> String {
+    v.to_string().replace('<', "\\u003c")
+}
+
+/// The whole page: `<!DOCTYPE html>`, head with title, style sheets and scripts (all
+/// inline: the page works offline and fetches nothing), then `body`.
 pub fn page(title: &str, body: &str) -> String {
-    let mut s = String::with_capacity(body.len() + CSS.len() + 512);
+    let mut s = String::with_capacity(body.len() + UPLOT_JS.len() + REPORT_JS.len() + 4096);
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
     s.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n");
     let _ = writeln!(s, "<title>{}</title>", esc(title));
-    let _ = writeln!(s, "<style>{CSS}</style>");
+    let _ = writeln!(s, "<style>{UPLOT_CSS}</style>\n<style>{CSS}</style>");
+    let _ = writeln!(s, "<script>{UPLOT_JS}</script>");
     s.push_str("</head>\n<body>\n");
     s.push_str(body);
+    let _ = writeln!(s, "<script>{REPORT_JS}</script>");
     s.push_str("</body>\n</html>\n");
     s
 }
 
-/// The timeline as a table: time (s), layer, event; every text escaped.
+/// The layer filters, zoom buttons, cursor readout and tooltip of one run's plots.
+pub fn run_controls() -> String {
+    let mut s = String::from("<div class=\"zoom-controls\">");
+    for (act, label, title) in [
+        ("left", "\u{25c0}", "pan left"),
+        ("out", "\u{2212}", "zoom out"),
+        ("in", "+", "zoom in"),
+        ("right", "\u{25b6}", "pan right"),
+        ("reset", "reset", "show everything"),
+    ] {
+        let _ = write!(
+            s,
+            "<button type=\"button\" data-act=\"{act}\" title=\"{title}\">{label}</button>"
+        );
+    }
+    s.push_str("<span class=\"hint\">drag to zoom, wheel to zoom, shift+wheel to pan, double click to reset</span></div>\n");
+    s.push_str("<div class=\"readout\">move the cursor over a plot to read every lane at that instant</div>\n");
+    s.push_str("<section class=\"plots\"></section>\n<div class=\"tooltip\"></div>\n");
+    s
+}
+
+/// The timeline as a table (time, layer, kind, event) with layer filters and a search
+/// box; every text escaped. A row carries its time (`data-t-us`) and layer.
 pub fn timeline_table(tl: &Timeline) -> String {
-    let mut s = String::with_capacity(tl.entries.len() * 96 + 256);
-    s.push_str("<table class=\"timeline\">\n<thead><tr><th>time (s)</th><th>layer</th><th>event</th></tr></thead>\n<tbody>\n");
+    let mut s = String::with_capacity(tl.entries.len() * 128 + 1024);
+    s.push_str("<div class=\"filters\">layers: ");
+    for layer in ["wearer", "button", "link", "phone", "platform", "harness"] {
+        let _ = write!(
+            s,
+            "<label class=\"layer-{layer}\"><input type=\"checkbox\" value=\"{layer}\" checked=\"checked\"/> {layer}</label> "
+        );
+    }
+    s.push_str("<input type=\"search\" placeholder=\"filter by text or kind\"/> <span class=\"hint\">click a row to centre the plots on it</span></div>\n");
+    s.push_str("<table class=\"timeline\">\n<thead><tr><th>time (s)</th><th>layer</th><th>kind</th><th>event</th></tr></thead>\n<tbody>\n");
     for e in &tl.entries {
         let layer = e.layer.name();
         let _ = writeln!(
             s,
-            "<tr class=\"layer-{layer}\" data-t-us=\"{}\"><td class=\"t\">{}</td><td class=\"layer\">{layer}</td><td>{}</td></tr>",
+            "<tr class=\"layer-{layer}\" data-layer=\"{layer}\" data-t-us=\"{}\"><td class=\"t\">{}</td><td class=\"layer\">{layer}</td><td class=\"kind\">{}</td><td>{}</td></tr>",
             e.t_us,
             fmt_t(e.t_us),
+            e.what.kind(),
             esc(&e.text)
         );
     }

@@ -1,59 +1,47 @@
 //! The run's reports, each a [`crate::sink::Sink`]: the console ([`console`]), JUnit XML
 //! ([`junit`]), Cucumber JSON ([`cucumber_json`]), the HTML report ([`suite`]), btsnoop
-//! captures ([`capture`]) and the progress indicator ([`progress`]).
+//! captures ([`capture`]), Perfetto traces ([`perfetto`]) and the progress indicator
+//! ([`progress`]).
 //!
-//! HTML reports: one self-contained file (inline CSS and inline SVG, no script, no outside
-//! resource) for a trace replay ([`replay_report`]) or a suite run ([`suite_report`]).
+//! HTML reports are interactive and self-contained: one file with its data
+//! ([`data::report_data`], from the run's typed observations), uPlot (vendored in
+//! `vendor/uplot-1.6.32/`, MIT) and the report's script (`report.js`), all inline, so a
+//! report works offline and fetches nothing. A replay report ([`replay_report`]) has a
+//! header (title, seed, duration, counts), plots on one shared, zoomable time axis —
+//! event lanes (presses as spans, gestures, falls, link, outages, the countdown as a
+//! span, vibrations, SMS, calls, siren, recording, warnings, rejected frames, faults;
+//! hover for an event's typed fields), the raw and front-end acceleration (x, y, z,
+//! |a|, toggleable, with the impact and detection marked), the fall detector's signals
+//! against its thresholds with its candidates, link state and battery — a readout of
+//! every lane at the cursor's instant, and the timeline table (filters by layer and
+//! text; a click centres the plots on a row). A suite report ([`suite_report`]) has the
+//! run's date, `sim` version and command line, a summary in file order with wall and
+//! virtual time per scenario and a filter for failed ones, and a section per scenario
+//! whose plots are drawn when it is opened.
 //!
-//! A replay report has a header (title, seed, duration, counts), plots on one shared time
-//! axis — accelerometer magnitude with gesture and fall markers, link state, battery
-//! level, the phone's actions as event lanes; when the fall detector was explained
-//! (`Simulation::explain_falls`), its signals against its thresholds with each candidate
-//! and its deciding stage ([`detector`]) — and the full event timeline as a table.
-//! A suite report has a summary table and a section per scenario: result, message,
-//! steps with their status, the replay command and an events-over-time plot with the
-//! scenario's timeline.
-//!
-//! The output is deterministic (the same simulation gives the same bytes; no wall clock)
-//! and well-formed XML as well as HTML5, so tests can parse it with an XML parser. Plot
-//! elements carry their data: `data-t-us` on every marker, `<title>` tooltips, one path
-//! point per accelerometer sample shown (decimated to the minimum and maximum of each
-//! pixel column above [`svg::DECIMATE_ABOVE`] samples, which the caption then says).
+//! A report's bytes depend only on the run (no wall clock) except a suite report's
+//! header and durations ([`SuiteMeta`], wall times), which the determinism check never
+//! compares.
 
 pub mod capture;
 pub mod console;
 pub mod cucumber_json;
-pub mod detector;
+pub mod data;
 pub mod html;
 pub mod junit;
+pub mod perfetto;
 pub mod progress;
+pub mod spans;
 pub mod suite;
-pub mod svg;
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
+use crate::sched::Micros;
 use crate::simulation::Simulation;
 use crate::steps::world::ScenarioMeta;
 
-use html::{esc, fmt_duration, page, plural, timeline_table};
-use svg::{figure, TimeAxis};
-
-/// The shared time axis of a simulation: from 0 to now (or to the last recorded datum).
-fn sim_axis(sim: &Simulation) -> TimeAxis {
-    let s = &sim.series;
-    let last = [
-        s.link.last().map(|x| x.0),
-        s.battery.last().map(|x| x.0),
-        s.markers.last().map(|x| x.0),
-        sim.accel_log.as_ref().and_then(|l| l.last()).map(|x| x.0),
-        sim.timeline.entries.last().map(|e| e.t_us),
-    ]
-    .into_iter()
-    .flatten()
-    .max()
-    .unwrap_or(0);
-    TimeAxis::new(0, sim.now().max(last))
-}
+use html::{esc, fmt_duration, page, plural, run_controls, script_json, timeline_table};
 
 fn count(sim: &Simulation, kind: &str) -> usize {
     sim.series
@@ -63,24 +51,12 @@ fn count(sim: &Simulation, kind: &str) -> usize {
         .count()
 }
 
-/// The typed markers with their kinds by name, as the plots take them.
-fn named_markers(sim: &Simulation) -> Vec<(u64, &'static str, String)> {
-    let m = &sim.series.markers;
-    m.iter()
-        .map(|(t, k, d)| (*t, k.name(), d.clone()))
-        .collect()
-}
-
-/// One self-contained HTML page of a replayed run: header (title, seed, duration),
-/// plots sharing a time axis (accelerometer magnitude |a| with gesture and fall markers,
-/// link state, battery level, phone actions as lanes) and the full timeline table.
+/// One self-contained interactive HTML page of a replayed run (see the module
+/// documentation).
 ///
-/// Record the accelerometer with `sim.accel_log = Some(Vec::new())` before replaying;
-/// without it the accelerometer plot holds only the markers.
+/// Record the accelerometer with `sim.record_accel()` and explain the detector with
+/// `sim.explain_falls()` before replaying; without them those plots are left out.
 pub fn replay_report(title: &str, sim: &Simulation) -> String {
-    let axis = sim_axis(sim);
-    let empty = Vec::new();
-    let samples = sim.accel_log.as_ref().unwrap_or(&empty);
     let mut b = String::new();
     let _ = writeln!(b, "<header>\n<h1>{}</h1>\n<dl class=\"meta\">", esc(title));
     let _ = writeln!(b, "<dt>seed</dt><dd>{}</dd>", sim.seed());
@@ -99,6 +75,18 @@ pub fn replay_report(title: &str, sim: &Simulation) -> String {
         plural(count(sim, "rejected"), "rejected frame"),
         plural(count(sim, "fault"), "fault")
     );
+    if let Some(e) = sim.series.detector.as_ref().map(|d| d.explain()) {
+        let why = e
+            .why_no_fall
+            .map(|w| format!("; no fall: decided by {}", w.name()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            b,
+            "<dt>fall detector</dt><dd>{}, {}{why}</dd>",
+            plural(e.candidates.len(), "candidate"),
+            plural(e.falls as usize, "fall")
+        );
+    }
     let _ = writeln!(
         b,
         "<dt>timeline</dt><dd>{} entries</dd>",
@@ -107,75 +95,76 @@ pub fn replay_report(title: &str, sim: &Simulation) -> String {
     if let Some(e) = &sim.replay_error {
         let _ = writeln!(b, "<dt>trace error</dt><dd>{}</dd>", esc(&e.to_string()));
     }
-    b.push_str("</dl>\n</header>\n<section class=\"plots\">\n<h2>Plots</h2>\n");
-    b.push_str(&figure(
-        "fig-accel",
-        &svg::accel_plot(&axis, samples, &named_markers(sim)),
-    ));
-    if let Some(log) = &sim.series.detector {
-        for plot in detector::detector_plots(&axis, &log.explain()) {
-            b.push_str(&figure("fig-detector", &plot));
-        }
-    }
-    b.push_str(&figure(
-        "fig-link",
-        &svg::link_plot(&axis, &sim.series.link),
-    ));
-    b.push_str(&figure(
-        "fig-battery",
-        &svg::battery_plot(&axis, &sim.series.battery),
-    ));
-    b.push_str(&figure(
-        "fig-actions",
-        &svg::lanes_plot(
-            &axis,
-            &named_markers(sim),
-            &svg::ACTION_KINDS,
-            false,
-            "plot-actions",
-        ),
-    ));
-    b.push_str("</section>\n<section class=\"timeline\">\n<h2>Timeline</h2>\n");
+    b.push_str("</dl>\n</header>\n<div class=\"run\">\n");
+    b.push_str(&run_controls());
+    b.push_str("<section class=\"timeline\">\n<h2>Timeline</h2>\n");
     b.push_str(&timeline_table(&sim.timeline));
-    b.push_str("</section>\n");
+    b.push_str("</section>\n</div>\n");
+    let _ = writeln!(
+        b,
+        "<script type=\"application/json\" id=\"report-data\">{}</script>",
+        script_json(&data::report_data(title, sim))
+    );
     page(title, &b)
 }
 
-/// A scenario's events over time as an HTML fragment: an event-lane plot of every marker
-/// kind, the link state, the accelerometer when it was recorded, then the timeline table
-/// (folded). What [`ScenarioSection::timeline_html`] holds when built from a simulation.
+/// A scenario's run as an HTML fragment for a suite report: a folded section holding
+/// the run's data, its plots drawn when opened, and the timeline table. What
+/// [`ScenarioSection::timeline_html`] holds when built from a simulation.
 pub fn scenario_timeline_html(sim: &Simulation) -> String {
-    let axis = sim_axis(sim);
     let mut s = String::new();
-    // Only the lanes of kinds that occurred, in the usual order, keep sections short.
-    let present: Vec<&str> = svg::ALL_KINDS
-        .into_iter()
-        .filter(|k| sim.series.markers.iter().any(|m| m.1.name() == *k))
-        .collect();
-    s.push_str(&figure(
-        "fig-events",
-        &svg::lanes_plot(&axis, &named_markers(sim), &present, true, "plot-events"),
-    ));
-    s.push_str(&figure(
-        "fig-link",
-        &svg::link_plot(&axis, &sim.series.link),
-    ));
-    if let Some(samples) = sim.accel_log.as_ref().filter(|l| !l.is_empty()) {
-        s.push_str(&figure(
-            "fig-accel",
-            &svg::accel_plot(&axis, samples, &named_markers(sim)),
-        ));
-    }
     let _ = writeln!(
         s,
-        "<details class=\"timeline\">\n<summary>Timeline ({} entries, {} of virtual time, seed {})</summary>",
+        "<details class=\"scenario-run\">\n<summary>Plots and timeline ({} entries, {} of virtual time, seed {})</summary>",
         sim.timeline.entries.len() as u64 + sim.timeline.dropped,
         fmt_duration(sim.now()),
         sim.seed()
     );
+    s.push_str(&run_controls());
     s.push_str(&timeline_table(&sim.timeline));
+    let _ = writeln!(
+        s,
+        "<script type=\"application/json\" class=\"run-data\">{}</script>",
+        script_json(&data::report_data("", sim))
+    );
     s.push_str("</details>\n");
     s
+}
+
+/// What a suite report says of the run as a whole.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SuiteMeta {
+    /// When it ran (UTC, `2026-01-05 09:00:00 UTC`).
+    pub date: String,
+    /// The `sim` version.
+    pub version: String,
+    /// The command line.
+    pub command: String,
+}
+
+impl SuiteMeta {
+    /// This process: now, this crate's version, its arguments.
+    pub fn now() -> Self {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let command = std::env::args()
+            .map(|a| {
+                if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c))
+                {
+                    format!("'{}'", a.replace('\'', "'\\''"))
+                } else {
+                    a
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        SuiteMeta {
+            date: phone::text::utc(ms),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            command,
+        }
+    }
 }
 
 /// One scenario of a suite report.
@@ -200,6 +189,10 @@ pub struct ScenarioSection {
     /// Each step: keyword and text (`Given the wearer …`), status (`passed`, `failed`
     /// or `skipped`).
     pub steps: Vec<(String, String)>,
+    /// How long it ran (wall clock).
+    pub wall: Duration,
+    /// How much virtual time it ran (µs), when a simulation started.
+    pub virtual_us: Option<Micros>,
     /// Trusted HTML fragment: the scenario's plot and timeline, normally from
     /// [`scenario_timeline_html`]; empty when no simulation ran.
     pub timeline_html: String,
@@ -215,14 +208,16 @@ impl ScenarioSection {
         steps: Vec<(String, String)>,
         sim: Option<&Simulation>,
     ) -> Self {
-        Self::from_parts(
+        let mut s = Self::from_parts(
             meta,
             passed,
             message,
             steps,
             sim.map(Simulation::seed),
             sim.map(scenario_timeline_html).unwrap_or_default(),
-        )
+        );
+        s.virtual_us = sim.map(Simulation::now);
+        s
     }
 
     /// A section from the runner's metadata, the result, the steps with their status,
@@ -250,6 +245,8 @@ impl ScenarioSection {
             passed,
             message,
             steps,
+            wall: Duration::ZERO,
+            virtual_us: None,
             timeline_html,
         }
     }
@@ -285,6 +282,15 @@ fn scenario_html(b: &mut String, i: usize, s: &ScenarioSection) {
         s.line
     );
     let _ = writeln!(b, "<dt>run seed</dt><dd>{}</dd>", s.seed);
+    let _ = writeln!(
+        b,
+        "<dt>time</dt><dd>{} wall, {}</dd>",
+        fmt_wall(s.wall),
+        s.virtual_us.map_or("no simulation".into(), |v| format!(
+            "{} virtual",
+            fmt_duration(v)
+        ))
+    );
     if let Some(seed) = s.scenario_seed {
         let _ = writeln!(b, "<dt>scenario seed</dt><dd>{seed}</dd>");
     }
@@ -318,19 +324,40 @@ fn scenario_html(b: &mut String, i: usize, s: &ScenarioSection) {
     b.push_str("</section>\n");
 }
 
-/// One self-contained HTML page for a suite run: counts, a summary table linking to each
-/// scenario, then a section per scenario with its result, message, steps, replay command
-/// and timeline plot.
-pub fn suite_report(title: &str, sections: &[ScenarioSection]) -> String {
+/// A wall-clock duration: `1.234 s`.
+fn fmt_wall(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+/// One self-contained HTML page for a suite run: when, which `sim`, which command;
+/// counts and a filter for failed scenarios; a summary table in file order (result,
+/// feature, scenario, location, wall and virtual time) linking to each scenario's
+/// section with its result, message, steps, replay command and plots.
+pub fn suite_report(title: &str, meta: &SuiteMeta, sections: &[ScenarioSection]) -> String {
     let failed = sections.iter().filter(|s| !s.passed).count();
     let mut b = String::new();
     let _ = writeln!(b, "<header>\n<h1>{}</h1>\n<dl class=\"meta\">", esc(title));
+    let _ = writeln!(b, "<dt>run</dt><dd>{}</dd>", esc(&meta.date));
+    let _ = writeln!(b, "<dt>sim version</dt><dd>{}</dd>", esc(&meta.version));
+    let _ = writeln!(
+        b,
+        "<dt>command</dt><dd><code>{}</code></dd>",
+        esc(&meta.command)
+    );
     let _ = writeln!(
         b,
         "<dt>scenarios</dt><dd>{} ({} passed, <span class=\"status {}\">{failed} failed</span>)</dd>",
         sections.len(),
         sections.len() - failed,
         if failed == 0 { "passed" } else { "failed" }
+    );
+    let wall: Duration = sections.iter().map(|s| s.wall).sum();
+    let virt: Micros = sections.iter().filter_map(|s| s.virtual_us).sum();
+    let _ = writeln!(
+        b,
+        "<dt>time</dt><dd>{} wall (summed over scenarios), {} virtual</dd>",
+        fmt_wall(wall),
+        fmt_duration(virt)
     );
     let mut seeds: Vec<u64> = sections.iter().map(|s| s.seed).collect();
     seeds.sort_unstable();
@@ -339,16 +366,22 @@ pub fn suite_report(title: &str, sections: &[ScenarioSection]) -> String {
         let _ = writeln!(b, "<dt>seed</dt><dd>{seed}</dd>");
     }
     b.push_str("</dl>\n</header>\n");
-    b.push_str("<table class=\"summary\">\n<thead><tr><th>result</th><th>feature</th><th>scenario</th><th>location</th></tr></thead>\n<tbody>\n");
+    let _ = writeln!(
+        b,
+        "<p class=\"filter\"><label><input type=\"checkbox\" id=\"failed-only\"/> show failed scenarios only ({failed})</label></p>"
+    );
+    b.push_str("<table class=\"summary\">\n<thead><tr><th>result</th><th>feature</th><th>scenario</th><th>location</th><th>wall</th><th>virtual</th></tr></thead>\n<tbody>\n");
     for (i, s) in sections.iter().enumerate() {
         let r = if s.passed { "passed" } else { "failed" };
         let _ = writeln!(
             b,
-            "<tr class=\"{r}\"><td class=\"status\">{r}</td><td>{}</td><td><a href=\"#sc-{i}\">{}</a></td><td><code>{}:{}</code></td></tr>",
+            "<tr class=\"{r}\"><td class=\"status\">{r}</td><td>{}</td><td><a href=\"#sc-{i}\">{}</a></td><td><code>{}:{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             esc(&s.feature),
             esc(&s.scenario),
             esc(&s.file),
-            s.line
+            s.line,
+            fmt_wall(s.wall),
+            s.virtual_us.map(fmt_duration).unwrap_or_default()
         );
     }
     b.push_str("</tbody>\n</table>\n");

@@ -22,6 +22,8 @@ pub struct ExecConfig {
     pub capture: bool,
     /// Record plots (for the HTML report).
     pub plots: bool,
+    /// Record Perfetto traces.
+    pub perfetto: bool,
     /// Stop starting scenarios after the first failure.
     pub fail_fast: bool,
     /// Take idle heartbeats in bulk (`Simulation::fast_forward`; off: every frame goes
@@ -102,7 +104,7 @@ pub fn run_one(p: &Planned, cfg: ExecConfig) -> ScenarioRecord {
     let started = Instant::now();
     let mut w = AlarmWorld {
         meta: p.info.meta.clone(),
-        record_accel: cfg.plots,
+        record_accel: cfg.plots || cfg.perfetto,
         ..AlarmWorld::default()
     };
     w.setup.capture = cfg.capture;
@@ -150,6 +152,7 @@ fn end_of(w: &AlarmWorld, message: Option<String>, cfg: ExecConfig, d: Duration)
         message,
         seed: sim.map_or_else(|| w.seed(), |s| s.seed()),
         sim_seed: sim.map(|s| s.seed()),
+        virtual_us: sim.map(|s| s.now()),
         timeline: sim.map(|s| s.timeline.render()).unwrap_or_default(),
         duration: d,
         capture: sim
@@ -158,6 +161,10 @@ fn end_of(w: &AlarmWorld, message: Option<String>, cfg: ExecConfig, d: Duration)
         plots: sim
             .filter(|_| cfg.plots)
             .map(crate::report::scenario_timeline_html),
+        perfetto: sim.filter(|_| cfg.perfetto).map(|s| {
+            let title = format!("{} / {}", w.meta.feature, w.meta.scenario);
+            crate::report::perfetto::perfetto_trace(&title, s).to_string()
+        }),
     }
 }
 

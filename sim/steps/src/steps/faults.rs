@@ -164,8 +164,8 @@ fn inject(
     what: &str,
 ) -> Result<(), String> {
     let sim = w.sim()?;
-    sim.timeline
-        .push(sim.now(), Layer::Harness, what.to_string());
+    let what = crate::observed::Observed::Attack(what.to_string());
+    sim.timeline.push(sim.now(), Layer::Harness, what);
     sim.inject_to_phone(GattEvent::Value {
         device,
         char: EVENT_CHAR,

@@ -87,8 +87,8 @@ pub(super) fn presses(w: &mut AlarmWorld, n: u32) -> Result<(), String> {
     let sim = w.sim()?;
     let start = sim.now();
     let (edges, last_release) = sim.hand.presses(start, n);
-    sim.timeline
-        .push(start, Layer::Wearer, format!("presses the button {n}×"));
+    let what = crate::observed::Observed::Note(format!("presses the button {n}×"));
+    sim.timeline.push(start, Layer::Wearer, what);
     for (t, down) in edges {
         sim.edge_at(t, down);
     }
@@ -108,7 +108,8 @@ fn exact_press(w: &mut AlarmWorld, dur: Micros, label: String) -> Result<(), Str
     ) * MILLI;
     let sim = w.sim()?;
     let start = sim.now();
-    sim.timeline.push(start, Layer::Wearer, label);
+    sim.timeline
+        .push(start, Layer::Wearer, crate::observed::Observed::Note(label));
     sim.edge_at(start, true);
     sim.edge_at(start + dur, false);
     let end = if dur >= long {

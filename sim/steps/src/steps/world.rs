@@ -69,7 +69,7 @@ impl AlarmWorld {
             let mut sim =
                 Simulation::new(setup).map_err(|e| format!("cannot start the simulation: {e}"))?;
             if self.record_accel {
-                sim.accel_log = Some(Vec::new());
+                sim.record_accel();
             }
             self.sim = Some(sim);
         }
