@@ -1,9 +1,11 @@
 //! Synthetic cases of the fall detector, each a miss or a false alarm category of
 //! issue 16: the generated fall (`sim_traces::gen`) with the button worn rotated or
 //! upside down, a saturated sensor (±8 g and ±16 g clipping in the impact), a fall the
-//! wearer gets up from, and taking the button off and putting it down on a table (a
-//! realistic put-down: handling, a short drop of 3–6 g, then dead still), which must
-//! not raise a fall. Every trace goes through the sensor front end
+//! wearer gets up from, a fall from a bed (not upright before), sliding down a wall to
+//! sitting (ends under 50° of tilt), a trip while jogging with movement after the impact
+//! (the stillness check), and, as must-not-alarm cases, lying down on a bed, failing to
+//! stand up (dropping back into the chair) and taking the button off and putting it down
+//! on a table (a realistic put-down: handling, a short drop of 3–6 g, then dead still). Every trace goes through the sensor front end
 //! ([`Resampler`]) as a replay would.
 
 use device_model::accel::{AccelConfig, Resampler};
@@ -260,4 +262,148 @@ fn putting_the_button_down_on_a_table_is_not_a_fall() {
     }
     // A hard drop (6 g) is violent enough: the off-body stage rejects it.
     assert_eq!(off_body, 8 * 2 * 2);
+}
+
+/// Builds a trace at the generator's rate from phases: each phase a duration and a
+/// reading as a function of its elapsed time (s).
+struct Scene {
+    out: Trace,
+    t: f64,
+    noise: Noise,
+}
+
+impl Scene {
+    fn new(seed: u64) -> Self {
+        Scene {
+            out: Trace::new(),
+            t: 0.0,
+            noise: Noise(seed),
+        }
+    }
+
+    fn phase(&mut self, secs: f64, mut g: impl FnMut(f64, &mut Noise) -> [f64; 3]) -> &mut Self {
+        let dt = 1000.0 / f64::from(RATE_HZ);
+        for i in 0..(secs * f64::from(RATE_HZ)).round() as usize {
+            self.t += dt;
+            let v = g(i as f64 / f64::from(RATE_HZ), &mut self.noise);
+            self.out.push((self.t, v));
+        }
+        self
+    }
+
+    fn walk(&mut self, secs: f64, hz: f64, amp: f64) -> &mut Self {
+        self.phase(secs, move |a, n| {
+            let ph = a * std::f64::consts::TAU * hz;
+            reading(
+                3.0 * ph.sin(),
+                1.0 + amp * ph.sin() + n.next(0.02),
+                0.5 * amp * ph.cos(),
+                0.1 * (ph / 2.0).sin(),
+            )
+        })
+    }
+
+    /// Lying (trunk at `pitch`, rolled `roll` degrees to the side) breathing.
+    fn lie(&mut self, secs: f64, pitch: f64, roll: f64, breath: f64) -> &mut Self {
+        self.phase(secs, move |a, n| {
+            let (s, c) = roll.to_radians().sin_cos();
+            let b = breath * (a * std::f64::consts::TAU * 0.25).sin();
+            let g = reading(pitch, 1.0 + b + n.next(0.01), n.next(0.01), 0.0);
+            [g[0] * c - g[2] * s, g[1], g[0] * s + g[2] * c]
+        })
+    }
+
+    fn trace(&self) -> Trace {
+        self.out.clone()
+    }
+}
+
+/// An impact of `peak` g along the trunk at `pitch` over 60 ms, after `ff` s of near free fall.
+fn drop_and_hit(s: &mut Scene, ff: f64, pitch: f64, peak: f64) {
+    s.phase(ff, |_, n| reading(pitch, 0.15 + n.next(0.03), 0.0, 0.0));
+    s.phase(0.06, |a, _| {
+        let k = (a / 0.06 * std::f64::consts::PI).sin().max(0.2);
+        reading(pitch, peak * k, 0.3 * peak * k, 0.2)
+    });
+}
+
+#[test]
+fn a_fall_from_a_bed_is_a_fall_though_the_wearer_was_not_upright() {
+    for seed in 1..=4 {
+        let mut s = Scene::new(seed);
+        s.walk(8.0, 1.8, 0.3).lie(20.0, 90.0, 0.0, 0.02);
+        // Rolls over the edge: a quarter turn in a second, then half a metre down.
+        s.phase(1.0, |a, n| {
+            let r = 90.0 * a;
+            let (sn, c) = r.to_radians().sin_cos();
+            let g = reading(90.0, 1.0 + n.next(0.05), 0.0, 0.0);
+            [g[0] * c - g[2] * sn, g[1], g[0] * sn + g[2] * c]
+        });
+        drop_and_hit(&mut s, 0.3, 90.0, 4.5);
+        s.lie(15.0, 90.0, 90.0, 0.03);
+        let (falls, judged) = detect(&s.trace(), 8);
+        assert_eq!(falls, 1, "seed {seed}: {judged:?}");
+    }
+}
+
+#[test]
+fn sliding_down_a_wall_to_sitting_is_a_fall() {
+    for seed in 1..=4 {
+        let mut s = Scene::new(seed);
+        s.walk(10.0, 1.8, 0.3);
+        // Legs give way: a second of sliding at 0.6 g, the seat hits the floor at 4 g,
+        // and the wearer ends sitting against the wall, leaning back 35°, still.
+        s.phase(1.0, |a, n| reading(15.0 * a, 0.6 + n.next(0.05), 0.1, 0.0));
+        s.phase(0.06, |a, _| {
+            let k = (a / 0.06 * std::f64::consts::PI).sin().max(0.2);
+            reading(20.0, 4.0 * k, 0.4 * k, 0.0)
+        });
+        s.lie(15.0, 35.0, 0.0, 0.01);
+        let (falls, judged) = detect(&s.trace(), 8);
+        assert_eq!(falls, 1, "seed {seed}: {judged:?}");
+    }
+}
+
+#[test]
+fn a_trip_while_jogging_with_movement_after_the_impact_is_a_fall() {
+    for seed in 1..=4 {
+        let mut s = Scene::new(seed);
+        s.walk(10.0, 2.8, 0.8);
+        drop_and_hit(&mut s, 0.25, 80.0, 6.0);
+        // Struggles on the ground for 2 s, then lies still a while (the late window).
+        s.phase(2.0, |a, n| {
+            let m = 0.3 * (a * 7.0).sin();
+            reading(
+                85.0 + 10.0 * (a * 3.0).sin(),
+                1.0 + m + n.next(0.05),
+                m,
+                0.1,
+            )
+        });
+        s.lie(15.0, 90.0, 0.0, 0.02);
+        let (falls, judged) = detect(&s.trace(), 8);
+        assert_eq!(falls, 1, "seed {seed}: {judged:?}");
+    }
+}
+
+#[test]
+fn lying_down_on_a_bed_and_failing_to_stand_up_are_not_falls() {
+    for seed in 1..=4 {
+        let (falls, judged) = detect(&generate(Activity::LieDown, seed), 8);
+        assert_eq!(falls, 0, "lying down, seed {seed}: {judged:?}");
+        // Sitting; tries to stand (leans forward, pushes), drops back into the chair.
+        let mut s = Scene::new(seed);
+        s.lie(10.0, 15.0, 0.0, 0.01);
+        s.phase(1.2, |a, n| {
+            reading(15.0 + 25.0 * a, 1.0 + 0.3 * a + n.next(0.03), 0.2, 0.0)
+        });
+        s.phase(0.3, |_, n| reading(35.0, 0.5 + n.next(0.03), 0.0, 0.0));
+        s.phase(0.08, |a, _| {
+            let k = (a / 0.08 * std::f64::consts::PI).sin().max(0.2);
+            reading(20.0, 2.4 * k, 0.2 * k, 0.0)
+        });
+        s.lie(15.0, 15.0, 0.0, 0.01);
+        let (falls, judged) = detect(&s.trace(), 8);
+        assert_eq!(falls, 0, "failing to stand up, seed {seed}: {judged:?}");
+    }
 }
