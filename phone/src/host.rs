@@ -70,14 +70,29 @@ pub fn drain<G: GattClient + ?Sized, P: Platform + ?Sized>(
     platform: &mut P,
 ) -> Result<usize, HostError<G::Error, P::Error>> {
     let mut applied = 0;
-    while let Some(cmd) = app.poll_command() {
-        if let Err(e) = dispatch(&cmd, gatt, platform) {
-            app.unpoll(cmd);
-            return Err(e);
-        }
+    while step(app, gatt, platform)? {
         applied += 1;
     }
     Ok(applied)
+}
+
+/// Apply the app's next pending command, if any: `Ok(true)` when one ran, `Ok(false)`
+/// when none was pending. On error the command goes back to the head of the queue, as
+/// in [`drain`] (which is this, repeated). A host that must act between two commands —
+/// a test harness killing the app there — steps instead of draining.
+pub fn step<G: GattClient + ?Sized, P: Platform + ?Sized>(
+    app: &mut PhoneApp,
+    gatt: &mut G,
+    platform: &mut P,
+) -> Result<bool, HostError<G::Error, P::Error>> {
+    let Some(cmd) = app.poll_command() else {
+        return Ok(false);
+    };
+    if let Err(e) = dispatch(&cmd, gatt, platform) {
+        app.unpoll(cmd);
+        return Err(e);
+    }
+    Ok(true)
 }
 
 /// One arm per variant, no wildcard: a new [`Command`] does not compile until it is

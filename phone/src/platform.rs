@@ -76,10 +76,12 @@ pub trait Platform {
         Ok(())
     }
 
-    /// Write the durable state. The bytes must be durable when this returns `Ok`:
-    /// the next command (an acknowledgement to the button, an SMS) relies on it. They
-    /// are given back to [`crate::PhoneApp::start`] through
-    /// [`crate::Durable::from_bytes`] after a restart. No answer.
+    /// Write the durable state: a storage record ([`crate::store::record`]) to the slot
+    /// [`crate::store::slot_of_record`] names (two slots, written alternately, so a
+    /// torn write never damages the last good copy). The bytes must be durable when
+    /// this returns `Ok`: the next command (an acknowledgement to the button, an SMS)
+    /// relies on it. Both slots are given back at the next start through
+    /// [`crate::store::load`] and [`crate::PhoneApp::start_loaded`]. No answer.
     fn persist(&mut self, bytes: &[u8]) -> Result<(), Self::Error>;
 
     /// The app's log. `note.to_string()` is the line as the app has always written

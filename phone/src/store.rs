@@ -2,7 +2,19 @@
 //! no alert: the bond (its key; sessions are per connection and never stored, so a
 //! restored backup cannot make an old frame acceptable again), every event recorded (and whether the button has heard the ack),
 //! alerts waiting for a position, the SMS outbox, call tasks, the fall countdown, the
-//! evidence recordings, and counters. Serialised as JSON.
+//! evidence recordings, and counters.
+//!
+//! On storage every save is a [`record`]: a 48-byte header (magic, generation, payload
+//! length, SHA-256 of header and payload) and the JSON payload. The app writes its
+//! records alternately to two slots (the generation's parity, [`slot_of_record`]), so
+//! a write torn at any byte damages only the slot being written and the other keeps
+//! the last good copy. [`load`] takes the newest record that checks out and says when
+//! it had to skip a damaged one ([`StorageDamage`]); the app then warns the wearer
+//! loudly. Nothing is reset silently.
+//!
+//! Every value round-trips: positions whose numbers are not finite (NaN, infinities)
+//! are written as the strings `"NaN"`, `"inf"`, `"-inf"` ([`Fix`]'s serde form), and
+//! finite numbers are read back bit for bit (serde_json's `float_roundtrip`).
 
 use std::collections::BTreeMap;
 
@@ -124,6 +136,9 @@ pub struct ActiveRecording {
     pub start_ms: u64,
     /// Position at the start.
     pub position: Option<Fix>,
+    /// Asked to stop; its content not yet handed over.
+    #[serde(default)]
+    pub stopping: bool,
 }
 
 /// A fall countdown.
@@ -174,6 +189,13 @@ pub struct Durable {
     pub recording: Option<ActiveRecording>,
     /// Siren on.
     pub siren_on: bool,
+    /// The siren was ever used (its state is asserted again at every start).
+    pub siren_used: bool,
+    /// The fall countdown alarm was ever shown (asserted again at every start).
+    pub countdown_used: bool,
+    /// The conference room the wearer's phone joined (joined again at a start while
+    /// its calls go on).
+    pub conference: Option<String>,
     /// Fall countdown running.
     pub countdown: Option<Countdown>,
     /// Last fall event (UTC ms).
@@ -200,20 +222,181 @@ impl Durable {
         }
     }
 
-    /// Serialise.
+    /// Serialise the payload (JSON).
     pub fn to_bytes(&self) -> Vec<u8> {
-        // Serialising plain data with string keys cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+        // Plain data, integer or string map keys, non-finite floats as strings: the
+        // serialiser has nothing to refuse, so this is never empty.
+        serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec())
     }
 
-    /// Read back.
+    /// Read a payload back.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, PhoneError> {
         serde_json::from_slice(bytes).map_err(|e| PhoneError::CorruptState(e.to_string()))
+    }
+
+    /// The storage record of this state as save number `generation`.
+    pub fn to_record(&self, generation: u64) -> Vec<u8> {
+        record::encode(generation, &self.to_bytes())
     }
 
     /// A fresh id.
     pub fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
+    }
+}
+
+pub mod record {
+    //! The storage record: `PHS2`, the generation (u64 LE), the payload length (u32 LE),
+    //! SHA-256 over those 16 bytes and the payload, then the payload. A record is valid
+    //! only whole: a prefix of any length, or a prefix followed by an older record's
+    //! bytes, fails the length or the checksum test.
+
+    use sha2::{Digest, Sha256};
+
+    use super::Durable;
+    use crate::PhoneError;
+
+    /// The four bytes a record starts with.
+    pub const MAGIC: &[u8; 4] = b"PHS2";
+    /// Header length: magic, generation, payload length, checksum.
+    pub const HEADER: usize = 4 + 8 + 4 + 32;
+
+    fn digest(head: &[u8], payload: &[u8]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(head);
+        h.update(payload);
+        h.finalize().into()
+    }
+
+    /// A record for `payload` as save number `generation`.
+    pub fn encode(generation: u64, payload: &[u8]) -> Vec<u8> {
+        let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+        let mut out = Vec::with_capacity(HEADER + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&generation.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        let sum = digest(&out, payload);
+        out.extend_from_slice(&sum);
+        out.extend_from_slice(payload);
+        out
+    }
+
+    fn corrupt(why: String) -> PhoneError {
+        PhoneError::CorruptState(why)
+    }
+
+    /// The generation and the payload of a whole, intact record.
+    pub fn open(bytes: &[u8]) -> Result<(u64, &[u8]), PhoneError> {
+        if bytes.len() < HEADER {
+            return Err(corrupt(format!(
+                "record of {} bytes, shorter than its {HEADER}-byte header",
+                bytes.len()
+            )));
+        }
+        if &bytes[..4] != MAGIC {
+            return Err(corrupt("record does not start with PHS2".into()));
+        }
+        let mut gen = [0u8; 8];
+        gen.copy_from_slice(&bytes[4..12]);
+        let mut len = [0u8; 4];
+        len.copy_from_slice(&bytes[12..16]);
+        let len = u32::from_le_bytes(len) as usize;
+        let payload = &bytes[HEADER..];
+        if payload.len() != len {
+            return Err(corrupt(format!(
+                "record payload of {} bytes, its header says {len}",
+                payload.len()
+            )));
+        }
+        if digest(&bytes[..16], payload)[..] != bytes[16..HEADER] {
+            return Err(corrupt("record checksum mismatch".into()));
+        }
+        Ok((u64::from_le_bytes(gen), payload))
+    }
+
+    /// The generation and the state of an intact record.
+    pub fn decode(bytes: &[u8]) -> Result<(u64, Durable), PhoneError> {
+        let (gen, payload) = open(bytes)?;
+        Ok((gen, Durable::from_bytes(payload)?))
+    }
+}
+
+/// The slot (0 or 1) a record is written to: its generation's parity, so that two
+/// saves in a row never write the same slot. A record too short to say goes to slot 0.
+pub fn slot_of_record(record: &[u8]) -> usize {
+    record
+        .get(4..12)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, |g| (u64::from_le_bytes(g) % 2) as usize)
+}
+
+/// What [`load`] had to do about damaged storage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StorageDamage {
+    /// A slot was damaged (a torn write): the other slot's last good copy was taken.
+    RecoveredOlderCopy {
+        /// The damaged slot.
+        slot: usize,
+        /// What was wrong with it.
+        why: String,
+    },
+    /// Something was stored but nothing could be read: the app starts empty (and says
+    /// so loudly).
+    NothingReadable {
+        /// What was wrong.
+        why: String,
+    },
+}
+
+/// What storage gave back at start.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loaded {
+    /// The state.
+    pub durable: Durable,
+    /// Its save number (0 when nothing was stored).
+    pub generation: u64,
+    /// Damage found, if any.
+    pub damage: Option<StorageDamage>,
+}
+
+impl Loaded {
+    /// A state as if read from storage, undamaged, as save number 0.
+    pub fn fresh(durable: Durable) -> Self {
+        Loaded {
+            durable,
+            generation: 0,
+            damage: None,
+        }
+    }
+}
+
+/// Read the two slots (`None`: never written) and take the newest intact record.
+pub fn load(slots: [Option<&[u8]>; 2]) -> Loaded {
+    let mut best: Option<(u64, Durable)> = None;
+    let mut damaged: Option<(usize, String)> = None;
+    for (slot, bytes) in slots.iter().enumerate() {
+        let Some(bytes) = bytes else { continue };
+        match record::decode(bytes) {
+            Ok((gen, d)) => {
+                if best.as_ref().map_or(true, |(g, _)| gen > *g) {
+                    best = Some((gen, d));
+                }
+            }
+            Err(e) => damaged = Some((slot, e.to_string())),
+        }
+    }
+    match (best, damaged) {
+        (Some((generation, durable)), damage) => Loaded {
+            durable,
+            generation,
+            damage: damage.map(|(slot, why)| StorageDamage::RecoveredOlderCopy { slot, why }),
+        },
+        (None, Some((_, why))) => Loaded {
+            durable: Durable::default(),
+            generation: 0,
+            damage: Some(StorageDamage::NothingReadable { why }),
+        },
+        (None, None) => Loaded::fresh(Durable::default()),
     }
 }
