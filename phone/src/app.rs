@@ -31,7 +31,7 @@
 //! [`Command::Persist`] of a state that already records it as possibly done; a restart
 //! resumes every alert from that record ([`PhoneApp::start_loaded`]).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use protocol::{ConfirmCode, Drbg, EventFrame, EventKind, Keys, VibrationPattern};
 use sha2::{Digest, Sha256};
@@ -57,14 +57,14 @@ const MAX_AWAITING_DELIVERY: usize = 256;
 /// that it is disconnected, even while a link is up.
 pub const SILENCE_WARNING_US: u64 = 120 * S;
 
-mod link;
-mod wal;
 #[cfg(test)]
 mod crash_tests;
+mod link;
 #[cfg(test)]
 mod spec_tests;
 #[cfg(test)]
 pub(crate) mod testkit;
+mod wal;
 
 /// Progress of a call placed through the telephony service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +108,12 @@ pub enum Input {
         id: u64,
         /// Accepted.
         ok: bool,
+    },
+    /// The SMS service has no record of SMS `id`: it was never handed to it (the
+    /// answer to [`Command::QuerySms`] for an SMS the app died before sending).
+    SmsUnknown {
+        /// SMS id.
+        id: u64,
     },
     /// The network's delivery report: SMS `id` reached its recipient's phone now (an
     /// SMS held back by the network counts from when it was delivered).
@@ -164,6 +170,15 @@ pub enum Command {
         to: String,
         /// Text.
         text: String,
+    },
+    /// Ask the SMS service what became of SMS `id` (after a restart, for an SMS whose
+    /// result or delivery report the app has not recorded): answered by
+    /// [`Input::SmsResult`] (and [`Input::SmsDelivered`] once delivered), by
+    /// [`Input::SmsUnknown`] when it was never handed over, or not at all while its
+    /// result is still to come.
+    QuerySms {
+        /// SMS id.
+        id: u64,
     },
     /// Place an alert call that speaks `message`.
     Dial {
@@ -338,6 +353,19 @@ impl PhoneApp {
         for id in fresh {
             app.send_sms(now, id);
         }
+        // Results and delivery reports the previous run may have received without
+        // recording them (it died, or its write was torn): ask.
+        let unsure: BTreeSet<u64> = app
+            .d
+            .outbox
+            .iter()
+            .filter(|(_, m)| m.awaiting_since_us.is_some())
+            .map(|(&id, _)| id)
+            .chain(app.d.awaiting_delivery.keys().copied())
+            .collect();
+        for id in unsure {
+            app.out.push_back(Command::QuerySms { id });
+        }
         if !app.d.outbox.is_empty() {
             app.sms_retry_at = Some(now + u64::from(app.cfg.timings.sms_retry_s) * S);
         }
@@ -393,6 +421,7 @@ impl PhoneApp {
             Input::Location(fix) => self.on_fix(now, fix),
             Input::SmsResult { id, ok } => self.on_sms_result(now, id, ok),
             Input::SmsDelivered { id } => self.on_sms_delivered(now, id),
+            Input::SmsUnknown { id } => self.on_sms_unknown(now, id),
             Input::Call { id, update } => self.on_call(now, id, update),
             Input::Network { available } => {
                 self.network = available;
@@ -813,6 +842,18 @@ impl PhoneApp {
         }
         self.dirty = true;
         self.send_sms(now, id);
+    }
+
+    /// The SMS service never got SMS `id` (the app died before handing it over):
+    /// send it now.
+    fn on_sms_unknown(&mut self, now: u64, id: u64) {
+        let Some(sms) = self.d.outbox.get_mut(&id) else {
+            return;
+        };
+        if sms.awaiting_since_us.take().is_some() {
+            self.dirty = true;
+            self.send_sms(now, id);
+        }
     }
 
     /// A delivery report: the recipient of an alert SMS has received an alert now.

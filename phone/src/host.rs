@@ -105,6 +105,7 @@ fn dispatch<G: GattClient + ?Sized, P: Platform + ?Sized>(
     let platform = match cmd {
         Command::Gatt(g) => return g.apply(gatt).map_err(HostError::Gatt),
         Command::SendSms { id, to, text } => p.send_sms(*id, to, text),
+        Command::QuerySms { id } => p.query_sms(*id),
         Command::Dial { id, to, message } => p.dial(*id, to, message),
         Command::HangUp { id } => p.hang_up(*id),
         Command::JoinConference {
@@ -204,6 +205,9 @@ mod tests {
         fn dial(&mut self, id: u64, to: &str, message: &str) -> Result<(), String> {
             self.call(format!("dial {id} {to} {message}"))
         }
+        fn query_sms(&mut self, id: u64) -> Result<(), String> {
+            self.call(format!("query_sms {id}"))
+        }
         fn hang_up(&mut self, id: u64) -> Result<(), String> {
             self.call(format!("hang_up {id}"))
         }
@@ -301,9 +305,10 @@ mod tests {
             Command::Persist(b) => (11, format!("persist {}", b.len())),
             Command::Note(n) => (12, format!("note {n}")),
             Command::ShowPairingCode(c) => (13, format!("show_pairing_code {c}")),
+            Command::QuerySms { id } => (14, format!("query_sms {id}")),
         }
     }
-    const VARIANTS: usize = 14;
+    const VARIANTS: usize = 15;
 
     fn one_of_each() -> Vec<Command> {
         let d = DeviceId("AA".into());
@@ -362,6 +367,7 @@ mod tests {
             Command::Persist(vec![0; 4]),
             Command::Note(AppNote::BatteryLow { pct: 10 }),
             Command::ShowPairingCode(ConfirmCode(42)),
+            Command::QuerySms { id: 1 },
         ]);
         cmds
     }

@@ -26,6 +26,17 @@ pub trait Platform {
     /// (a platform without delivery reports reports it delivered when accepted).
     fn send_sms(&mut self, id: u64, to: &str, text: &str) -> Result<(), Self::Error>;
 
+    /// What became of SMS `id`: answer [`crate::Input::SmsResult`] (and
+    /// [`crate::Input::SmsDelivered`] if the network delivered it) when its result is
+    /// known, [`crate::Input::SmsUnknown`] when it was never handed over, nothing while
+    /// its result is still to come. A phone's OS keeps its sent box across the app's
+    /// restarts; the default answers nothing (the app then sends again, at its periodic
+    /// retry, an SMS whose result never comes).
+    fn query_sms(&mut self, id: u64) -> Result<(), Self::Error> {
+        let _ = id;
+        Ok(())
+    }
+
     /// Place an alert call that speaks `message` when answered. Answered by
     /// [`crate::Input::Call`] updates with the same `id` (ringing, answered, busy,
     /// ended, failed).

@@ -1,21 +1,26 @@
 //! Write-ahead: the app records its intent durably before each action, and resumes from
 //! that record after a restart.
 //!
-//! [`PhoneApp::poll_command`] hands the host one command at a time. Before a command
-//! that acts on the world (an SMS, a call, a hang-up, the siren, the recorder, the
-//! countdown alarm, the conference, a warning, the pairing code) it marks it in the
-//! state as *possibly done* — an SMS's attempt counted and its result awaited, a call's
-//! attempt counted and its id recorded — and, when the state changed since the last
-//! write, hands out a [`Command::Persist`] of that state first. So whatever command the
-//! app dies after, storage holds every action already taken, and nothing it has not
-//! taken is marked as taken. Writes the app asks for itself (before an `Ack`) are taken
-//! of the state as it stands when the host reaches them, never of an older snapshot.
+//! [`PhoneApp::poll_command`] hands the host one command at a time. When the host
+//! takes a command it is first marked in the state as *possibly done* — an SMS's
+//! attempt counted and its result awaited, a call's attempt counted and its id
+//! recorded — and whenever the state changed since the last write (an input consumed,
+//! an intent recorded, a mark) a [`Command::Persist`] of it comes before that command.
+//! So whatever command the app dies after, storage holds every action already taken
+//! and every input already consumed, and nothing not taken is marked as taken. Writes
+//! the app asks for itself (before an `Ack`) are taken of the state as it stands when
+//! the host reaches them, never of an older snapshot. A refused frame changes only a
+//! counter that rides along with the next write (one write per
+//! [`REJECTED_SAVE_EVERY`] refusals at most).
 //!
 //! After a restart ([`PhoneApp::start_loaded`]) an action marked possibly done is
 //! resolved as the platform answers it: SMS results and delivery reports, call updates
 //! and the recorder's hand-over survive the app (the platform holds them and gives
-//! them to the next start, as a phone's OS delivers its pending intents); an SMS whose
-//! result never comes is sent again at the periodic retry; a call with no update is
+//! them to the next start, as a phone's OS delivers its pending intents); for every SMS
+//! whose result or delivery report the record lacks (consumed by a run whose write was
+//! then torn, say) the app asks the SMS service ([`Command::QuerySms`], the OS's sent
+//! box), which answers the result, the delivery, or that it never got the SMS (sent
+//! then); an SMS whose result still never comes is sent again at the periodic retry; a call with no update is
 //! treated as unanswered after the ring timeout (then redialled within the redial
 //! rule). The siren, the recorder, the countdown alarm and the conference are states:
 //! the app asserts them again from its record and the platform treats an assertion of
@@ -84,25 +89,6 @@ impl Wal {
     }
 }
 
-/// Whether a command acts on the world (and so needs its intent recorded first).
-fn acts(cmd: &Command) -> bool {
-    match cmd {
-        Command::SendSms { .. }
-        | Command::Dial { .. }
-        | Command::HangUp { .. }
-        | Command::JoinConference { .. }
-        | Command::Siren { .. }
-        | Command::StartRecording { .. }
-        | Command::StopRecording { .. }
-        | Command::CountdownAlarm { .. }
-        | Command::Warn(_)
-        | Command::ShowPairingCode(_) => true,
-        Command::Gatt(_) | Command::RequestLocation | Command::Persist(_) | Command::Note(_) => {
-            false
-        }
-    }
-}
-
 /// The wearer's phone joins conference room `url` (microphone on, speaker muted).
 pub(super) fn join(url: String) -> Command {
     Command::JoinConference {
@@ -148,7 +134,7 @@ impl PhoneApp {
                         }
                     }
                 }
-                c if acts(&c) => {
+                c => {
                     self.mark_taken(&c);
                     if self.dirty {
                         if let Some(w) = self.save() {
@@ -158,7 +144,6 @@ impl PhoneApp {
                     }
                     return Some(c);
                 }
-                c => return Some(c),
             }
         }
     }
@@ -189,7 +174,10 @@ impl PhoneApp {
         }
         self.wal.generation = self.wal.generation.saturating_add(1);
         self.wal.saved = Some(sum);
-        Some(Command::Persist(record::encode(self.wal.generation, &payload)))
+        Some(Command::Persist(record::encode(
+            self.wal.generation,
+            &payload,
+        )))
     }
 
     /// The host takes `cmd`: mark it as possibly done in the state.

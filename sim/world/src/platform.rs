@@ -159,6 +159,8 @@ pub enum PlatformEv {
     },
     /// A fix for the app.
     Location(Fix),
+    /// An answer to the app that records nothing (a query's).
+    Answer(phone::Input),
     /// Recorder stopped.
     RecordingStopped {
         /// Id.
@@ -191,6 +193,8 @@ pub enum Keep {
     Bytes(usize),
     /// Half the record.
     Half,
+    /// All of the record but its last this many bytes.
+    AllBut(usize),
 }
 
 /// Platform settings.
@@ -259,6 +263,9 @@ pub struct Platform {
     pub countdowns_started: u32,
     /// The app's durable storage: two slots (`None`: never written).
     pub storage: [Option<Vec<u8>>; 2],
+    /// What the SMS service has told the app of each SMS it was handed: its result
+    /// (`None` until reported) and whether it was delivered (the sent box).
+    pub sms_box: BTreeMap<u64, (Option<bool>, bool)>,
     /// Times the siren went from off to on.
     pub siren_starts: u32,
     /// The conference room the wearer's phone is in.
@@ -295,6 +302,7 @@ impl Platform {
             countdown_on: false,
             countdowns_started: 0,
             storage: [None, None],
+            sms_box: BTreeMap::new(),
             siren_starts: 0,
             wearer_room: None,
             writes: 0,
@@ -425,8 +433,13 @@ impl Platform {
     /// of it, if anything.
     pub(crate) fn on_event(&mut self, pe: PlatformEv) -> Option<phone::Input> {
         match pe {
-            PlatformEv::SmsResult { id, ok } => Some(phone::Input::SmsResult { id, ok }),
+            PlatformEv::SmsResult { id, ok } => {
+                self.sms_box.entry(id).or_default().0 = Some(ok);
+                Some(phone::Input::SmsResult { id, ok })
+            }
+            PlatformEv::Answer(input) => Some(input),
             PlatformEv::SmsDelivered { id, sms } => {
+                self.sms_box.entry(id).or_default().1 = true;
                 self.say(format!("SMS delivered to {}", sms.to));
                 let t_us = self.now();
                 self.sms_delivered.push(Sms { t_us, ..sms });
@@ -493,6 +506,7 @@ impl phone::Platform for Platform {
 
     fn send_sms(&mut self, id: u64, to: &str, text: &str) -> Result<(), Infallible> {
         self.mark(MarkerKind::Sms, to.to_string());
+        self.sms_box.entry(id).or_default();
         let now = self.now();
         let ok = self.network;
         if ok {
@@ -519,6 +533,21 @@ impl phone::Platform for Platform {
             CrashPlan::AfterSms(n) => Some(u64::from(*n)),
             _ => None,
         });
+        Ok(())
+    }
+
+    fn query_sms(&mut self, id: u64) -> Result<(), Infallible> {
+        let now = self.now();
+        match self.sms_box.get(&id).copied() {
+            None => self.at(now, PlatformEv::Answer(phone::Input::SmsUnknown { id })),
+            Some((None, _)) => {} // its result is on its way
+            Some((Some(ok), delivered)) => {
+                self.at(now, PlatformEv::Answer(phone::Input::SmsResult { id, ok }));
+                if delivered {
+                    self.at(now, PlatformEv::Answer(phone::Input::SmsDelivered { id }));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -606,6 +635,16 @@ impl phone::Platform for Platform {
 
     fn stop_recording(&mut self, id: u64) -> Result<(), Infallible> {
         let now = self.now();
+        // Stopped already: its content is handed over again (the file is on disk).
+        if let Some(dur_us) = self
+            .recordings
+            .iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.end_us.map(|e| e - r.start_us))
+        {
+            self.at(now, PlatformEv::RecordingStopped { id, dur_us });
+            return Ok(());
+        }
         let Some(r) = self
             .recordings
             .iter_mut()
@@ -670,6 +709,7 @@ impl phone::Platform for Platform {
         let n = match keep {
             Keep::Bytes(n) => n.min(bytes.len()),
             Keep::Half => bytes.len() / 2,
+            Keep::AllBut(k) => bytes.len().saturating_sub(k),
         };
         let mut torn = self.storage[slot].take().unwrap_or_default();
         if torn.len() < n {

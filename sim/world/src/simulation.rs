@@ -353,9 +353,15 @@ impl Simulation {
         }
     }
 
-    /// Commands the app's host executed since the scenario started.
+    /// Commands the app's host executed since the scenario started (or since
+    /// [`Simulation::count_commands_from_now`]).
     pub fn commands_executed(&self) -> u64 {
         self.phone.commands
+    }
+
+    /// Count commands from now on (a crash plan counts from when it is armed).
+    pub fn count_commands_from_now(&mut self) {
+        self.phone.commands = 0;
     }
 
     /// Arm a crash of the app (see [`CrashPlan`]); it replaces one already armed.
