@@ -369,6 +369,11 @@ impl Simulation {
         self.platform.crash = Some((plan, 0));
     }
 
+    /// Disarm a crash that has not happened.
+    pub fn disarm_crash(&mut self) {
+        self.platform.crash = None;
+    }
+
     /// Whether a crash is armed and has not happened yet.
     pub fn crash_armed(&self) -> bool {
         self.platform.crash.is_some()
