@@ -6,8 +6,11 @@
 //! - `soak --cases N`: the delivery property test over N random fault schedules;
 //! - `tune-falls --exclude SUBJECT`: fit the fall detector, score the left-out subject;
 //! - `gen-traces`: regenerate the synthetic traces under `scenarios/traces/`;
-//! - `layers`: check the crate layering of ARCHITECTURE.md against `cargo metadata`.
+//! - `layers`: check the crate layering of ARCHITECTURE.md against `cargo metadata`;
+//! - `fuzz [--seconds N] [--target NAME]`: every cargo-fuzz target of `fuzz/` for N
+//!   seconds each, with executions and coverage per target.
 
+mod fuzz;
 mod gen_traces;
 mod layers;
 mod tune_falls;
@@ -126,8 +129,9 @@ fn main() -> anyhow::Result<()> {
         Some("tune-falls") => tune_falls::run(&args[1..]),
         Some("gen-traces") => gen_traces::run(&args[1..]),
         Some("layers") => layers::run(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | bench [--runs N] | soak [--cases N] | tune-falls | gen-traces | layers>");
+            eprintln!("usage: cargo xtask <ci | bench [--runs N] | soak [--cases N] | tune-falls | gen-traces | layers | fuzz [--seconds N] [--target NAME]>");
             bail!("unknown or missing subcommand")
         }
     }
