@@ -444,7 +444,7 @@ impl PhoneApp {
     /// rejections, so a flood of junk frames costs no write per frame; it saturates.
     fn reject(&mut self, why: RejectReason) {
         self.d.rejected = self.d.rejected.saturating_add(1);
-        if self.d.rejected % wal::REJECTED_SAVE_EVERY == 0 {
+        if self.d.rejected.is_multiple_of(wal::REJECTED_SAVE_EVERY) {
             self.dirty = true;
         }
         self.note(AppNote::Rejected(why));

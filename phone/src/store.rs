@@ -379,7 +379,7 @@ pub fn load(slots: [Option<&[u8]>; 2]) -> Loaded {
         let Some(bytes) = bytes else { continue };
         match record::decode(bytes) {
             Ok((gen, d)) => {
-                if best.as_ref().map_or(true, |(g, _)| gen > *g) {
+                if best.as_ref().is_none_or(|(g, _)| gen > *g) {
                     best = Some((gen, d));
                 }
             }
