@@ -31,7 +31,7 @@
 //! [`Command::Persist`] of a state that already records it as possibly done; a restart
 //! resumes every alert from that record ([`PhoneApp::start_loaded`]).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use protocol::{ConfirmCode, Drbg, EventFrame, EventKind, Keys, VibrationPattern};
 use sha2::{Digest, Sha256};
@@ -340,32 +340,7 @@ impl PhoneApp {
         {
             app.out.push_back(Command::RequestLocation);
         }
-        // SMS already handed to the SMS service may have gone out: their results, held
-        // by the platform while the app was down, come right after start; only what is
-        // still unconfirmed at the next retry is sent again. Never-submitted SMS go now.
-        let fresh: Vec<u64> = app
-            .d
-            .outbox
-            .iter()
-            .filter(|(_, m)| m.attempts == 0)
-            .map(|(&id, _)| id)
-            .collect();
-        for id in fresh {
-            app.send_sms(now, id);
-        }
-        // Results and delivery reports the previous run may have received without
-        // recording them (it died, or its write was torn): ask.
-        let unsure: BTreeSet<u64> = app
-            .d
-            .outbox
-            .iter()
-            .filter(|(_, m)| m.awaiting_since_us.is_some())
-            .map(|(&id, _)| id)
-            .chain(app.d.awaiting_delivery.keys().copied())
-            .collect();
-        for id in unsure {
-            app.out.push_back(Command::QuerySms { id });
-        }
+        app.resume_sms(now);
         if !app.d.outbox.is_empty() {
             app.sms_retry_at = Some(now + u64::from(app.cfg.timings.sms_retry_s) * S);
         }

@@ -264,4 +264,35 @@ impl PhoneApp {
             }
         }
     }
+
+    /// After a restart: send the SMS never handed over; ask about those whose result
+    /// or delivery report the record lacks.
+    pub(super) fn resume_sms(&mut self, now: u64) {
+        // SMS already handed to the SMS service may have gone out: their results, held
+        // by the platform while the app was down, come right after start; only what is
+        // still unconfirmed at the next retry is sent again. Never-submitted SMS go now.
+        let fresh: Vec<u64> = self
+            .d
+            .outbox
+            .iter()
+            .filter(|(_, m)| m.attempts == 0)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in fresh {
+            self.send_sms(now, id);
+        }
+        // Results and delivery reports the previous run may have received without
+        // recording them (it died, or its write was torn): ask.
+        let unsure: BTreeSet<u64> = self
+            .d
+            .outbox
+            .iter()
+            .filter(|(_, m)| m.awaiting_since_us.is_some())
+            .map(|(&id, _)| id)
+            .chain(self.d.awaiting_delivery.keys().copied())
+            .collect();
+        for id in unsure {
+            self.out.push_back(Command::QuerySms { id });
+        }
+    }
 }
