@@ -24,6 +24,12 @@
 //! the link-loss warning after `disconnect_warning_s`. Pairing ([`Input::PairWith`]):
 //! X25519 with the button, the code shown ([`Command::ShowPairingCode`]), the wearer's
 //! confirmation ([`Input::ConfirmPairing`]), then the new bond replaces the old one.
+//!
+//! Write-ahead (the `wal` child module): the app may be killed between any two
+//! commands. Every command that acts on the world (an SMS, a call, the siren, the
+//! recorder, the countdown alarm, the conference, a warning) is preceded by a
+//! [`Command::Persist`] of a state that already records it as possibly done; a restart
+//! resumes every alert from that record ([`PhoneApp::start_loaded`]).
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -34,7 +40,8 @@ use crate::config::AppConfig;
 use crate::gatt::{DeviceId, GattCommand, GattEvent};
 use crate::note::{hex, AppNote, CancelledBy, RejectReason};
 use crate::store::{
-    ActiveRecording, Alert, AlertKind, CallTask, Countdown, Durable, EventRecord, OutSms, Recording,
+    ActiveRecording, Alert, AlertKind, CallTask, Countdown, Durable, EventRecord, Loaded, OutSms,
+    Recording,
 };
 use crate::text::{age, map_link, utc, Fix};
 
@@ -50,11 +57,14 @@ const MAX_AWAITING_DELIVERY: usize = 256;
 /// that it is disconnected, even while a link is up.
 pub const SILENCE_WARNING_US: u64 = 120 * S;
 
+#[cfg(test)]
+mod crash_tests;
 mod link;
 #[cfg(test)]
 mod spec_tests;
 #[cfg(test)]
 pub(crate) mod testkit;
+mod wal;
 
 /// Progress of a call placed through the telephony service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +88,11 @@ pub enum Warning {
     BatteryLow(u8),
     /// The button has been disconnected for longer than the warning delay.
     ButtonDisconnected,
+    /// The app's storage was damaged (a torn write): it resumed from its last good copy.
+    StorageRecovered,
+    /// The app's storage could not be read at all: it starts empty, unbonded (pair the
+    /// button again).
+    StorageLost,
 }
 
 /// An input to the app.
@@ -93,6 +108,12 @@ pub enum Input {
         id: u64,
         /// Accepted.
         ok: bool,
+    },
+    /// The SMS service has no record of SMS `id`: it was never handed to it (the
+    /// answer to [`Command::QuerySms`] for an SMS the app died before sending).
+    SmsUnknown {
+        /// SMS id.
+        id: u64,
     },
     /// The network's delivery report: SMS `id` reached its recipient's phone now (an
     /// SMS held back by the network counts from when it was delivered).
@@ -149,6 +170,15 @@ pub enum Command {
         to: String,
         /// Text.
         text: String,
+    },
+    /// Ask the SMS service what became of SMS `id` (after a restart, for an SMS whose
+    /// result or delivery report the app has not recorded): answered by
+    /// [`Input::SmsResult`] (and [`Input::SmsDelivered`] once delivered), by
+    /// [`Input::SmsUnknown`] when it was never handed over, or not at all while its
+    /// result is still to come.
+    QuerySms {
+        /// SMS id.
+        id: u64,
     },
     /// Place an alert call that speaks `message`.
     Dial {
@@ -208,7 +238,8 @@ pub enum Command {
     /// Show the pairing code for the wearer to compare with the button's; the answer
     /// comes as [`Input::ConfirmPairing`].
     ShowPairingCode(ConfirmCode),
-    /// Write the durable state; durable before the next command runs.
+    /// Write the durable state (a storage record, [`crate::store::record`], to the slot
+    /// [`crate::store::slot_of_record`] names); durable before the next command runs.
     Persist(Vec<u8>),
     /// A line for the log ([`AppNote`]'s `Display` is the text).
     Note(AppNote),
@@ -239,13 +270,30 @@ pub struct PhoneApp {
     /// Last authenticated word from the button (UTC µs; app start until the first).
     last_auth: u64,
     pairing: Option<link::PhonePairing>,
+    /// The latest time the host gave (UTC µs).
+    now: u64,
+    /// Write-ahead bookkeeping: what is queued, staged and saved.
+    wal: wal::Wal,
 }
 
 impl PhoneApp {
     /// Start the app at `now` (UTC µs) with what durable storage holds and 32 bytes of
     /// the phone's entropy (nonces and pairing keys are drawn from it).
     pub fn start(cfg: AppConfig, durable: Durable, now: u64, entropy: [u8; 32]) -> Self {
+        Self::start_loaded(cfg, Loaded::fresh(durable), now, entropy)
+    }
+
+    /// Start the app from what [`crate::store::load`] read of its two storage slots:
+    /// warn the wearer loudly if storage was damaged, then resume every alert from its
+    /// record (texts, calls, siren, recording, countdown, conference).
+    pub fn start_loaded(cfg: AppConfig, loaded: Loaded, now: u64, entropy: [u8; 32]) -> Self {
+        let Loaded {
+            durable,
+            generation,
+            damage,
+        } = loaded;
         let lost = durable.link_lost;
+        let durable_bytes = durable.to_bytes();
         let mut app = PhoneApp {
             keys: durable
                 .bond
@@ -266,17 +314,23 @@ impl PhoneApp {
             // exchange that got through.
             disconnected_since: Some(lost.map_or(now, |l| l.last_exchange_us)),
             disconnect_warned: lost.is_some_and(|l| l.warned),
+            // (durable_bytes below: what storage holds now, so an unchanged state is
+            // not written again.)
             writes: BTreeMap::new(),
             sms_retry_at: None,
             dirty: false,
+            now,
+            wal: wal::Wal::new(generation, &durable_bytes),
         };
         if app.d.next_id == 0 {
             app.d.next_id = 1;
         }
         app.note(AppNote::Started);
+        app.storage_damage(damage);
         if app.d.bond.is_some() {
             app.out.push_back(Command::Gatt(GattCommand::StartScan));
         }
+        app.resume_outputs(now);
         // Work left by the previous run: alerts waiting for a fix, unsent SMS.
         if app
             .d
@@ -286,19 +340,7 @@ impl PhoneApp {
         {
             app.out.push_back(Command::RequestLocation);
         }
-        // SMS already handed to the SMS service may have gone out: their results, held
-        // by the platform while the app was down, come right after start; only what is
-        // still unconfirmed at the next retry is sent again. Never-submitted SMS go now.
-        let fresh: Vec<u64> = app
-            .d
-            .outbox
-            .iter()
-            .filter(|(_, m)| m.attempts == 0)
-            .map(|(&id, _)| id)
-            .collect();
-        for id in fresh {
-            app.send_sms(now, id);
-        }
+        app.resume_sms(now);
         if !app.d.outbox.is_empty() {
             app.sms_retry_at = Some(now + u64::from(app.cfg.timings.sms_retry_s) * S);
         }
@@ -339,24 +381,11 @@ impl PhoneApp {
         self.out.push_back(Command::Note(n));
     }
 
+    /// Ask for a durable write here: the state as it stands when the host reaches this
+    /// point of the queue is written then (never an older snapshot).
     fn persist(&mut self) {
-        self.out.push_back(Command::Persist(self.d.to_bytes()));
-        self.dirty = false;
-    }
-
-    /// Next command to execute.
-    pub fn poll_command(&mut self) -> Option<Command> {
-        if self.dirty {
-            self.persist();
-        }
-        self.out.pop_front()
-    }
-
-    /// Put back, at the head of the queue, a command the host could not execute: it
-    /// is the next one [`PhoneApp::poll_command`] returns, so nothing queued after it
-    /// runs before it (see [`crate::host::drain`]).
-    pub(crate) fn unpoll(&mut self, cmd: Command) {
-        self.out.push_front(cmd);
+        self.out.push_back(Command::Persist(Vec::new()));
+        self.dirty = true;
     }
 
     /// Handle an input at `now` (UTC µs).
@@ -367,6 +396,7 @@ impl PhoneApp {
             Input::Location(fix) => self.on_fix(now, fix),
             Input::SmsResult { id, ok } => self.on_sms_result(now, id, ok),
             Input::SmsDelivered { id } => self.on_sms_delivered(now, id),
+            Input::SmsUnknown { id } => self.on_sms_unknown(now, id),
             Input::Call { id, update } => self.on_call(now, id, update),
             Input::Network { available } => {
                 self.network = available;
@@ -384,9 +414,14 @@ impl PhoneApp {
 
     // ---- GATT -------------------------------------------------------------------------
 
+    /// Count a refused frame. The counter rides along with the next write that
+    /// happens anyway, and forces one only every [`wal::REJECTED_SAVE_EVERY`]
+    /// rejections, so a flood of junk frames costs no write per frame; it saturates.
     fn reject(&mut self, why: RejectReason) {
-        self.d.rejected += 1;
-        self.dirty = true;
+        self.d.rejected = self.d.rejected.saturating_add(1);
+        if self.d.rejected.is_multiple_of(wal::REJECTED_SAVE_EVERY) {
+            self.dirty = true;
+        }
         self.note(AppNote::Rejected(why));
     }
 
@@ -491,11 +526,8 @@ impl PhoneApp {
                 },
             );
         }
-        self.out.push_back(Command::JoinConference {
-            url,
-            mic_on: true,
-            speaker_muted: true,
-        });
+        self.d.conference = Some(url.clone());
+        self.out.push_back(wal::join(url));
         self.dial_due(now);
     }
 
@@ -505,21 +537,16 @@ impl PhoneApp {
             return self.stop_siren_and_recording();
         }
         self.d.siren_on = true;
-        self.out.push_back(Command::Siren {
-            on: true,
-            volume_pct: 100,
-            override_silent: true,
-        });
+        self.d.siren_used = true;
+        self.out.push_back(wal::siren(true));
         let id = self.d.id();
         self.d.recording = Some(ActiveRecording {
             id,
             start_ms: now / 1000,
             position: self.d.last_fix,
+            stopping: false,
         });
-        self.out.push_back(Command::StartRecording {
-            id,
-            button_mic: true,
-        });
+        self.out.push_back(wal::start_recording(id));
         self.vibrate(VibrationPattern::Sent);
     }
 
@@ -565,6 +592,7 @@ impl PhoneApp {
             event_ms,
             late,
         });
+        self.d.countdown_used = true;
         self.out.push_back(Command::CountdownAlarm {
             on: true,
             seconds: secs,
@@ -606,20 +634,20 @@ impl PhoneApp {
     fn stop_siren_and_recording(&mut self) {
         if self.d.siren_on {
             self.d.siren_on = false;
-            self.out.push_back(Command::Siren {
-                on: false,
-                volume_pct: 0,
-                override_silent: false,
-            });
+            self.out.push_back(wal::siren(false));
         }
-        if let Some(r) = &self.d.recording {
+        if let Some(r) = self.d.recording.as_mut() {
+            r.stopping = true;
             self.out.push_back(Command::StopRecording { id: r.id });
         }
         self.dirty = true;
     }
 
     fn on_recording(&mut self, now: u64, id: u64, content: &[u8]) {
-        let Some(r) = self.d.recording.take().filter(|r| r.id == id) else {
+        if self.d.recording.as_ref().map(|r| r.id) != Some(id) {
+            return;
+        }
+        let Some(r) = self.d.recording.take() else {
             return;
         };
         let digest: [u8; 32] = Sha256::digest(content).into();
@@ -791,6 +819,18 @@ impl PhoneApp {
         self.send_sms(now, id);
     }
 
+    /// The SMS service never got SMS `id` (the app died before handing it over):
+    /// send it now.
+    fn on_sms_unknown(&mut self, now: u64, id: u64) {
+        let Some(sms) = self.d.outbox.get_mut(&id) else {
+            return;
+        };
+        if sms.awaiting_since_us.take().is_some() {
+            self.dirty = true;
+            self.send_sms(now, id);
+        }
+    }
+
     /// A delivery report: the recipient of an alert SMS has received an alert now.
     fn on_sms_delivered(&mut self, now: u64, id: u64) {
         let Some(to) = self.d.awaiting_delivery.remove(&id) else {
@@ -804,19 +844,22 @@ impl PhoneApp {
         self.dirty = true;
     }
 
-    fn send_sms(&mut self, now: u64, id: u64) {
-        let Some(sms) = self.d.outbox.get_mut(&id) else {
+    /// Queue SMS `id`. It is marked as handed to the SMS service (its attempt counted,
+    /// its result awaited) only when the host takes the command, in the write just
+    /// before it ([`PhoneApp::poll_command`]): a crash before that leaves it unsent in
+    /// the record, and the next start sends it.
+    fn send_sms(&mut self, _now: u64, id: u64) {
+        let Some(sms) = self.d.outbox.get(&id) else {
             return;
         };
-        sms.attempts += 1;
-        sms.awaiting_since_us = Some(now);
+        if !self.wal.queue_sms(id) {
+            return;
+        }
         let cmd = Command::SendSms {
             id,
             to: sms.to.clone(),
             text: sms.text.clone(),
         };
-        // The outbox entry is durable before the SMS leaves.
-        self.persist();
         self.out.push_back(cmd);
     }
 
@@ -830,6 +873,7 @@ impl PhoneApp {
             .d
             .outbox
             .iter()
+            .filter(|(id, _)| !self.wal.sms_queued(**id))
             .filter(|(_, m)| match m.awaiting_since_us {
                 None => true,
                 Some(t) => stale && t + period <= now,
@@ -904,22 +948,24 @@ impl PhoneApp {
             .d
             .calls
             .iter()
-            .filter(|(_, c)| {
-                !c.done && c.call_id.is_none() && c.dial_at_us.is_some_and(|t| t <= now)
+            .filter(|(&task, c)| {
+                !c.done
+                    && c.call_id.is_none()
+                    && c.dial_at_us.is_some_and(|t| t <= now)
+                    && !self.wal.dial_queued(task)
             })
             .map(|(&id, _)| id)
             .collect();
+        // The attempt is counted and the call id recorded when the host takes the
+        // command, in the write just before it (see `wal`).
         for task in due {
             let call_id = self.d.id();
             let message = self.cfg.texts.call_message.clone();
-            let Some(c) = self.d.calls.get_mut(&task) else {
+            let Some(c) = self.d.calls.get(&task) else {
                 continue;
             };
-            c.attempts += 1;
-            c.call_id = Some(call_id);
-            c.dial_at_us = None;
-            c.ringing_since_us = None;
             let to = c.to.clone();
+            self.wal.queue_dial(call_id, task);
             self.out.push_back(Command::Dial {
                 id: call_id,
                 to,
@@ -1005,6 +1051,7 @@ impl PhoneApp {
 
     /// Process what is due at `now`.
     pub fn handle_timeout(&mut self, now: u64) {
+        self.now = self.now.max(now);
         if self
             .connecting
             .is_some_and(|t| t + CONNECT_TIMEOUT_US <= now)
@@ -1133,7 +1180,7 @@ mod tests {
         let (ack_at, _) = ack_write(&cmds).unwrap_or_else(|| panic!("no ack in {cmds:?}"));
         assert_eq!(b.commands(&cmds), vec![DeviceCommand::Ack { seq: 1 }]);
         let persisted = cmds[..ack_at].iter().rev().find_map(|c| match c {
-            Command::Persist(b) => Durable::from_bytes(b).ok(),
+            Command::Persist(b) => crate::store::record::decode(b).ok().map(|(_, d)| d),
             _ => None,
         });
         let d = persisted.unwrap_or_else(|| panic!("no Persist before the ack in {cmds:?}"));

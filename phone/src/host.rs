@@ -70,14 +70,29 @@ pub fn drain<G: GattClient + ?Sized, P: Platform + ?Sized>(
     platform: &mut P,
 ) -> Result<usize, HostError<G::Error, P::Error>> {
     let mut applied = 0;
-    while let Some(cmd) = app.poll_command() {
-        if let Err(e) = dispatch(&cmd, gatt, platform) {
-            app.unpoll(cmd);
-            return Err(e);
-        }
+    while step(app, gatt, platform)? {
         applied += 1;
     }
     Ok(applied)
+}
+
+/// Apply the app's next pending command, if any: `Ok(true)` when one ran, `Ok(false)`
+/// when none was pending. On error the command goes back to the head of the queue, as
+/// in [`drain`] (which is this, repeated). A host that must act between two commands —
+/// a test harness killing the app there — steps instead of draining.
+pub fn step<G: GattClient + ?Sized, P: Platform + ?Sized>(
+    app: &mut PhoneApp,
+    gatt: &mut G,
+    platform: &mut P,
+) -> Result<bool, HostError<G::Error, P::Error>> {
+    let Some(cmd) = app.poll_command() else {
+        return Ok(false);
+    };
+    if let Err(e) = dispatch(&cmd, gatt, platform) {
+        app.unpoll(cmd);
+        return Err(e);
+    }
+    Ok(true)
 }
 
 /// One arm per variant, no wildcard: a new [`Command`] does not compile until it is
@@ -90,6 +105,7 @@ fn dispatch<G: GattClient + ?Sized, P: Platform + ?Sized>(
     let platform = match cmd {
         Command::Gatt(g) => return g.apply(gatt).map_err(HostError::Gatt),
         Command::SendSms { id, to, text } => p.send_sms(*id, to, text),
+        Command::QuerySms { id } => p.query_sms(*id),
         Command::Dial { id, to, message } => p.dial(*id, to, message),
         Command::HangUp { id } => p.hang_up(*id),
         Command::JoinConference {
@@ -189,6 +205,9 @@ mod tests {
         fn dial(&mut self, id: u64, to: &str, message: &str) -> Result<(), String> {
             self.call(format!("dial {id} {to} {message}"))
         }
+        fn query_sms(&mut self, id: u64) -> Result<(), String> {
+            self.call(format!("query_sms {id}"))
+        }
         fn hang_up(&mut self, id: u64) -> Result<(), String> {
             self.call(format!("hang_up {id}"))
         }
@@ -286,9 +305,10 @@ mod tests {
             Command::Persist(b) => (11, format!("persist {}", b.len())),
             Command::Note(n) => (12, format!("note {n}")),
             Command::ShowPairingCode(c) => (13, format!("show_pairing_code {c}")),
+            Command::QuerySms { id } => (14, format!("query_sms {id}")),
         }
     }
-    const VARIANTS: usize = 14;
+    const VARIANTS: usize = 15;
 
     fn one_of_each() -> Vec<Command> {
         let d = DeviceId("AA".into());
@@ -347,6 +367,7 @@ mod tests {
             Command::Persist(vec![0; 4]),
             Command::Note(AppNote::BatteryLow { pct: 10 }),
             Command::ShowPairingCode(ConfirmCode(42)),
+            Command::QuerySms { id: 1 },
         ]);
         cmds
     }

@@ -174,6 +174,18 @@ pub enum AppNote {
     Paired,
     /// Pairing abandoned (codes differ, a bad confirmation, a weak key).
     PairingFailed(&'static str),
+    /// Storage was damaged (a torn write): the last good copy was taken.
+    StorageRecovered {
+        /// The damaged slot.
+        slot: usize,
+        /// What was wrong with it.
+        why: String,
+    },
+    /// Storage could not be read at all: the app starts empty.
+    StorageLost {
+        /// What was wrong.
+        why: String,
+    },
 }
 
 /// Lower-case hexadecimal.
@@ -232,6 +244,14 @@ impl fmt::Display for AppNote {
             AppNote::Call { to, update } => write!(f, "call to {to}: {update:?}"),
             AppNote::CallUnanswered { id } => write!(f, "call {id} unanswered: hung up"),
             AppNote::ConnectTimedOut => f.write_str("connection attempt timed out: scanning again"),
+            AppNote::StorageRecovered { slot, why } => write!(
+                f,
+                "STORAGE DAMAGED (slot {slot}: {why}): resumed from the last good copy"
+            ),
+            AppNote::StorageLost { why } => write!(
+                f,
+                "STORAGE UNREADABLE ({why}): starting empty, the button must be paired again"
+            ),
         }
     }
 }

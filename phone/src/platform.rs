@@ -26,6 +26,17 @@ pub trait Platform {
     /// (a platform without delivery reports reports it delivered when accepted).
     fn send_sms(&mut self, id: u64, to: &str, text: &str) -> Result<(), Self::Error>;
 
+    /// What became of SMS `id`: answer [`crate::Input::SmsResult`] (and
+    /// [`crate::Input::SmsDelivered`] if the network delivered it) when its result is
+    /// known, [`crate::Input::SmsUnknown`] when it was never handed over, nothing while
+    /// its result is still to come. A phone's OS keeps its sent box across the app's
+    /// restarts; the default answers nothing (the app then sends again, at its periodic
+    /// retry, an SMS whose result never comes).
+    fn query_sms(&mut self, id: u64) -> Result<(), Self::Error> {
+        let _ = id;
+        Ok(())
+    }
+
     /// Place an alert call that speaks `message` when answered. Answered by
     /// [`crate::Input::Call`] updates with the same `id` (ringing, answered, busy,
     /// ended, failed).
@@ -76,10 +87,12 @@ pub trait Platform {
         Ok(())
     }
 
-    /// Write the durable state. The bytes must be durable when this returns `Ok`:
-    /// the next command (an acknowledgement to the button, an SMS) relies on it. They
-    /// are given back to [`crate::PhoneApp::start`] through
-    /// [`crate::Durable::from_bytes`] after a restart. No answer.
+    /// Write the durable state: a storage record ([`crate::store::record`]) to the slot
+    /// [`crate::store::slot_of_record`] names (two slots, written alternately, so a
+    /// torn write never damages the last good copy). The bytes must be durable when
+    /// this returns `Ok`: the next command (an acknowledgement to the button, an SMS)
+    /// relies on it. Both slots are given back at the next start through
+    /// [`crate::store::load`] and [`crate::PhoneApp::start_loaded`]. No answer.
     fn persist(&mut self, bytes: &[u8]) -> Result<(), Self::Error>;
 
     /// The app's log. `note.to_string()` is the line as the app has always written

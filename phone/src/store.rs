@@ -2,7 +2,19 @@
 //! no alert: the bond (its key; sessions are per connection and never stored, so a
 //! restored backup cannot make an old frame acceptable again), every event recorded (and whether the button has heard the ack),
 //! alerts waiting for a position, the SMS outbox, call tasks, the fall countdown, the
-//! evidence recordings, and counters. Serialised as JSON.
+//! evidence recordings, and counters.
+//!
+//! On storage every save is a [`record`]: a 48-byte header (magic, generation, payload
+//! length, SHA-256 of header and payload) and the JSON payload. The app writes its
+//! records alternately to two slots (the generation's parity, [`slot_of_record`]), so
+//! a write torn at any byte damages only the slot being written and the other keeps
+//! the last good copy. [`load`] takes the newest record that checks out and says when
+//! it had to skip a damaged one ([`StorageDamage`]); the app then warns the wearer
+//! loudly. Nothing is reset silently.
+//!
+//! Every value round-trips: positions whose numbers are not finite (NaN, infinities)
+//! are written as the strings `"NaN"`, `"inf"`, `"-inf"` ([`Fix`]'s serde form), and
+//! finite numbers are read back bit for bit (serde_json's `float_roundtrip`).
 
 use std::collections::BTreeMap;
 
@@ -124,6 +136,9 @@ pub struct ActiveRecording {
     pub start_ms: u64,
     /// Position at the start.
     pub position: Option<Fix>,
+    /// Asked to stop; its content not yet handed over.
+    #[serde(default)]
+    pub stopping: bool,
 }
 
 /// A fall countdown.
@@ -174,6 +189,13 @@ pub struct Durable {
     pub recording: Option<ActiveRecording>,
     /// Siren on.
     pub siren_on: bool,
+    /// The siren was ever used (its state is asserted again at every start).
+    pub siren_used: bool,
+    /// The fall countdown alarm was ever shown (asserted again at every start).
+    pub countdown_used: bool,
+    /// The conference room the wearer's phone joined (joined again at a start while
+    /// its calls go on).
+    pub conference: Option<String>,
     /// Fall countdown running.
     pub countdown: Option<Countdown>,
     /// Last fall event (UTC ms).
@@ -200,20 +222,491 @@ impl Durable {
         }
     }
 
-    /// Serialise.
+    /// Serialise the payload (JSON).
     pub fn to_bytes(&self) -> Vec<u8> {
-        // Serialising plain data with string keys cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+        // Plain data, integer or string map keys, non-finite floats as strings: the
+        // serialiser has nothing to refuse, so this is never empty.
+        serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec())
     }
 
-    /// Read back.
+    /// Read a payload back.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, PhoneError> {
         serde_json::from_slice(bytes).map_err(|e| PhoneError::CorruptState(e.to_string()))
+    }
+
+    /// The storage record of this state as save number `generation`.
+    pub fn to_record(&self, generation: u64) -> Vec<u8> {
+        record::encode(generation, &self.to_bytes())
     }
 
     /// A fresh id.
     pub fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
+    }
+}
+
+pub mod record {
+    //! The storage record: `PHS2`, the generation (u64 LE), the payload length (u32 LE),
+    //! SHA-256 over those 16 bytes and the payload, then the payload. A record is valid
+    //! only whole: a prefix of any length, or a prefix followed by an older record's
+    //! bytes, fails the length or the checksum test.
+
+    use sha2::{Digest, Sha256};
+
+    use super::Durable;
+    use crate::PhoneError;
+
+    /// The four bytes a record starts with.
+    pub const MAGIC: &[u8; 4] = b"PHS2";
+    /// Header length: magic, generation, payload length, checksum.
+    pub const HEADER: usize = 4 + 8 + 4 + 32;
+
+    fn digest(head: &[u8], payload: &[u8]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(head);
+        h.update(payload);
+        h.finalize().into()
+    }
+
+    /// A record for `payload` as save number `generation`.
+    pub fn encode(generation: u64, payload: &[u8]) -> Vec<u8> {
+        let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+        let mut out = Vec::with_capacity(HEADER + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&generation.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        let sum = digest(&out, payload);
+        out.extend_from_slice(&sum);
+        out.extend_from_slice(payload);
+        out
+    }
+
+    fn corrupt(why: String) -> PhoneError {
+        PhoneError::CorruptState(why)
+    }
+
+    /// The generation and the payload of a whole, intact record.
+    pub fn open(bytes: &[u8]) -> Result<(u64, &[u8]), PhoneError> {
+        if bytes.len() < HEADER {
+            return Err(corrupt(format!(
+                "record of {} bytes, shorter than its {HEADER}-byte header",
+                bytes.len()
+            )));
+        }
+        if &bytes[..4] != MAGIC {
+            return Err(corrupt("record does not start with PHS2".into()));
+        }
+        let mut gen = [0u8; 8];
+        gen.copy_from_slice(&bytes[4..12]);
+        let mut len = [0u8; 4];
+        len.copy_from_slice(&bytes[12..16]);
+        let len = u32::from_le_bytes(len) as usize;
+        let payload = &bytes[HEADER..];
+        if payload.len() != len {
+            return Err(corrupt(format!(
+                "record payload of {} bytes, its header says {len}",
+                payload.len()
+            )));
+        }
+        if digest(&bytes[..16], payload)[..] != bytes[16..HEADER] {
+            return Err(corrupt("record checksum mismatch".into()));
+        }
+        Ok((u64::from_le_bytes(gen), payload))
+    }
+
+    /// The generation and the state of an intact record.
+    pub fn decode(bytes: &[u8]) -> Result<(u64, Durable), PhoneError> {
+        let (gen, payload) = open(bytes)?;
+        Ok((gen, Durable::from_bytes(payload)?))
+    }
+}
+
+/// The slot (0 or 1) a record is written to: its generation's parity, so that two
+/// saves in a row never write the same slot. A record too short to say goes to slot 0.
+pub fn slot_of_record(record: &[u8]) -> usize {
+    record
+        .get(4..12)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, |g| (u64::from_le_bytes(g) % 2) as usize)
+}
+
+/// What [`load`] had to do about damaged storage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StorageDamage {
+    /// A slot was damaged (a torn write): the other slot's last good copy was taken.
+    RecoveredOlderCopy {
+        /// The damaged slot.
+        slot: usize,
+        /// What was wrong with it.
+        why: String,
+    },
+    /// Something was stored but nothing could be read: the app starts empty (and says
+    /// so loudly).
+    NothingReadable {
+        /// What was wrong.
+        why: String,
+    },
+}
+
+/// What storage gave back at start.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loaded {
+    /// The state.
+    pub durable: Durable,
+    /// Its save number (0 when nothing was stored).
+    pub generation: u64,
+    /// Damage found, if any.
+    pub damage: Option<StorageDamage>,
+}
+
+impl Loaded {
+    /// A state as if read from storage, undamaged, as save number 0.
+    pub fn fresh(durable: Durable) -> Self {
+        Loaded {
+            durable,
+            generation: 0,
+            damage: None,
+        }
+    }
+}
+
+/// Read the two slots (`None`: never written) and take the newest intact record.
+pub fn load(slots: [Option<&[u8]>; 2]) -> Loaded {
+    let mut best: Option<(u64, Durable)> = None;
+    let mut damaged: Option<(usize, String)> = None;
+    for (slot, bytes) in slots.iter().enumerate() {
+        let Some(bytes) = bytes else { continue };
+        match record::decode(bytes) {
+            Ok((gen, d)) => {
+                if best.as_ref().is_none_or(|(g, _)| gen > *g) {
+                    best = Some((gen, d));
+                }
+            }
+            Err(e) => damaged = Some((slot, e.to_string())),
+        }
+    }
+    match (best, damaged) {
+        (Some((generation, durable)), damage) => Loaded {
+            durable,
+            generation,
+            damage: damage.map(|(slot, why)| StorageDamage::RecoveredOlderCopy { slot, why }),
+        },
+        (None, Some((_, why))) => Loaded {
+            durable: Durable::default(),
+            generation: 0,
+            damage: Some(StorageDamage::NothingReadable { why }),
+        },
+        (None, None) => Loaded::fresh(Durable::default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every state reads back as it was written; every damaged record is refused;
+    //! loading takes the newest intact copy and says when it had to skip one.
+
+    use proptest::collection::{btree_map, vec};
+    use proptest::option;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn float() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            4 => any::<f64>(),
+            1 => Just(f64::NAN),
+            1 => Just(f64::INFINITY),
+            1 => Just(f64::NEG_INFINITY),
+            1 => Just(-0.0),
+            1 => Just(f64::MIN_POSITIVE / 2.0),
+        ]
+    }
+
+    fn fix() -> impl Strategy<Value = Fix> {
+        (float(), float(), float(), any::<u64>()).prop_map(|(lat, lon, accuracy_m, utc_ms)| Fix {
+            lat,
+            lon,
+            accuracy_m,
+            utc_ms,
+        })
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        any::<String>()
+    }
+
+    fn alert() -> impl Strategy<Value = Alert> {
+        let kind = prop_oneof![
+            Just(AlertKind::Help),
+            Just(AlertKind::Fall),
+            Just(AlertKind::Safe),
+            text().prop_map(|url| AlertKind::Conference { url }),
+        ];
+        (
+            kind,
+            vec(text(), 0..3),
+            any::<u64>(),
+            any::<bool>(),
+            option::of(any::<u64>()),
+            any::<bool>(),
+            any::<u32>(),
+            option::of(text()),
+        )
+            .prop_map(
+                |(
+                    kind,
+                    recipients,
+                    event_ms,
+                    late,
+                    fix_deadline_us,
+                    followup,
+                    unsent,
+                    feedback,
+                )| {
+                    Alert {
+                        kind,
+                        recipients,
+                        event_ms,
+                        late,
+                        fix_deadline_us,
+                        followup,
+                        unsent,
+                        feedback,
+                    }
+                },
+            )
+    }
+
+    fn sms() -> impl Strategy<Value = OutSms> {
+        (
+            text(),
+            text(),
+            any::<u64>(),
+            any::<u32>(),
+            option::of(any::<u64>()),
+        )
+            .prop_map(|(to, text, alert, attempts, awaiting_since_us)| OutSms {
+                to,
+                text,
+                alert,
+                attempts,
+                awaiting_since_us,
+            })
+    }
+
+    fn call() -> impl Strategy<Value = CallTask> {
+        (
+            text(),
+            any::<u32>(),
+            option::of(any::<u64>()),
+            option::of(any::<u64>()),
+            option::of(any::<u64>()),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(to, attempts, dial_at_us, call_id, ringing_since_us, done)| CallTask {
+                    to,
+                    attempts,
+                    dial_at_us,
+                    call_id,
+                    ringing_since_us,
+                    done,
+                },
+            )
+    }
+
+    fn recording() -> impl Strategy<Value = Recording> {
+        (
+            any::<u64>(),
+            any::<u64>(),
+            option::of(fix()),
+            text(),
+            any::<u64>(),
+        )
+            .prop_map(|(start_ms, end_ms, position, sha256, bytes)| Recording {
+                start_ms,
+                end_ms,
+                position,
+                sha256,
+                bytes,
+            })
+    }
+
+    fn events() -> impl Strategy<Value = BTreeMap<u32, EventRecord>> {
+        btree_map(
+            any::<u32>(),
+            (text(), any::<u64>(), any::<bool>()).prop_map(|(kind, event_ms, ack_confirmed)| {
+                EventRecord {
+                    kind,
+                    event_ms,
+                    ack_confirmed,
+                }
+            }),
+            0..4,
+        )
+    }
+
+    prop_compose! {
+        fn durable()(
+            bond in option::of(any::<[u8; 16]>().prop_map(|key| Bond { key })),
+            events in events(),
+            pruned_through in any::<u32>(),
+            alerts in btree_map(any::<u64>(), alert(), 0..3),
+            outbox in btree_map(any::<u64>(), sms(), 0..3),
+            calls in btree_map(any::<u64>(), call(), 0..3),
+            alerted in vec((text(), any::<u64>()), 0..3),
+            awaiting_delivery in btree_map(any::<u64>(), text(), 0..3),
+            recordings in vec(recording(), 0..2),
+            recording in option::of((any::<u64>(), any::<u64>(), option::of(fix()), any::<bool>())),
+            flags in any::<(bool, bool, bool)>(),
+            more in (
+                option::of(text()),
+                option::of((any::<u64>(), any::<u64>(), any::<bool>())),
+                option::of(any::<u64>()),
+                option::of(fix()),
+                any::<u32>(),
+                vec(any::<u8>(), 0..3),
+                option::of((any::<u64>(), any::<bool>())),
+                any::<u64>(),
+            ),
+        ) -> Durable {
+            let (conference, countdown, last_fall_ms, last_fix, rejected, battery_warned, lost, next_id) = more;
+            Durable {
+                bond, events, pruned_through, alerts, outbox, calls, alerted, awaiting_delivery,
+                recordings,
+                recording: recording.map(|(id, start_ms, position, stopping)| ActiveRecording {
+                    id, start_ms, position, stopping,
+                }),
+                siren_on: flags.0,
+                siren_used: flags.1,
+                countdown_used: flags.2,
+                conference,
+                countdown: countdown.map(|(ends_at_us, event_ms, late)| Countdown { ends_at_us, event_ms, late }),
+                last_fall_ms,
+                last_fix,
+                rejected,
+                battery_warned,
+                link_lost: lost.map(|(last_exchange_us, warned)| LinkLoss { last_exchange_us, warned }),
+                next_id,
+            }
+        }
+    }
+
+    /// Equal, with NaN equal to NaN (the state's own `==` says NaN != NaN).
+    fn same(a: &Durable, b: &Durable) -> bool {
+        a.to_bytes() == b.to_bytes() && format!("{a:?}") == format!("{b:?}")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn save_then_load_is_the_identity(d in durable(), gen in any::<u64>()) {
+            let rec = d.to_record(gen);
+            let (g, back) = record::decode(&rec).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(g, gen);
+            prop_assert!(same(&d, &back), "{:?}\n{:?}", d, back);
+            // Finite floats come back bit for bit (no NaN: then `==` applies).
+            if !format!("{d:?}").contains("NaN") {
+                prop_assert_eq!(&d, &back);
+            }
+            prop_assert!(!rec.is_empty());
+        }
+
+        #[test]
+        fn a_torn_record_over_any_older_bytes_is_refused(
+            d in durable(),
+            old in vec(any::<u8>(), 0..2048),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let rec = d.to_record(3);
+            let n = cut.index(rec.len());
+            let mut torn = old.clone();
+            if torn.len() < n {
+                torn.resize(n, 0);
+            }
+            torn[..n].copy_from_slice(&rec[..n]);
+            // Only the whole record, or a prefix whose old tail happens to be the
+            // record's own bytes, is the record.
+            if torn != rec {
+                prop_assert!(record::decode(&torn).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn every_prefix_of_a_real_record_is_refused_byte_by_byte() {
+        let mut d = Durable::bonded([7; 16]);
+        d.outbox.insert(
+            5,
+            OutSms {
+                to: "+33600000001".into(),
+                text: "I need help.".into(),
+                alert: 4,
+                attempts: 1,
+                awaiting_since_us: Some(1),
+            },
+        );
+        let rec = d.to_record(9);
+        for n in 0..rec.len() {
+            assert!(record::decode(&rec[..n]).is_err(), "prefix of {n} bytes");
+            let mut flipped = rec.clone();
+            flipped[n] ^= 0x01;
+            assert!(record::decode(&flipped).is_err(), "bit flipped at {n}");
+        }
+        assert_eq!(record::decode(&rec).ok(), Some((9, d)));
+    }
+
+    #[test]
+    fn load_takes_the_newest_intact_copy_and_reports_damage() {
+        let old = Durable::bonded([1; 16]);
+        let mut new = old.clone();
+        new.rejected = 5;
+        let (a, b) = (old.to_record(4), new.to_record(5));
+        assert_eq!(slot_of_record(&a), 0);
+        assert_eq!(slot_of_record(&b), 1);
+        let both = load([Some(&a), Some(&b)]);
+        assert_eq!((both.generation, both.damage), (5, None));
+        assert_eq!(both.durable, new);
+        // The newest write torn: the last good copy, loudly.
+        let torn = load([Some(&a), Some(&b[..b.len() / 2])]);
+        assert_eq!(torn.durable, old);
+        assert!(matches!(
+            torn.damage,
+            Some(StorageDamage::RecoveredOlderCopy { slot: 1, .. })
+        ));
+        // Nothing readable: empty, and said so.
+        let lost = load([Some(&[][..]), Some(&b[..3])]);
+        assert_eq!(lost.durable, Durable::default());
+        assert!(matches!(
+            lost.damage,
+            Some(StorageDamage::NothingReadable { .. })
+        ));
+        // Never written: a fresh install, nothing to say.
+        assert_eq!(load([None, None]).damage, None);
+    }
+
+    #[test]
+    fn not_finite_positions_are_stored_explicitly() {
+        let d = Durable {
+            last_fix: Some(Fix {
+                lat: f64::NAN,
+                lon: f64::INFINITY,
+                accuracy_m: f64::NEG_INFINITY,
+                utc_ms: 1,
+            }),
+            ..Durable::default()
+        };
+        let text = String::from_utf8(d.to_bytes()).unwrap_or_default();
+        assert!(
+            text.contains(r#""lat":"NaN","lon":"inf","accuracy_m":"-inf""#),
+            "{text}"
+        );
+        let back = Durable::from_bytes(text.as_bytes()).unwrap_or_default();
+        let f = back.last_fix.unwrap_or_else(|| panic!("no fix"));
+        assert!(f.lat.is_nan() && f.lon == f64::INFINITY && f.accuracy_m == f64::NEG_INFINITY);
+        let bad = text.replace("\"NaN\"", "\"nan?\"");
+        assert!(Durable::from_bytes(bad.as_bytes()).is_err());
     }
 }

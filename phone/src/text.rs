@@ -5,13 +5,56 @@
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Fix {
     /// Latitude (degrees).
+    #[serde(with = "any_f64")]
     pub lat: f64,
     /// Longitude (degrees).
+    #[serde(with = "any_f64")]
     pub lon: f64,
     /// Horizontal accuracy (m).
+    #[serde(with = "any_f64")]
     pub accuracy_m: f64,
     /// When the fix was taken (UTC ms).
     pub utc_ms: u64,
+}
+
+/// Serde form of an `f64` that may not be finite: a JSON number when finite, else the
+/// string `"NaN"`, `"inf"` or `"-inf"` (JSON has no such numbers; writing `null` would
+/// make the state unreadable).
+mod any_f64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else if v.is_nan() {
+            s.serialize_str("NaN")
+        } else if *v > 0.0 {
+            s.serialize_str("inf")
+        } else {
+            s.serialize_str("-inf")
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Num(f64),
+        Text(String),
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        match Repr::deserialize(d)? {
+            Repr::Num(v) => Ok(v),
+            Repr::Text(t) => match t.as_str() {
+                "NaN" => Ok(f64::NAN),
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                other => Err(serde::de::Error::custom(format!(
+                    "expected a number, \"NaN\", \"inf\" or \"-inf\", got {other:?}"
+                ))),
+            },
+        }
+    }
 }
 
 /// A map link in which latitude and longitude are printed with 6 decimals.

@@ -273,6 +273,47 @@ fn outline_values_are_not_substituted_again() {
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
+/// The 843-byte feature of issue 14: eighteen columns whose values name the next
+/// column (a recursive expansion would double at each), and a step made of one
+/// placeholder repeated (a single pass still multiplies it by the value's length).
+/// `validate` and `run` both refuse it at once with the file, line and column.
+#[test]
+fn an_adversarial_843_byte_outline_is_refused_quickly_and_clearly() {
+    let d = dir("bomb843");
+    let cols: Vec<String> = (b'a'..=b'r').map(|c| (c as char).to_string()).collect();
+    let header = cols.join("|");
+    let mut row: Vec<String> = cols
+        .windows(2)
+        .map(|w| format!("<{}>", w[1]).repeat(2))
+        .collect();
+    row.push("x".repeat(180));
+    let step = format!(
+        "When the wearer presses the button for {} ms",
+        "<r>".repeat(100)
+    );
+    let mut text = format!(
+        "Feature: B\n  Scenario Outline: o\n    {step}\n    Then <a>\n\n    Examples:\n      |{header}|\n      |{}|\n",
+        row.join("|")
+    );
+    let pad = 843 - text.len() - 2;
+    text.push_str(&format!("#{}\n", "p".repeat(pad)));
+    assert_eq!(text.len(), 843);
+    let f = write(&d, "bomb843.feature", &text);
+    for cmd in ["validate", "run"] {
+        let started = Instant::now();
+        expect(
+            &[cmd, &f],
+            2,
+            &[
+                "bomb843.feature:3:5",
+                "expands to 18037 bytes",
+                "expected at most 16384",
+            ],
+        );
+        assert!(started.elapsed() < Duration::from_secs(10), "{cmd}");
+    }
+}
+
 #[test]
 fn jobs_give_one_console_stream_and_one_junit_testsuite_per_feature() {
     let d = dir("jobs");

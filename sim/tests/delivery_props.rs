@@ -1,6 +1,7 @@
 //! "No alert lost, none duplicated, nothing forged acted on" under random fault
 //! schedules: outages (up to 15 min), packet loss up to 60 %, button resets, app
-//! restarts, cellular network gaps, Bluetooth off/on, replayed and tampered events —
+//! restarts, app crashes armed at any command or during any durable write (torn at
+//! any byte), cellular network gaps, Bluetooth off/on, replayed and tampered events —
 //! interleaved with random single and double presses — and an attacker in range (a
 //! second central without the key): it connects, jamming the phone's link for a while,
 //! writes stray acknowledgements, clock settings and vibrations, and disconnects.
@@ -22,7 +23,7 @@ use protocol::gatt::EVENT_CHAR;
 use protocol::VibrationPattern;
 use sim::attacker::{self, AttackWrite};
 use sim::sched::{Micros, SECOND};
-use sim::simulation::{generated_contact, Setup, Simulation};
+use sim::simulation::{generated_contact, CrashPlan, Keep, Setup, Simulation};
 use sim::timeline::Layer;
 
 #[derive(Clone, Debug)]
@@ -32,6 +33,7 @@ enum Op {
     Loss(u32),
     Reset,
     Restart,
+    Crash(CrashPlan),
     Network(bool),
     Bluetooth(bool),
     Replay,
@@ -108,6 +110,22 @@ fn run_attack(sim: &mut Simulation, a: &Attack) {
     sim.attacker_disconnect();
 }
 
+/// A crash of the app: right after its k-th command from now (any command), or during
+/// its n-th durable write from now, torn anywhere (the record is 48 + a few hundred to
+/// a few thousand bytes; cuts past its end write it whole over the old tail).
+fn crash() -> impl Strategy<Value = CrashPlan> {
+    let keep = prop_oneof![
+        3 => (0usize..=4096).prop_map(Keep::Bytes),
+        1 => Just(Keep::Half),
+        1 => (1usize..=64).prop_map(Keep::AllBut),
+    ];
+    prop_oneof![
+        (1u64..=80).prop_map(CrashPlan::AfterCommands),
+        (1u32..=12, keep).prop_map(|(nth, keep)| CrashPlan::TornWrite { nth, keep }),
+        (1u32..=3).prop_map(CrashPlan::AfterSms),
+    ]
+}
+
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (1u32..=2).prop_map(Op::Press),
@@ -115,6 +133,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0u32..=60).prop_map(Op::Loss),
         1 => Just(Op::Reset),
         1 => Just(Op::Restart),
+        2 => crash().prop_map(Op::Crash),
         1 => any::<bool>().prop_map(Op::Network),
         1 => any::<bool>().prop_map(Op::Bluetooth),
         1 => Just(Op::Replay),
@@ -147,6 +166,7 @@ fn apply(sim: &mut Simulation, op: &Op) {
         Op::Loss(p) => sim.set_loss_pct(f64::from(*p)),
         Op::Reset => sim.reset_button(),
         Op::Restart => sim.restart_app(),
+        Op::Crash(plan) => sim.arm_crash(*plan),
         Op::Network(on) => sim.set_network(*on),
         Op::Bluetooth(on) => sim.phone_bluetooth(*on),
         Op::Replay => {
@@ -233,6 +253,12 @@ fn check(seed: u64, ops: &[(u64, Op)]) -> Result<(), TestCaseError> {
         prop_assert_eq!(conf, doubles, "conference SMS to {}\n{}", to, ctx());
     }
     prop_assert!(durable.outbox.is_empty(), "SMS left unsent\n{}", ctx());
+    prop_assert!(sim.phone().is_some(), "the app is not running\n{}", ctx());
+    prop_assert!(
+        durable.bond.is_some(),
+        "the app came back unbonded\n{}",
+        ctx()
+    );
     Ok(())
 }
 

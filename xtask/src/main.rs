@@ -13,10 +13,13 @@
 //!   with its size and load time;
 //! - `hil-rehearsal`: the BlueZ D-Bus rehearsal of the hardware paths
 //!   (`scripts/hil-rehearsal.sh`: a private bus, bluezoo, `sim hil serve` and
-//!   `sim hil run`; docs/hil.md).
+//!   `sim hil run`; docs/hil.md);
+//! - `fuzz [--seconds N] [--target NAME]`: every cargo-fuzz target of `fuzz/` for N
+//!   seconds each, with executions and coverage per target.
 
 mod browser_test;
 mod cdp;
+mod fuzz;
 mod gen_traces;
 mod layers;
 mod report_day;
@@ -140,8 +143,9 @@ fn main() -> anyhow::Result<()> {
         Some("hil-rehearsal") => run("bash", &["scripts/hil-rehearsal.sh"]),
         Some("browser-test") => browser_test::browser_test(&args[1..]),
         Some("report-day") => report_day::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | bench [--runs N] | soak [--cases N] | tune-falls | gen-traces | layers | hil-rehearsal | browser-test [--suite FILE] | report-day [--hours H]>");
+            eprintln!("usage: cargo xtask <ci | bench [--runs N] | soak [--cases N] | tune-falls | gen-traces | layers | hil-rehearsal | browser-test [--suite FILE] | report-day [--hours H] | fuzz [--seconds N] [--target NAME]>");
             bail!("unknown or missing subcommand")
         }
     }

@@ -127,7 +127,7 @@ fn an_app_restart_during_the_outage_does_not_restart_the_count() {
         .iter()
         .rev()
         .find_map(|c| match c {
-            Command::Persist(b) => Durable::from_bytes(b).ok(),
+            Command::Persist(b) => crate::store::record::decode(b).ok().map(|(_, d)| d),
             _ => None,
         })
         .unwrap_or_else(|| panic!("not persisted: {cmds:?}"));

@@ -383,3 +383,33 @@ fn jsonl_refuses_numbers_outside_the_json_grammar() {
         }
     }
 }
+
+/// Issue 14: the JSONL reader accepts exactly JSON numbers, in every field and on
+/// both paths (the compact record's fast path and the full parser): `01`, `1.`, `-.5`
+/// and friends are refused with the file, line and column.
+#[test]
+fn jsonl_accepts_exactly_json_numbers() {
+    for bad in [
+        "01", "1.", "-.5", ".5", "+1", "1e", "-01.5", "00", "1.e3", "0x1",
+    ] {
+        for line in [
+            format!("{{\"t_ms\":0,\"acc_g\":[0,0,{bad}]}}"),
+            format!("{{\"t_ms\":0,\"acc_g\":[{bad},0,1]}}"),
+            format!("{{\"t_ms\":{bad},\"acc_g\":[0,0,1]}}"),
+            format!("{{ \"t_ms\":0, \"acc_g\":[0, {bad}, 1] }}"),
+        ] {
+            let text = format!("{HEADER}\n{line}\n");
+            let (recs, e) = read_all("n.jsonl", text.as_bytes());
+            assert!(recs.is_empty(), "{line} was read");
+            let e = e.unwrap_or_else(|| panic!("{line}: no error"));
+            assert_eq!(e.line, 2, "{line}: {e}");
+            assert!(e.column >= 1, "{line}: {e}");
+            assert!(e.to_string().contains("n.jsonl:2:"), "{e}");
+        }
+    }
+    for good in ["0", "-0", "0.5", "1e-3", "-2.5E+1", "10"] {
+        let text = format!("{HEADER}\n{{\"t_ms\":0,\"acc_g\":[0,0,{good}]}}\n");
+        let (recs, e) = read_all("g.jsonl", text.as_bytes());
+        assert!(e.is_none() && recs.len() == 1, "{good}: {e:?}");
+    }
+}

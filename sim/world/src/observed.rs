@@ -36,6 +36,8 @@ pub enum HarnessNote {
     Bluetooth(bool),
     /// The phone app restarts.
     AppRestarts,
+    /// The phone app is killed (a crash); it restarts 2 s later.
+    AppCrashes,
     /// The button resets.
     ButtonResets,
     /// The button is reset to its factory bond and paired over the air.
@@ -68,6 +70,7 @@ impl fmt::Display for HarnessNote {
                 write!(f, "Bluetooth turned {} on the phone", on_off(*on))
             }
             HarnessNote::AppRestarts => f.write_str("phone app restarts"),
+            HarnessNote::AppCrashes => f.write_str("phone app killed (crash); it restarts in 2 s"),
             HarnessNote::ButtonResets => f.write_str("button resets"),
             HarnessNote::PairOverAir => {
                 f.write_str("button reset to its factory bond; the wearer pairs it over the air")
@@ -181,11 +184,25 @@ pub enum PlatformNote {
     },
     /// A warning was shown to the wearer.
     Warning(Warning),
+    /// A durable write was cut short (a crash while saving): only `written` of `len`
+    /// bytes reached storage slot `slot`.
+    StorageTorn {
+        /// Bytes that reached storage.
+        written: usize,
+        /// Bytes of the whole record.
+        len: usize,
+        /// The slot written.
+        slot: usize,
+    },
 }
 
 impl fmt::Display for PlatformNote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            PlatformNote::StorageTorn { written, len, slot } => write!(
+                f,
+                "storage write torn: {written} of {len} bytes reach slot {slot}"
+            ),
             PlatformNote::Network { available } => write!(
                 f,
                 "cellular network {}",
@@ -458,6 +475,10 @@ fn app_fields(n: &AppNote) -> KindFields {
         AppNote::CannotVibrate(p) => ("cannot_vibrate", json!({ "pattern": p.name() })),
         AppNote::Rejected(r) => ("frame_rejected", reject_fields(r)),
         AppNote::Retransmission { seq } => ("retransmission", json!({ "seq": seq })),
+        AppNote::StorageRecovered { slot, why } => {
+            ("storage_recovered", json!({ "slot": slot, "why": why }))
+        }
+        AppNote::StorageLost { why } => ("storage_lost", json!({ "why": why })),
         AppNote::EventReceived {
             seq,
             kind,
@@ -496,6 +517,10 @@ fn app_fields(n: &AppNote) -> KindFields {
 fn platform_fields(n: &PlatformNote) -> KindFields {
     match n {
         PlatformNote::Network { available } => ("network", json!({ "available": available })),
+        PlatformNote::StorageTorn { written, len, slot } => (
+            "storage_torn",
+            json!({ "written": written, "len": len, "slot": slot }),
+        ),
         PlatformNote::GpsFix { lat, lon } => ("gps_fix", json!({ "lat": lat, "lon": lon })),
         PlatformNote::SmsSent { to, text } => ("sms_sent", json!({ "to": to, "text": text })),
         PlatformNote::SmsRefused { to } => ("sms_refused", json!({ "to": to })),
@@ -537,6 +562,8 @@ fn platform_fields(n: &PlatformNote) -> KindFields {
             let (warning, pct) = match w {
                 Warning::BatteryLow(p) => ("battery_low", Some(*p)),
                 Warning::ButtonDisconnected => ("button_disconnected", None),
+                Warning::StorageRecovered => ("storage_recovered", None),
+                Warning::StorageLost => ("storage_lost", None),
             };
             ("warning", json!({ "warning": warning, "percent": pct }))
         }
@@ -550,6 +577,7 @@ fn harness_fields(n: &HarnessNote) -> KindFields {
         HarnessNote::Distance(m) => ("distance", json!({ "m": m })),
         HarnessNote::Bluetooth(on) => ("bluetooth", json!({ "on": on })),
         HarnessNote::AppRestarts => ("app_restarts", json!({})),
+        HarnessNote::AppCrashes => ("app_crashes", json!({})),
         HarnessNote::ButtonResets => ("button_resets", json!({})),
         HarnessNote::PairOverAir => ("pair_over_air", json!({})),
         HarnessNote::TraceUnreadable {

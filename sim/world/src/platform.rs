@@ -8,6 +8,16 @@
 //! Defaults (each settable by a step or a profile): an SMS reaches the contact 1 s after
 //! it is sent (and the app gets its delivery report then); a contact answers a call after 5 s; `the phone is at` is a current, exact
 //! fix (accuracy 5 m) answered at once; storage survives app restarts.
+//!
+//! Storage has two slots; each record goes to the slot its header names
+//! ([`phone::store::slot_of_record`]). The siren, the recorder (by id), the countdown
+//! alarm and the conference (by room) are states: asserting the state they are already
+//! in does nothing, so an app that resumes after a crash asserts them again safely.
+//!
+//! Crashes: the harness arms a [`CrashPlan`]; the platform (or, for a count of every
+//! command, the host loop in [`crate::simulation`]) reports when it is due and the app
+//! is killed right after that command (or during that write, which is then torn: only a
+//! prefix of the new record reaches the slot, over its old bytes).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -150,6 +160,8 @@ pub enum PlatformEv {
     },
     /// A fix for the app.
     Location(Fix),
+    /// An answer to the app that records nothing (a query's).
+    Answer(phone::Input),
     /// Recorder stopped.
     RecordingStopped {
         /// Id.
@@ -157,6 +169,33 @@ pub enum PlatformEv {
         /// Audio length (µs).
         dur_us: Micros,
     },
+}
+
+/// A crash of the app the harness armed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashPlan {
+    /// Right after the app's n-th command from now (1-based), whatever it is.
+    AfterCommands(u64),
+    /// Right after the n-th SMS the app hands to the SMS service from now.
+    AfterSms(u32),
+    /// During the app's n-th durable write from now: only `keep` of it reaches storage.
+    TornWrite {
+        /// Which write (1-based).
+        nth: u32,
+        /// How much of it is written.
+        keep: Keep,
+    },
+}
+
+/// How much of a torn write reaches storage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// This many bytes (at most the record's length).
+    Bytes(usize),
+    /// Half the record.
+    Half,
+    /// All of the record but its last this many bytes.
+    AllBut(usize),
 }
 
 /// Platform settings.
@@ -223,8 +262,21 @@ pub struct Platform {
     pub countdown_on: bool,
     /// Fall countdowns started.
     pub countdowns_started: u32,
-    /// The app's durable storage.
-    pub storage: Option<Vec<u8>>,
+    /// The app's durable storage: two slots (`None`: never written).
+    pub storage: [Option<Vec<u8>>; 2],
+    /// What the SMS service has told the app of each SMS it was handed: its result
+    /// (`None` until reported) and whether it was delivered (the sent box).
+    pub sms_box: BTreeMap<u64, (Option<bool>, bool)>,
+    /// Times the siren went from off to on.
+    pub siren_starts: u32,
+    /// The conference room the wearer's phone is in.
+    pub wearer_room: Option<String>,
+    /// Durable writes made (torn ones included).
+    pub writes: u64,
+    /// A crash armed by the harness, and what it has counted so far.
+    pub crash: Option<(CrashPlan, u64)>,
+    /// The armed crash is due: the host kills the app after the current command.
+    pub crash_due: bool,
 }
 
 impl Platform {
@@ -250,8 +302,44 @@ impl Platform {
             warnings: Vec::new(),
             countdown_on: false,
             countdowns_started: 0,
-            storage: None,
+            storage: [None, None],
+            sms_box: BTreeMap::new(),
+            siren_starts: 0,
+            wearer_room: None,
+            writes: 0,
+            crash: None,
+            crash_due: false,
         }
+    }
+
+    /// The two storage slots, as the app reads them at start.
+    pub fn slots(&self) -> [Option<&[u8]>; 2] {
+        [self.storage[0].as_deref(), self.storage[1].as_deref()]
+    }
+
+    /// Count one happening of `kind` toward the armed crash; true when it is due now.
+    fn crash_tick(&mut self, kind: fn(&CrashPlan) -> Option<u64>) -> bool {
+        let Some((plan, seen)) = self.crash.as_mut() else {
+            return false;
+        };
+        let Some(n) = kind(plan) else { return false };
+        *seen += 1;
+        if *seen < n {
+            return false;
+        }
+        self.crash = None;
+        self.crash_due = true;
+        true
+    }
+
+    /// The host executed one command of the app (any kind): counts toward
+    /// [`CrashPlan::AfterCommands`]. True when the app must die now.
+    pub(crate) fn after_command(&mut self) -> bool {
+        self.crash_tick(|p| match p {
+            CrashPlan::AfterCommands(n) => Some(*n),
+            _ => None,
+        });
+        std::mem::take(&mut self.crash_due)
     }
 
     /// The current fix as the GPS reports it at `utc_ms`.
@@ -345,8 +433,13 @@ impl Platform {
     /// of it, if anything.
     pub(crate) fn on_event(&mut self, pe: PlatformEv) -> Option<phone::Input> {
         match pe {
-            PlatformEv::SmsResult { id, ok } => Some(phone::Input::SmsResult { id, ok }),
+            PlatformEv::SmsResult { id, ok } => {
+                self.sms_box.entry(id).or_default().0 = Some(ok);
+                Some(phone::Input::SmsResult { id, ok })
+            }
+            PlatformEv::Answer(input) => Some(input),
             PlatformEv::SmsDelivered { id, sms } => {
+                self.sms_box.entry(id).or_default().1 = true;
                 let to = sms.to.clone();
                 self.say(PlatformNote::SmsDelivered { to });
                 let t_us = self.now();
@@ -414,6 +507,7 @@ impl phone::Platform for Platform {
 
     fn send_sms(&mut self, id: u64, to: &str, text: &str) -> Result<(), Infallible> {
         self.mark(MarkerKind::Sms, to.to_string());
+        self.sms_box.entry(id).or_default();
         let now = self.now();
         let ok = self.network;
         if ok {
@@ -440,6 +534,25 @@ impl phone::Platform for Platform {
             now + self.params.sms_ack_us,
             PlatformEv::SmsResult { id, ok },
         );
+        self.crash_tick(|p| match p {
+            CrashPlan::AfterSms(n) => Some(u64::from(*n)),
+            _ => None,
+        });
+        Ok(())
+    }
+
+    fn query_sms(&mut self, id: u64) -> Result<(), Infallible> {
+        let now = self.now();
+        match self.sms_box.get(&id).copied() {
+            None => self.at(now, PlatformEv::Answer(phone::Input::SmsUnknown { id })),
+            Some((None, _)) => {} // its result is on its way
+            Some((Some(ok), delivered)) => {
+                self.at(now, PlatformEv::Answer(phone::Input::SmsResult { id, ok }));
+                if delivered {
+                    self.at(now, PlatformEv::Answer(phone::Input::SmsDelivered { id }));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -469,6 +582,10 @@ impl phone::Platform for Platform {
         mic_on: bool,
         speaker_muted: bool,
     ) -> Result<(), Infallible> {
+        if self.wearer_room.as_deref() == Some(url) {
+            return Ok(());
+        }
+        self.wearer_room = Some(url.to_string());
         self.conference.push((self.now(), "wearer".into()));
         self.say(PlatformNote::WearerJoins {
             url: url.to_string(),
@@ -487,6 +604,10 @@ impl phone::Platform for Platform {
     }
 
     fn siren(&mut self, on: bool, volume_pct: u8, override_silent: bool) -> Result<(), Infallible> {
+        if on == self.siren_on {
+            return Ok(());
+        }
+        self.siren_starts += u32::from(on);
         self.mark(MarkerKind::Siren, on_off(on).into());
         self.siren_on = on;
         self.siren_ever |= on;
@@ -499,6 +620,9 @@ impl phone::Platform for Platform {
     }
 
     fn start_recording(&mut self, id: u64, button_mic: bool) -> Result<(), Infallible> {
+        if self.recordings.iter().any(|r| r.id == id) {
+            return Ok(());
+        }
         self.mark(MarkerKind::Recording, "start".into());
         self.recordings.push(RecorderRun {
             id,
@@ -510,8 +634,17 @@ impl phone::Platform for Platform {
     }
 
     fn stop_recording(&mut self, id: u64) -> Result<(), Infallible> {
-        self.mark(MarkerKind::Recording, "stop".into());
         let now = self.now();
+        // Stopped already: its content is handed over again (the file is on disk).
+        if let Some(dur_us) = self
+            .recordings
+            .iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.end_us.map(|e| e - r.start_us))
+        {
+            self.at(now, PlatformEv::RecordingStopped { id, dur_us });
+            return Ok(());
+        }
         let Some(r) = self
             .recordings
             .iter_mut()
@@ -519,6 +652,9 @@ impl phone::Platform for Platform {
         else {
             return Ok(());
         };
+        self.core
+            .borrow_mut()
+            .mark(MarkerKind::Recording, "stop".into());
         r.end_us = Some(now);
         let dur_us = now - r.start_us;
         self.say(PlatformNote::RecordingStopped { id, dur_us });
@@ -527,6 +663,9 @@ impl phone::Platform for Platform {
     }
 
     fn countdown_alarm(&mut self, on: bool, seconds: u32) -> Result<(), Infallible> {
+        if on == self.countdown_on {
+            return Ok(());
+        }
         if on {
             self.mark(MarkerKind::Countdown, "start".into());
         }
@@ -546,7 +685,39 @@ impl phone::Platform for Platform {
     }
 
     fn persist(&mut self, bytes: &[u8]) -> Result<(), Infallible> {
-        self.storage = Some(bytes.to_vec());
+        self.writes += 1;
+        let slot = phone::store::slot_of_record(bytes);
+        let keep = match self.crash {
+            Some((CrashPlan::TornWrite { nth, keep }, seen)) if seen + 1 >= u64::from(nth) => {
+                Some(keep)
+            }
+            _ => None,
+        };
+        self.crash_tick(|p| match p {
+            CrashPlan::TornWrite { nth, .. } => Some(u64::from(*nth)),
+            _ => None,
+        });
+        let Some(keep) = keep else {
+            self.storage[slot] = Some(bytes.to_vec());
+            return Ok(());
+        };
+        // Torn: the first bytes of the new record over the slot's old content.
+        let n = match keep {
+            Keep::Bytes(n) => n.min(bytes.len()),
+            Keep::Half => bytes.len() / 2,
+            Keep::AllBut(k) => bytes.len().saturating_sub(k),
+        };
+        let mut torn = self.storage[slot].take().unwrap_or_default();
+        if torn.len() < n {
+            torn.resize(n, 0);
+        }
+        torn[..n].copy_from_slice(&bytes[..n]);
+        self.say(PlatformNote::StorageTorn {
+            written: n,
+            len: bytes.len(),
+            slot,
+        });
+        self.storage[slot] = Some(torn);
         Ok(())
     }
 

@@ -24,6 +24,7 @@ use crate::hand::{Hand, HandModel};
 use crate::link::{LinkParams, VirtualLink};
 use crate::observed::{HarnessNote, Observed};
 use crate::platform::{Answering, Platform, PlatformParams};
+pub use crate::platform::{CrashPlan, Keep};
 use crate::replay::Replay;
 use crate::rng::{Component, Stream};
 use crate::sched::{Micros, MILLI, SECOND};
@@ -120,6 +121,10 @@ struct PhoneSide {
     held: Vec<phone::Input>,
     /// Commands a port refused (the app's command, and why), discarded.
     refused: Vec<(Micros, String)>,
+    /// The app was killed by an armed crash; the simulation restarts it.
+    crashed: bool,
+    /// Commands the host executed since the scenario started.
+    commands: u64,
 }
 
 impl PhoneSide {
@@ -143,14 +148,28 @@ impl PhoneSide {
             return;
         };
         loop {
-            if let Err(e) = phone::host::drain(app, air, platform) {
-                // A refused command is dropped; the ones behind it still run.
-                let cmd = app.poll_command();
-                self.refused.push((utc, format!("{cmd:?}: {e}")));
-                continue;
+            // The host loop, one command at a time, so that an armed crash can kill
+            // the app between any two commands.
+            match phone::host::step(app, air, platform) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let Some(ev) = air.poll_event() else { break };
+                    app.handle(utc, phone::Input::Gatt(ev));
+                    continue;
+                }
+                Err(e) => {
+                    // A refused command is dropped; the ones behind it still run.
+                    let cmd = app.poll_command();
+                    self.refused.push((utc, format!("{cmd:?}: {e}")));
+                }
             }
-            let Some(ev) = air.poll_event() else { break };
-            app.handle(utc, phone::Input::Gatt(ev));
+            self.commands += 1;
+            if platform.after_command() {
+                self.app = None;
+                self.crashed = true;
+                while air.poll_event().is_some() {}
+                return;
+            }
         }
     }
 }
@@ -184,8 +203,8 @@ pub struct Simulation {
     due_cache: (Option<Micros>, Option<Micros>),
     /// The phone's RNG (entropy at each app start and pairing).
     phone_entropy: Stream,
-    /// The app's durable state as the last backup took it.
-    backup: Option<Option<Vec<u8>>>,
+    /// The app's durable state (both slots) as the last backup took it.
+    backup: Option<[Option<Vec<u8>>; 2]>,
     /// Whether heartbeats over an idle connection are taken in bulk: the button does
     /// each one's bookkeeping and the phone hears the run at the last one's arrival,
     /// without sealing, carrying and opening every frame (see
@@ -235,7 +254,7 @@ impl Simulation {
         };
         sim.harness(HarnessNote::Seed(setup.seed));
         let durable = Durable::bonded(key.0);
-        sim.platform.storage = Some(durable.to_bytes());
+        sim.platform.storage[0] = Some(durable.to_record(0));
         sim.core.borrow_mut().series.battery.push((0, level));
         let entropy = sim.phone_entropy.bytes();
         let app = PhoneApp::start(sim.app_config.clone(), durable, sim.utc_us(), entropy);
@@ -297,13 +316,45 @@ impl Simulation {
     pub fn durable(&self) -> Durable {
         match &self.phone.app {
             Some(p) => p.durable().clone(),
-            None => self
-                .platform
-                .storage
-                .as_deref()
-                .and_then(|b| Durable::from_bytes(b).ok())
-                .unwrap_or_default(),
+            None => phone::store::load(self.platform.slots()).durable,
         }
+    }
+
+    /// Commands the app's host executed since the scenario started (or since
+    /// [`Simulation::count_commands_from_now`]).
+    pub fn commands_executed(&self) -> u64 {
+        self.phone.commands
+    }
+
+    /// Count commands from now on (a crash plan counts from when it is armed).
+    pub fn count_commands_from_now(&mut self) {
+        self.phone.commands = 0;
+    }
+
+    /// Arm a crash of the app (see [`CrashPlan`]); it replaces one already armed.
+    pub fn arm_crash(&mut self, plan: CrashPlan) {
+        self.platform.crash = Some((plan, 0));
+    }
+
+    /// Disarm a crash that has not happened.
+    pub fn disarm_crash(&mut self) {
+        self.platform.crash = None;
+    }
+
+    /// Whether a crash is armed and has not happened yet.
+    pub fn crash_armed(&self) -> bool {
+        self.platform.crash.is_some()
+    }
+
+    /// An armed crash happened: the app is gone; close its central and start it again
+    /// in [`APP_RESTART_US`].
+    fn reap(&mut self) {
+        if !std::mem::take(&mut self.phone.crashed) {
+            return;
+        }
+        self.harness(HarnessNote::AppCrashes);
+        self.air.app_closed();
+        self.schedule(self.now() + APP_RESTART_US, Ev::PhoneStart);
     }
 
     pub(crate) fn note(&mut self, layer: Layer, text: String) {
@@ -467,6 +518,11 @@ impl Simulation {
     }
 
     fn process(&mut self, ev: Ev) {
+        self.process_one(ev);
+        self.reap();
+    }
+
+    fn process_one(&mut self, ev: Ev) {
         match ev {
             Ev::Edge { down } => {
                 self.series.edges.push((self.now(), down));
@@ -491,16 +547,9 @@ impl Simulation {
     }
 
     fn phone_start(&mut self) {
-        let durable = self
-            .platform
-            .storage
-            .as_deref()
-            .map(Durable::from_bytes)
-            .transpose()
-            .unwrap_or_default()
-            .unwrap_or_default();
+        let loaded = phone::store::load(self.platform.slots());
         let entropy = self.phone_entropy.bytes();
-        let app = PhoneApp::start(self.app_config.clone(), durable, self.utc_us(), entropy);
+        let app = PhoneApp::start_loaded(self.app_config.clone(), loaded, self.utc_us(), entropy);
         self.phone.app = Some(app);
         self.air.app_opened();
         self.serve();
@@ -519,11 +568,13 @@ impl Simulation {
         let utc = self.utc_us();
         self.phone
             .give(input, &mut self.air, &mut self.platform, utc);
+        self.reap();
     }
 
     fn serve(&mut self) {
         let utc = self.utc_us();
         self.phone.serve(&mut self.air, &mut self.platform, utc);
+        self.reap();
     }
 
     // ---- wearer and harness actions --------------------------------------------------
@@ -578,7 +629,7 @@ impl Simulation {
     /// ([`Simulation::wearer_pairs`]).
     pub fn reinstall_app(&mut self) -> Result<(), WorldError> {
         self.note(Layer::Harness, "the phone app is reinstalled".into());
-        self.platform.storage = None;
+        self.platform.storage = [None, None];
         self.restart_app();
         let started = self.now() + APP_RESTART_US;
         self.run_until(started);

@@ -458,6 +458,12 @@ impl<L: RigLink, C: Clock> Bench for RigBench<'_, L, C> {
     fn restart_app(&mut self) -> StepResult {
         not_here("app restarts are simulated only")
     }
+    fn crash_app_after_sms(&mut self, _: u32) -> StepResult {
+        not_here("app crashes are simulated only (the rig's app runs in this process)")
+    }
+    fn crash_app_while_saving(&mut self) -> StepResult {
+        not_here("torn writes are simulated only (the rig's dry-run storage is not kept)")
+    }
     fn reset_button(&mut self) -> StepResult {
         not_here("the rig cannot reset the button")
     }

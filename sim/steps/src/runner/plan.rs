@@ -205,6 +205,11 @@ fn placeholder_re() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"<([^<>\s][^<>]*)>").unwrap_or_else(|e| panic!("{e}")))
 }
 
+/// An outline step (its text and table cells together) may expand to at most this many
+/// bytes; past it the row is refused with its file, line and column (a few hundred
+/// bytes of outline could otherwise ask for megabytes per row).
+pub(crate) const MAX_EXPANDED_STEP: usize = 16 * 1024;
+
 /// Replace each `<name>` once (never inside a substituted value).
 fn substitute(text: &str, values: &BTreeMap<&str, &str>) -> String {
     placeholder_re()
@@ -235,8 +240,20 @@ impl Ctx<'_> {
                     .map(String::as_str)
                     .zip(row.iter().map(String::as_str))
                     .collect();
-                plan.scenarios
-                    .push(self.planned(Some((row, line)), &values, &ex.tags));
+                let p = self.planned(Some((row, line)), &values, &ex.tags);
+                if let Some(st) = p.steps.iter().find(|s| expanded_len(s) > MAX_EXPANDED_STEP) {
+                    plan.problems.push(format!(
+                        "{}:{}:{}: with the Examples row at line {line} this step expands to \
+                         {} bytes: expected at most {MAX_EXPANDED_STEP} (placeholders are \
+                         substituted once; shorten the values or the step)",
+                        self.src.shown,
+                        st.line,
+                        st.column,
+                        expanded_len(st)
+                    ));
+                    continue;
+                }
+                plan.scenarios.push(p);
             }
         }
     }
@@ -358,6 +375,12 @@ impl Ctx<'_> {
         out.extend(block(&self.sc.steps, false, values));
         out
     }
+}
+
+/// Bytes of a step's text and table cells.
+fn expanded_len(st: &PlannedStep) -> usize {
+    let cells: usize = st.table.iter().flatten().flatten().map(String::len).sum();
+    st.text.len() + cells
 }
 
 /// The kind a keyword gives: `And`, `But` and `*` continue the step before.

@@ -60,6 +60,12 @@ pub trait Bench {
     fn phone_bluetooth(&mut self, on: bool) -> StepResult;
     /// The phone app restarts.
     fn restart_app(&mut self) -> StepResult;
+    /// Time runs until the app has issued `n` more SMS; it is killed right then and
+    /// restarts 2 s later.
+    fn crash_app_after_sms(&mut self, n: u32) -> StepResult;
+    /// Time runs until the app's next durable write, which is torn (half of it reaches
+    /// storage); the app is killed then and restarts 2 s later.
+    fn crash_app_while_saving(&mut self) -> StepResult;
     /// The button resets.
     fn reset_button(&mut self) -> StepResult;
     /// The phone regains cellular network.
@@ -158,6 +164,8 @@ fn perform<B: Bench + ?Sized>(b: &mut B, w: &When) -> StepResult {
         When::LinkLost(d) => b.lose_link(*d),
         When::Bluetooth { on } => b.phone_bluetooth(*on),
         When::AppRestarts => b.restart_app(),
+        When::AppCrashesAfterSms(n) => b.crash_app_after_sms(*n),
+        When::AppCrashesWhileSaving => b.crash_app_while_saving(),
         When::ButtonResets => b.reset_button(),
         When::NetworkBack => b.regain_network(),
         When::LocationFix { lat, lon } => b.location_fix(*lat, *lon),

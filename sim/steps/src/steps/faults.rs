@@ -56,6 +56,23 @@ pub const STEPS: &[StepDef] = &[
     step!(
         When,
         "faults",
+        "the phone app crashes after sending {n} SMS",
+        "the phone app crashes after sending 1 SMS",
+        |a: &Args| -> Built {
+            let n = a.int(0, 1, 1000)?;
+            Ok(When::AppCrashesAfterSms(n as u32))
+        }
+    ),
+    step!(
+        When,
+        "faults",
+        "the phone app crashes while saving",
+        "the phone app crashes while saving",
+        |_| -> Built { Ok(When::AppCrashesWhileSaving) }
+    ),
+    step!(
+        When,
+        "faults",
         "the button resets",
         "the button resets",
         |_| -> Built { Ok(When::ButtonResets) }
@@ -113,6 +130,34 @@ pub(super) fn act(
     f: fn(&mut crate::simulation::Simulation),
 ) -> Result<(), String> {
     act_for(w, f, 0)
+}
+
+/// How long a crash step waits for the SMS or the write it crashes at.
+pub(super) const CRASH_WAIT_US: Micros = 600 * SECOND;
+
+/// On the simulator: arm `plan`, let time run until the app is killed by it (at most
+/// [`CRASH_WAIT_US`]), then the 2 s of its restart.
+pub(super) fn crash(
+    w: &mut AlarmWorld,
+    plan: crate::simulation::CrashPlan,
+    what: &str,
+) -> Result<(), String> {
+    let sim = w.sim()?;
+    sim.arm_crash(plan);
+    let deadline = sim.now() + CRASH_WAIT_US;
+    let fired = sim.run_until_cond(deadline, &|s| !s.crash_armed());
+    if !fired {
+        sim.disarm_crash();
+        w.when_done();
+        return Err(format!(
+            "the phone app never got to {what} within {} s: no crash",
+            CRASH_WAIT_US / SECOND
+        ));
+    }
+    let now = sim.now();
+    sim.run_until(now + crate::simulation::APP_RESTART_US);
+    w.when_done();
+    Ok(())
 }
 
 /// Perform `f`, then let the time it takes (a reboot, an app start) pass.

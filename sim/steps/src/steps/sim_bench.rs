@@ -136,6 +136,21 @@ impl Bench for SimBench<'_> {
             APP_RESTART_US,
         ))
     }
+    fn crash_app_after_sms(&mut self, n: u32) -> StepResult {
+        let plan = crate::simulation::CrashPlan::AfterSms(n);
+        done(faults::crash(
+            self.world,
+            plan,
+            &format!("its SMS number {n}"),
+        ))
+    }
+    fn crash_app_while_saving(&mut self) -> StepResult {
+        let plan = crate::simulation::CrashPlan::TornWrite {
+            nth: 1,
+            keep: crate::simulation::Keep::Half,
+        };
+        done(faults::crash(self.world, plan, "a durable write"))
+    }
     fn reset_button(&mut self) -> StepResult {
         done(faults::act_for(self.world, |s| s.reset_button(), BOOT_US))
     }

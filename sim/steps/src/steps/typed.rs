@@ -94,6 +94,10 @@ pub enum When {
     },
     /// `the phone app restarts`.
     AppRestarts,
+    /// `the phone app crashes after sending {n} SMS`.
+    AppCrashesAfterSms(u32),
+    /// `the phone app crashes while saving`.
+    AppCrashesWhileSaving,
     /// `the button resets`.
     ButtonResets,
     /// `the phone regains cellular network`.
