@@ -17,7 +17,9 @@
 //! Test injection layout (test service only): version, opcode, fields:
 //! `0x81 Edge{down: u8}`, `0x82 Accel{x,y,z: i16 milli-g}`, `0x83 Battery{mv: u16}`.
 
-use crate::{ProtocolError, Reader, COMMAND_VERSION};
+#[cfg(feature = "std")]
+use crate::COMMAND_VERSION;
+use crate::{ProtocolError, Reader};
 
 /// A vibration pattern the phone asks the button to play.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,6 +87,7 @@ pub enum Command {
 
 impl Command {
     /// Encode.
+    #[cfg(feature = "std")]
     pub fn encode(&self) -> Vec<u8> {
         let mut out = vec![COMMAND_VERSION];
         match self {
@@ -143,6 +146,7 @@ pub enum TestInjection {
 
 impl TestInjection {
     /// Encode.
+    #[cfg(feature = "std")]
     pub fn encode(&self) -> Vec<u8> {
         let mut out = vec![COMMAND_VERSION];
         match self {

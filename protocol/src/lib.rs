@@ -13,6 +13,8 @@
 //! random numbers: every decoder takes untrusted bytes and returns a [`ProtocolError`]
 //! instead of panicking.
 
+#![cfg_attr(not(feature = "std"), no_std)]
+
 pub mod command;
 pub mod drbg;
 pub mod event;
@@ -20,17 +22,23 @@ pub mod gatt;
 pub mod keys;
 pub mod pairing;
 pub mod rpa;
+#[cfg(feature = "std")]
 pub mod session;
+#[cfg(feature = "std")]
 pub mod wire;
 
 pub use command::{Command, VibrationPattern};
 pub use drbg::Drbg;
-pub use event::{EventFrame, EventKind};
+#[cfg(feature = "std")]
+pub use event::EventFrame;
+pub use event::EventKind;
 pub use gatt::Uuid;
 pub use keys::{BondKey, Irk, Keys};
 pub use pairing::{ConfirmCode, Pairing, PairingKeyPair};
 pub use rpa::Address;
+#[cfg(feature = "std")]
 pub use session::Session;
+#[cfg(feature = "std")]
 pub use wire::{ToButton, ToPhone};
 
 /// Version byte carried first by a [`Command`] (inside a version 2 `Signed` message) and
@@ -71,9 +79,11 @@ pub enum ProtocolError {
     PayloadTooLong(usize),
     /// A UUID string is malformed.
     #[error("malformed UUID {0:?}")]
+    #[cfg(feature = "std")]
     BadUuid(String),
     /// A device address string is malformed.
     #[error("malformed device address {0:?} (expected XX:XX:XX:XX:XX:XX)")]
+    #[cfg(feature = "std")]
     BadAddress(String),
     /// A pairing public key gives a predictable shared secret (low-order point).
     #[error("weak pairing key (low-order point)")]
@@ -90,6 +100,7 @@ impl<'a> Reader<'a> {
     pub(crate) fn new(buf: &'a [u8]) -> Self {
         Self { buf, pos: 0 }
     }
+    #[cfg(feature = "std")]
     pub(crate) fn pos(&self) -> usize {
         self.pos
     }
@@ -136,6 +147,7 @@ impl<'a> Reader<'a> {
         }
     }
     /// Everything not read yet.
+    #[cfg(feature = "std")]
     pub(crate) fn rest(&mut self) -> &'a [u8] {
         let s = &self.buf[self.pos..];
         self.pos = self.buf.len();

@@ -48,7 +48,7 @@ impl Session {
     /// The button's nonce for session `id`: keyed, so nobody without the bond can predict
     /// it, and distinct for every id.
     pub fn button_nonce(keys: &Keys, id: u32) -> [u8; NONCE_LEN] {
-        hmac_trunc(&keys.command, &[b"button nonce", &id.to_le_bytes()])
+        crate::keys::button_nonce(keys, id)
     }
 
     fn offer_tag(&self, keys: &Keys) -> [u8; TAG_LEN] {

@@ -4,7 +4,7 @@ use super::*;
 use crate::power::Consumer;
 use protocol::gatt::{CONTROL_CHAR, TEST_INJECT_CHAR};
 use protocol::wire::{ToButton, ToPhone};
-use protocol::{Command, PairingKeyPair, Session};
+use protocol::{BondKey, Command, Keys, PairingKeyPair, Session};
 
 const KEY: BondKey = BondKey([1; 16]);
 const UTC: u64 = 1_767_603_600_000;
@@ -185,7 +185,7 @@ fn queue_counters_and_rejections_survive_reset() {
     drain(&mut b);
     press(&mut b, 1_100, 100);
     run_to(&mut b, 3_000 * MS);
-    let seqs: Vec<u32> = b.flash().queue.iter().map(|e| e.seq).collect();
+    let seqs: Vec<u32> = b.flash().queue.events().iter().map(|e| e.seq).collect();
     assert_eq!(seqs, vec![1, 2]);
     assert_eq!((b.flash().boots, b.rejected_commands()), (2, 1));
     b.handle(3_000 * MS, Input::Connected);
@@ -425,8 +425,9 @@ fn a_low_cell_browns_out_on_a_genuine_vibration_and_low_battery_is_queued() {
     let kinds: Vec<(EventKind, Vec<u8>)> = b
         .flash()
         .queue
+        .events()
         .iter()
-        .map(|e| (e.kind, e.payload.clone()))
+        .map(|e| (e.kind, e.payload.as_slice().to_vec()))
         .collect();
     assert_eq!(kinds, vec![(EventKind::LowBattery, vec![20])]);
     let mut weak = Button::boot(
@@ -679,11 +680,14 @@ fn idle_heartbeats_in_bulk_leave_the_button_as_the_full_path_does() {
         assert!(in_bulk > 2_500, "{soc}%: {in_bulk} heartbeats in bulk");
         assert_eq!(in_bulk + one_by_one, beats, "{soc}%: as many heartbeats");
         assert_eq!(bulk.level(), full.level(), "{soc}%");
-        assert_eq!(bulk.next_heartbeat_at, full.next_heartbeat_at, "{soc}%");
-        assert_eq!(bulk.next_level_at, full.next_level_at, "{soc}%");
         assert_eq!(
-            bulk.session.map(|s| s.next_index),
-            full.session.map(|s| s.next_index),
+            bulk.core.next_heartbeat_at, full.core.next_heartbeat_at,
+            "{soc}%"
+        );
+        assert_eq!(bulk.core.next_level_at, full.core.next_level_at, "{soc}%");
+        assert_eq!(
+            bulk.core.session.map(|s| s.next_index),
+            full.core.session.map(|s| s.next_index),
             "{soc}%"
         );
         assert_eq!(

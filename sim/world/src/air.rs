@@ -876,6 +876,12 @@ fn describe(e: &DeviceEvent) -> String {
         DeviceEvent::Gesture(g) => format!("gesture {}", g.event_kind().name()),
         DeviceEvent::Queued { seq, kind } => format!("event #{seq} {} queued", kind.name()),
         DeviceEvent::Dropped { seq } => format!("queue full: event #{seq} dropped"),
+        DeviceEvent::NotQueued { kind } => {
+            format!(
+                "event {} not queued: sequence numbers exhausted",
+                kind.name()
+            )
+        }
         DeviceEvent::Sent { seq, attempt } => format!("event #{seq} indicated (attempt {attempt})"),
         DeviceEvent::Acked { seq } => format!("event #{seq} acknowledged"),
         DeviceEvent::ClockSet { utc_ms } => format!("clock set to {}", phone::text::utc(*utc_ms)),
