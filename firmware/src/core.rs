@@ -237,6 +237,42 @@ impl Core {
     }
 }
 
+/// Sizes (bytes) of the firmware state, its parts, and the flash image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footprint {
+    /// The whole state, [`Core`].
+    pub core: usize,
+    /// The persistent queue (its [`QUEUE_CAPACITY`] slots, counter and drop count).
+    pub queue: usize,
+    /// The fall detector.
+    pub fall: usize,
+    /// Debounce and gesture classification.
+    pub gesture: usize,
+    /// What survives a reset, as held in RAM ([`Flash`]).
+    pub flash: usize,
+    /// The configuration.
+    pub config: usize,
+    /// The serialized flash image with a full queue.
+    pub image_full: usize,
+    /// The serialized flash image with an empty queue.
+    pub image_empty: usize,
+}
+
+/// The firmware's memory footprint (`size_of` of each part, the image's length).
+pub fn footprint() -> Footprint {
+    use ::core::mem::size_of;
+    Footprint {
+        core: size_of::<Core>(),
+        queue: size_of::<crate::queue::EventQueue>(),
+        fall: size_of::<FallDetector>(),
+        gesture: size_of::<GestureRecognizer>(),
+        flash: size_of::<Flash>(),
+        config: size_of::<Config>(),
+        image_full: crate::flash::IMAGE_MAX,
+        image_empty: crate::flash::IMAGE_HEAD_LEN,
+    }
+}
+
 /// The earlier of two optional instants.
 pub fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
@@ -263,6 +299,15 @@ mod tests {
             doc.contains(&std::format!("budget: {STATE_BUDGET_BYTES} bytes")),
             "ARCHITECTURE.md states the budget"
         );
+    }
+
+    #[test]
+    fn footprint_adds_up_and_the_image_lengths_are_real() {
+        let f = footprint();
+        assert!(f.queue + f.fall + f.gesture + f.config <= f.core);
+        assert!(f.queue <= f.flash);
+        let mut buf = [0u8; crate::flash::IMAGE_MAX];
+        assert_eq!(Flash::factory().write_image(&mut buf), f.image_empty);
     }
 
     #[test]

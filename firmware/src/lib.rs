@@ -52,7 +52,7 @@ pub mod link;
 pub mod queue;
 pub mod session;
 
-pub use crate::core::{Config, Core};
+pub use crate::core::{footprint, Config, Core, Footprint};
 pub use battery::LowBatteryLevels;
 pub use clock::Rtc;
 pub use flash::Flash;

@@ -716,3 +716,108 @@ fn idle_heartbeats_decline_with_an_event_queued() {
     drain(&mut b);
     assert_eq!(b.idle_heartbeats(u64::MAX, &mut |_| true), None);
 }
+
+/// Issue 14's queue: a full queue keeps the first alert, logs and counts what went, and
+/// every heartbeat then tells the phone how many went.
+#[test]
+fn a_full_queue_keeps_the_first_alert_and_reports_the_drops_in_heartbeats() {
+    let mut b = boot(Flash::bonded(KEY), 0);
+    let cap = firmware::queue::QUEUE_CAPACITY as u64;
+    for i in 0..cap + 3 {
+        press(&mut b, 1_000 + i * 1_000, 100);
+    }
+    run_to(&mut b, (2_000 + (cap + 3) * 1_000) * MS);
+    let log = drain(&mut b);
+    let dropped: Vec<u32> = log
+        .iter()
+        .filter_map(|a| match a {
+            Action::Log(DeviceEvent::Dropped { seq }) => Some(*seq),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dropped, vec![2, 3, 4], "the second-oldest goes each time");
+    let q = b.flash().queue.events();
+    assert_eq!(q.len(), cap as usize);
+    assert_eq!(q[0].seq, 1, "the first alert stays");
+    assert_eq!(
+        q.last().map(|e| e.seq),
+        Some(cap as u32 + 3),
+        "the latest too"
+    );
+    assert_eq!(b.flash().queue.dropped(), 3);
+    // The count survives a reset and rides in the heartbeat after the level.
+    let (flash, battery) = b.into_parts();
+    let mut b = Button::boot(
+        DeviceProfile::default(),
+        flash,
+        battery,
+        200_000 * MS,
+        [4; 32],
+    );
+    let mut phone = Phone::new(KEY);
+    let now = 200_000 * MS;
+    phone.connect(&mut b, now);
+    let beats: Vec<Vec<u8>> = phone
+        .frames(&drain(&mut b))
+        .into_iter()
+        .filter(|f| f.kind == EventKind::Heartbeat)
+        .map(|f| f.payload)
+        .collect();
+    let mut want = vec![100];
+    want.extend_from_slice(&3u32.to_le_bytes());
+    assert_eq!(beats, vec![want]);
+}
+
+/// Issue 14's queue: an event the phone never acknowledges does not block the next.
+#[test]
+fn an_unacknowledged_head_does_not_block_the_events_behind_it() {
+    let mut b = boot(Flash::bonded(KEY), 0);
+    press(&mut b, 0, 100);
+    press(&mut b, 1_000, 100);
+    run_to(&mut b, 2_000 * MS);
+    let mut phone = Phone::new(KEY);
+    let mut now = 2_000 * MS;
+    phone.connect(&mut b, now);
+    let sent = |b: &mut Button, phone: &Phone| -> Vec<u32> {
+        events(phone.frames(&drain(b)))
+            .iter()
+            .map(|f| f.seq)
+            .collect()
+    };
+    assert_eq!(sent(&mut b, &phone), vec![1]);
+    // The phone rejects #1 silently: after the timeout #2 goes, and the phone acks it.
+    let timeout = u64::from(DeviceProfile::default().link.ack_timeout_ms) * MS;
+    now += timeout;
+    run_to(&mut b, now);
+    assert_eq!(sent(&mut b, &phone), vec![2]);
+    phone.send(&mut b, now, Command::Ack { seq: 2 });
+    // Then #1 again, in turn.
+    assert_eq!(sent(&mut b, &phone), vec![1]);
+    let seqs: Vec<u32> = b.flash().queue.events().iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![1]);
+}
+
+/// Issue 14's queue: the sequence counter never wraps to reuse a number.
+#[test]
+fn sequence_numbers_refuse_rather_than_wrap() {
+    let mut flash = Flash::bonded(KEY);
+    flash.queue.set_seq_next(u32::MAX - 1);
+    let mut b = boot(flash, 0);
+    press(&mut b, 0, 100);
+    press(&mut b, 1_000, 100);
+    run_to(&mut b, 2_000 * MS);
+    let log = drain(&mut b);
+    assert!(log.contains(&Action::Log(DeviceEvent::Queued {
+        seq: u32::MAX - 1,
+        kind: EventKind::Single
+    })));
+    assert!(log.contains(&Action::Log(DeviceEvent::NotQueued {
+        kind: EventKind::Single
+    })));
+    let seqs: Vec<u32> = b.flash().queue.events().iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        vec![u32::MAX - 1],
+        "no event numbered 0, 1 or u32::MAX"
+    );
+}
