@@ -8,6 +8,11 @@
 //! [`event`] defines the plaintext of a sealed frame and [`command`] the commands a
 //! `Signed` message carries; the firmware and the app speak only version 2.
 //!
+//! Without its default `std` feature the crate is `no_std` and allocation-free (what
+//! the `firmware` core uses): event kinds, commands (`Command::encode_array`),
+//! `ToButton` and its decoder, session tags (`Session::verify`), keys, addresses,
+//! pairing, the DRBG. Frames, `ToPhone`, sealing and the `Vec` encoders need `std`.
+//!
 //! Both `device-model` and `phone` depend on this crate; nothing else in the tree
 //! redefines a UUID or a byte layout. It does no I/O, reads no clock and draws no
 //! random numbers: every decoder takes untrusted bytes and returns a [`ProtocolError`]
@@ -22,9 +27,7 @@ pub mod gatt;
 pub mod keys;
 pub mod pairing;
 pub mod rpa;
-#[cfg(feature = "std")]
 pub mod session;
-#[cfg(feature = "std")]
 pub mod wire;
 
 pub use command::{Command, VibrationPattern};
@@ -36,10 +39,10 @@ pub use gatt::Uuid;
 pub use keys::{BondKey, Irk, Keys};
 pub use pairing::{ConfirmCode, Pairing, PairingKeyPair};
 pub use rpa::Address;
-#[cfg(feature = "std")]
 pub use session::Session;
+pub use wire::ToButton;
 #[cfg(feature = "std")]
-pub use wire::{ToButton, ToPhone};
+pub use wire::ToPhone;
 
 /// Version byte carried first by a [`Command`] (inside a version 2 `Signed` message) and
 /// by a test injection.

@@ -3,25 +3,16 @@
 //! accepted is refused and counted in flash ([`Button::rejected_commands`]).
 
 use firmware::link::Link;
-use firmware::session::SessionState;
+use firmware::session::{CommandRefusal, SessionState};
 use protocol::command::TestInjection;
 use protocol::event::FLAG_CLOCK_SYNCED;
 use protocol::gatt::{CONTROL_CHAR, EVENT_CHAR, TEST_INJECT_CHAR};
 use protocol::wire::{ToButton, ToPhone};
 use protocol::{
-    Command, EventFrame, EventKind, PairingKeyPair, ProtocolError, Session, Uuid, VibrationPattern,
+    Command, EventFrame, EventKind, PairingKeyPair, ProtocolError, Uuid, VibrationPattern,
 };
 
 use super::{Action, Button, DeviceEvent, HEARTBEAT_US, MS};
-
-/// The protocol's view of the session: its id and both nonces.
-fn session(s: &SessionState) -> Session {
-    Session {
-        id: s.id,
-        phone_nonce: s.phone_nonce,
-        button_nonce: s.button_nonce,
-    }
-}
 
 impl Button {
     /// Refuse a write and count it.
@@ -79,7 +70,7 @@ impl Button {
             return self.refuse("session ids exhausted".into());
         };
         let s = SessionState::open(keys, id, phone_nonce);
-        let offer = session(&s).offer(keys).encode();
+        let offer = s.protocol().offer(keys).encode();
         self.core.flash.session_next = next;
         self.core.end_session();
         self.core.session = Some(s);
@@ -94,11 +85,14 @@ impl Button {
         let (Some(keys), Some(sess)) = (&self.core.keys, &mut self.core.session) else {
             return self.refuse("signed command without a session".into());
         };
-        if !session(sess).verify(keys, counter, &command, tag) {
-            return self.refuse("command not signed by the bonded phone in this session".into());
-        }
-        if !sess.accept_counter(counter) {
-            return self.refuse(format!("stale command counter {counter}"));
+        match sess.accept(keys, counter, &command, tag) {
+            Ok(()) => {}
+            Err(CommandRefusal::NotSigned) => {
+                return self.refuse("command not signed by the bonded phone in this session".into())
+            }
+            Err(CommandRefusal::Stale(c)) => {
+                return self.refuse(format!("stale command counter {c}"))
+            }
         }
         match command {
             Command::SetTime { utc_ms } => self.on_set_time(now, utc_ms),
@@ -201,7 +195,7 @@ impl Button {
         };
         // 2^32 frames in one connection cannot happen; never reuse an index anyway.
         let index = sess.take_index()?;
-        Some(session(sess).seal(keys, index, frame).map(|m| m.encode()))
+        Some(sess.protocol().seal(keys, index, frame).map(|m| m.encode()))
     }
 
     /// A sealed heartbeat with the battery level (notified: nothing waits for it) and,
