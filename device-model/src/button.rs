@@ -6,6 +6,11 @@
 //! and, compiled for a microcontroller, on the real button. Randomness comes from the
 //! host: 32 bytes of entropy at [`Button::boot`], expanded by a [`protocol::Drbg`].
 //!
+//! The firmware's logic and state are the `no_std` [`firmware`] crate's ([`Core`]); this
+//! type is its board: it owns the cell model (`f64` physics), carries out the radio's
+//! work (encoding and sealing frames with `protocol`'s allocating API, queuing the
+//! [`Action`]s) and logs what happens.
+//!
 //! What survives a reset is exactly [`Flash`]: the sequence counter, the queue of events
 //! not yet acknowledged by the phone, the bond key, the real-time clock, the session
 //! counter (a session id is never reused) and the count of rejected writes. A reset is
@@ -37,15 +42,14 @@
 
 use std::collections::VecDeque;
 
+use firmware::link::{Inflight, Link};
+use firmware::queue::{Payload, Refused};
+use firmware::Core;
 use protocol::event::FLAG_CLOCK_SYNCED;
 use protocol::gatt::EVENT_CHAR;
-use protocol::{
-    Address, BondKey, ConfirmCode, Drbg, EventFrame, EventKind, Keys, Pairing, Uuid,
-    VibrationPattern,
-};
+use protocol::{Address, ConfirmCode, EventFrame, EventKind, Uuid, VibrationPattern};
 
-use crate::fall::FallDetector;
-use crate::gesture::{Gesture, GestureRecognizer};
+use crate::gesture::Gesture;
 use crate::power::{Battery, PowerState};
 use crate::profile::DeviceProfile;
 
@@ -53,80 +57,11 @@ use crate::profile::DeviceProfile;
 mod idle;
 mod secure;
 
+pub use firmware::clock::{MAX_CLOCK_JUMP_MS, MAX_UTC_MS, MIN_UTC_MS};
+pub use firmware::link::{ADDRESS_ROTATION_US, HEARTBEAT_US, PAIRING_WINDOW_US};
+pub use firmware::{Flash, QueuedEvent, Rtc};
 #[cfg(feature = "fast-forward")]
 pub use idle::HeartbeatRun;
-pub use secure::{
-    ADDRESS_ROTATION_US, HEARTBEAT_US, MAX_CLOCK_JUMP_MS, MAX_UTC_MS, MIN_UTC_MS, PAIRING_WINDOW_US,
-};
-
-/// One event waiting in flash for the phone's acknowledgement.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QueuedEvent {
-    /// Sequence number.
-    pub seq: u32,
-    /// What happened.
-    pub kind: EventKind,
-    /// When (UTC ms if `flags` says so, else RTC ms since manufacture).
-    pub time_ms: u64,
-    /// Protocol flags.
-    pub flags: u8,
-    /// Kind-specific payload.
-    pub payload: Vec<u8>,
-}
-
-/// The button's real-time clock: `utc_ms = offset + local_us / 1000` once set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Rtc {
-    /// UTC ms at local time zero, once a phone set it.
-    pub utc_offset_ms: Option<i64>,
-}
-
-/// Non-volatile state: all that survives a reset or a brown-out.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Flash {
-    /// Next sequence number to allocate (never reused).
-    pub seq_next: u32,
-    /// Events not yet acknowledged, oldest first.
-    pub queue: VecDeque<QueuedEvent>,
-    /// Bond key, once bonded.
-    pub bond: Option<BondKey>,
-    /// The real-time clock (battery-backed; it keeps counting across resets).
-    pub rtc: Rtc,
-    /// Events dropped because the queue was full (never silently: also logged).
-    pub dropped: u32,
-    /// Number of boots.
-    pub boots: u32,
-    /// Next session id to give (never reused).
-    pub session_next: u32,
-    /// Writes refused: unauthenticated, stale, out of bounds, undecodable, unknown.
-    pub rejected_commands: u32,
-}
-
-impl Flash {
-    /// Factory state: unbonded, clock unset, empty queue.
-    pub fn factory() -> Self {
-        Flash {
-            seq_next: 1,
-            queue: VecDeque::new(),
-            bond: None,
-            rtc: Rtc {
-                utc_offset_ms: None,
-            },
-            dropped: 0,
-            boots: 0,
-            session_next: 1,
-            rejected_commands: 0,
-        }
-    }
-
-    /// Factory state already bonded with `key`.
-    pub fn bonded(key: BondKey) -> Self {
-        Flash {
-            bond: Some(key),
-            ..Flash::factory()
-        }
-    }
-}
 
 /// A timestamped input to the button.
 #[derive(Clone, Debug, PartialEq)]
@@ -213,10 +148,15 @@ pub enum DeviceEvent {
         /// Kind.
         kind: EventKind,
     },
-    /// The queue was full: the oldest event was dropped.
+    /// The queue was full: this event went (the policy is `firmware::queue`'s).
     Dropped {
         /// Sequence number dropped.
         seq: u32,
+    },
+    /// An event was not queued: every sequence number was used (they never wrap).
+    NotQueued {
+        /// Kind.
+        kind: EventKind,
     },
     /// An event was indicated to the phone.
     Sent {
@@ -264,65 +204,19 @@ pub enum DeviceEvent {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Link {
-    Advertising {
-        since: u64,
-        slow: bool,
-    },
-    Connected {
-        ready: bool,
-        inflight: Option<Inflight>,
-    },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Inflight {
-    seq: u32,
-    sent_at: u64,
-    attempt: u32,
-}
-
-/// The session of the current connection (protocol version 2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Sess {
-    s: protocol::Session,
-    /// Highest command counter accepted in this session.
-    last_counter: Option<u32>,
-    /// Index of the next sealed frame.
-    next_index: u32,
-}
-
 const MS: u64 = 1_000;
 
-/// The button firmware.
+/// The button: the firmware core on its board (the cell, the radio's outbox).
 #[derive(Debug)]
 pub struct Button {
+    /// The profile it was booted with (the firmware's part is `core.config`).
     profile: DeviceProfile,
-    flash: Flash,
-    gestures: GestureRecognizer,
-    link: Link,
-    attempts: std::collections::BTreeMap<u32, u32>,
+    /// The firmware: every piece of its state, fixed size.
+    core: Box<Core>,
+    /// What the firmware asked of the radio, motor and log, in order.
     actions: VecDeque<Action>,
+    /// The cell (host physics).
     battery: Battery,
-    level: u8,
-    next_level_at: Option<u64>,
-    dead: bool,
-    fall: Box<FallDetector>,
-    /// The bond's keys (derived once from `flash.bond`).
-    keys: Option<Keys>,
-    drbg: Drbg,
-    session: Option<Sess>,
-    /// A pairing answered, waiting for the phone's confirmation.
-    pairing: Option<Pairing>,
-    /// Pairing mode after the physical action, until then.
-    pair_window_until: Option<u64>,
-    /// The advertised address and since when (`None`: pick a new one at the next
-    /// advertising).
-    address: Address,
-    address_since: Option<u64>,
-    adv_interval_ms: u32,
-    next_heartbeat_at: Option<u64>,
 }
 
 impl Button {
@@ -330,45 +224,30 @@ impl Button {
     /// bytes of the host's entropy; it starts advertising from a new address.
     pub fn boot(
         profile: DeviceProfile,
-        mut flash: Flash,
+        flash: Flash,
         battery: Battery,
         now: u64,
         entropy: [u8; 32],
     ) -> Self {
-        flash.boots = flash.boots.saturating_add(1);
         let level = battery.level_percent(now);
-        let mut drbg = Drbg::new(&entropy);
-        drbg.reseed(&flash.boots.to_le_bytes());
+        let core = Box::new(Core::boot(
+            profile.firmware_config(),
+            flash,
+            level,
+            now,
+            entropy,
+        ));
         let mut b = Button {
             battery,
-            level,
-            next_level_at: None,
-            dead: false,
-            fall: Box::new(FallDetector::new(&profile.fall, profile.accel.odr_hz)),
-            gestures: GestureRecognizer::new(&profile.gesture),
-            link: Link::Advertising {
-                since: now,
-                slow: false,
-            },
-            adv_interval_ms: profile.link.adv_fast_interval_ms,
             profile,
-            attempts: Default::default(),
+            core,
             actions: VecDeque::new(),
-            keys: flash.bond.map(|k| k.keys()),
-            flash,
-            drbg,
-            session: None,
-            pairing: None,
-            pair_window_until: None,
-            address: Address([0; 6]),
-            address_since: None,
-            next_heartbeat_at: None,
         };
         b.log(DeviceEvent::Booted {
-            boots: b.flash.boots,
-            queued: b.flash.queue.len(),
+            boots: b.core.flash.boots,
+            queued: b.core.flash.queue.len(),
         });
-        b.advertise(now, b.profile.link.adv_fast_interval_ms);
+        b.advertise(now, b.core.config.link.adv_fast_interval_ms);
         b.power(now, PowerState::AdvertisingFast);
         if b.battery.is_depleted(now) {
             b.brown_out(now, "flat cell");
@@ -383,12 +262,17 @@ impl Button {
 
     /// Power off: what flash holds and the cell.
     pub fn into_parts(self) -> (Flash, Battery) {
-        (self.flash, self.battery)
+        (self.core.flash, self.battery)
     }
 
     /// The cell.
     pub fn battery(&self) -> &Battery {
         &self.battery
+    }
+
+    /// The firmware's state (read only: its size is the memory budget's subject).
+    pub fn core(&self) -> &Core {
+        &self.core
     }
 
     /// The cell's state of charge changes (a measured battery voltage from a trace).
@@ -399,7 +283,7 @@ impl Button {
 
     /// Whether the firmware browned out (dead until the cell is replaced).
     pub fn is_dead(&self) -> bool {
-        self.dead
+        self.core.dead
     }
 
     fn power(&mut self, now: u64, state: PowerState) {
@@ -409,8 +293,9 @@ impl Button {
 
     /// When the reported level will next drop by one percent at the current drain.
     fn schedule_level(&mut self, now: u64) {
-        let target = u16::from(self.level.saturating_sub(1)) * 10;
-        self.next_level_at = if self.level == 0 {
+        let level = self.core.level;
+        let target = u16::from(level.saturating_sub(1)) * 10;
+        self.core.next_level_at = if level == 0 {
             None
         } else {
             self.battery
@@ -421,18 +306,13 @@ impl Button {
 
     fn check_level(&mut self, now: u64) {
         let level = self.battery.level_percent(now);
-        if level < self.level {
-            let old = self.level;
-            let crossed = self
-                .profile
-                .low_battery_levels
-                .iter()
-                .any(|&l| level <= l && old > l);
-            self.level = level;
+        if level < self.core.level {
+            let crossed = self.core.config.low_battery.crossed(self.core.level, level);
+            self.core.level = level;
             // Reported to the phone only inside sealed heartbeats.
             self.log(DeviceEvent::BatteryLevel(level));
             if crossed {
-                self.enqueue(now, now, EventKind::LowBattery, vec![level]);
+                self.enqueue(now, now, EventKind::LowBattery, &[level]);
             }
         }
         // A flat cell cannot run the firmware at all, load or not.
@@ -445,7 +325,7 @@ impl Button {
     /// Draw a load pulse; a brown-out kills the firmware. Returns whether the button
     /// is still alive.
     fn load(&mut self, now: u64, pulse: crate::power::Pulse, what: &str) -> bool {
-        if self.dead {
+        if self.core.dead {
             return false;
         }
         if self.battery.pulse(now, pulse) {
@@ -459,8 +339,8 @@ impl Button {
     /// The supply is gone: the firmware dies and the button disappears (it stays off
     /// until its cell is replaced).
     fn brown_out(&mut self, now: u64, what: &str) {
-        self.dead = true;
-        self.next_level_at = None;
+        self.core.dead = true;
+        self.core.next_level_at = None;
         self.battery.set_state(now, PowerState::Off);
         self.log(DeviceEvent::BrownOut {
             during: what.to_string(),
@@ -470,12 +350,12 @@ impl Button {
 
     /// The battery level (%) the button reports now.
     pub fn level(&self) -> u8 {
-        self.level
+        self.core.level
     }
 
     /// What flash holds now (what a reset would keep).
     pub fn flash(&self) -> &Flash {
-        &self.flash
+        &self.core.flash
     }
 
     /// The profile this firmware runs.
@@ -485,12 +365,12 @@ impl Button {
 
     /// Whether a central is connected.
     pub fn is_connected(&self) -> bool {
-        matches!(self.link, Link::Connected { .. })
+        self.core.link.is_connected()
     }
 
     /// Whether no gesture is in progress.
     pub fn gestures_idle(&self) -> bool {
-        self.gestures.is_idle()
+        self.core.gestures.is_idle()
     }
 
     fn log(&mut self, e: DeviceEvent) {
@@ -499,36 +379,32 @@ impl Button {
 
     /// The RTC reading at `now` (ms) and whether it is UTC.
     pub fn rtc_ms(&self, now: u64) -> (u64, bool) {
-        let local = now / MS;
-        match self.flash.rtc.utc_offset_ms {
-            Some(off) => (secure::offset(off, local), true),
-            None => (local, false),
-        }
+        self.core.rtc_ms(now)
     }
 
     /// Writes refused so far (kept in flash: survives resets).
     pub fn rejected_commands(&self) -> u32 {
-        self.flash.rejected_commands
+        self.core.flash.rejected_commands
     }
 
     /// The address advertised now (or last, while connected).
     pub fn address(&self) -> Address {
-        self.address
+        self.core.address
     }
 
     /// The code of the pairing under way, as the button signals it to the wearer.
     pub fn pairing_code(&self) -> Option<ConfirmCode> {
-        self.pairing.as_ref().map(|p| p.code)
+        self.core.pairing.as_ref().map(|p| p.code)
     }
 
     /// Whether a phone is bonded.
     pub fn is_bonded(&self) -> bool {
-        self.flash.bond.is_some()
+        self.core.flash.bond.is_some()
     }
 
     /// Handle an input at `now`.
     pub fn handle(&mut self, now: u64, input: Input) {
-        if self.dead {
+        if self.core.dead {
             return;
         }
         if let Input::Accel(mg) = input {
@@ -541,26 +417,21 @@ impl Button {
         }
         self.handle_timeout(now);
         match input {
-            Input::Edge { down } => self.gestures.edge(now, down),
+            Input::Edge { down } => self.core.gestures.edge(now, down),
             Input::Connected => {
-                self.link = Link::Connected {
-                    ready: false,
-                    inflight: None,
-                };
-                self.end_session();
+                self.core.link = Link::CONNECTED;
+                self.core.flash.queue.rewind();
+                self.core.end_session();
                 self.power(now, PowerState::ConnectedIdle);
             }
             Input::Disconnected => {
-                self.link = Link::Advertising {
-                    since: now,
-                    slow: false,
-                };
-                self.end_session();
-                self.advertise(now, self.profile.link.adv_fast_interval_ms);
+                self.core.link = Link::advertising(now);
+                self.core.end_session();
+                self.advertise(now, self.core.config.link.adv_fast_interval_ms);
                 self.power(now, PowerState::AdvertisingFast);
             }
             Input::PairingAction => {
-                self.pair_window_until = Some(now.saturating_add(PAIRING_WINDOW_US));
+                self.core.pair_window_until = Some(now.saturating_add(PAIRING_WINDOW_US));
                 self.log(DeviceEvent::PairingMode);
             }
             Input::IndicationConfirmed => {}
@@ -574,107 +445,84 @@ impl Button {
 
     /// Feed one sample to the fall detector; true when it queued a fall event.
     fn on_accel(&mut self, now: u64, mg: [i16; 3]) -> bool {
-        if let Some(info) = self.fall.push(mg) {
+        if let Some(info) = self.core.fall.push(mg) {
             self.log(DeviceEvent::Fall {
                 peak_mg: info.peak_mg,
                 tilt_deg: info.tilt_deg,
             });
-            let period = self.profile.accel.period_us();
+            let period = self.core.accel_period_us();
             let at = now.saturating_sub(u64::from(info.delay_samples) * period);
-            self.enqueue(
-                now,
-                at,
-                EventKind::Fall,
-                info.peak_mg.to_le_bytes().to_vec(),
-            );
+            self.enqueue(now, at, EventKind::Fall, &info.peak_mg.to_le_bytes());
             return true;
         }
         false
     }
 
-    /// Store an event in the persistent queue (e.g. from the fall detector).
-    pub fn enqueue(&mut self, now: u64, at: u64, kind: EventKind, payload: Vec<u8>) {
-        let (time_ms, synced) = self.rtc_ms(at.min(now));
-        let seq = self.flash.seq_next;
-        self.flash.seq_next = self.flash.seq_next.wrapping_add(1).max(1);
-        if self.flash.queue.len() >= self.profile.queue_capacity as usize {
-            if let Some(old) = self.flash.queue.pop_front() {
-                self.flash.dropped += 1;
-                self.log(DeviceEvent::Dropped { seq: old.seq });
+    /// Store an event in the persistent queue (what goes when it is full, and why a
+    /// sequence number is never reused: `firmware::queue`). A payload longer than
+    /// `firmware::queue::EVENT_PAYLOAD_MAX` is refused and logged.
+    pub fn enqueue(&mut self, now: u64, at: u64, kind: EventKind, payload: &[u8]) {
+        let Some(payload) = Payload::new(payload) else {
+            return self.log(DeviceEvent::Refused {
+                reason: format!("event {} payload of {} bytes", kind.name(), payload.len()),
+            });
+        };
+        match self.core.enqueue(now, at, kind, payload) {
+            Err(Refused::SeqExhausted) => self.log(DeviceEvent::NotQueued { kind }),
+            Ok(p) => {
+                if let Some(old) = p.dropped {
+                    self.core.attempts.forget(old.seq);
+                    self.log(DeviceEvent::Dropped { seq: old.seq });
+                }
+                if p.dropped.is_none_or(|d| d.seq != p.seq) {
+                    self.log(DeviceEvent::Queued { seq: p.seq, kind });
+                }
             }
         }
-        let flags = if synced { FLAG_CLOCK_SYNCED } else { 0 };
-        self.flash.queue.push_back(QueuedEvent {
-            seq,
-            kind,
-            time_ms,
-            flags,
-            payload,
-        });
-        self.log(DeviceEvent::Queued { seq, kind });
     }
 
     /// Next instant at which [`Button::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<u64> {
-        if self.dead {
-            return None;
-        }
-        let (link, rotate, heartbeat) = match &self.link {
-            Link::Advertising { since, slow } => (
-                (!*slow)
-                    .then(|| since + u64::from(self.profile.link.adv_fast_duration_s) * 1_000 * MS),
-                self.address_since
-                    .map(|t| t.saturating_add(ADDRESS_ROTATION_US)),
-                None,
-            ),
-            Link::Connected { inflight, .. } => (
-                inflight.map(|f| f.sent_at + u64::from(self.profile.link.ack_timeout_ms) * MS),
-                None,
-                self.next_heartbeat_at,
-            ),
-        };
-        // Plain comparisons: an array of options through `flatten().min()` compiled to
-        // a ~900-instruction body here, and this runs at every step of the world.
-        let mut due = earliest(link, rotate);
-        due = earliest(due, heartbeat);
-        due = earliest(due, self.gestures.poll_timeout());
-        earliest(due, self.next_level_at)
+        self.core.poll_timeout()
     }
 
     /// Process what is due at `now`.
     pub fn handle_timeout(&mut self, now: u64) {
-        if self.dead {
+        if self.core.dead {
             return;
         }
-        if self.next_level_at.is_some_and(|t| t <= now) {
+        if self.core.next_level_at.is_some_and(|t| t <= now) {
             self.check_level(now);
         }
-        self.gestures.handle_timeout(now);
-        while let Some((at, g)) = self.gestures.poll_gesture() {
+        self.core.gestures.handle_timeout(now);
+        while let Some((at, g)) = self.core.gestures.poll_gesture() {
             self.log(DeviceEvent::Gesture(g));
-            self.enqueue(now, at, g.event_kind(), Vec::new());
+            self.enqueue(now, at, g.event_kind(), &[]);
         }
-        match &mut self.link {
+        let link = self.core.config.link.clone();
+        match &mut self.core.link {
             Link::Advertising { since, slow } => {
-                let fast_end =
-                    *since + u64::from(self.profile.link.adv_fast_duration_s) * 1_000 * MS;
+                let fast_end = since.saturating_add(link.fast_duration_us());
                 if !*slow && now >= fast_end {
                     *slow = true;
-                    self.advertise(now, self.profile.link.adv_slow_interval_ms);
+                    self.advertise(now, link.adv_slow_interval_ms);
                     self.power(now, PowerState::AdvertisingSlow);
                 } else if self
+                    .core
                     .address_since
                     .is_some_and(|t| now >= t.saturating_add(ADDRESS_ROTATION_US))
                 {
-                    self.advertise(now, self.adv_interval_ms);
+                    self.advertise(now, self.core.adv_interval_ms);
                 }
             }
             Link::Connected { inflight, .. } => {
-                let timeout = u64::from(self.profile.link.ack_timeout_ms) * MS;
-                if inflight.is_some_and(|f| now >= f.sent_at + timeout) {
+                if let Some(f) = inflight.filter(|f| now >= f.sent_at + link.ack_timeout_us()) {
+                    // Not acknowledged in time: the next send takes the event after it,
+                    // so one the phone cannot accept does not block the rest.
                     *inflight = None;
+                    self.core.flash.queue.skip(f.seq);
                 }
-                if self.next_heartbeat_at.is_some_and(|t| t <= now) {
+                if self.core.next_heartbeat_at.is_some_and(|t| t <= now) {
                     self.heartbeat(now);
                 }
             }
@@ -685,65 +533,50 @@ impl Button {
     /// Advertise at `interval_ms`, from a new address when the current one is due for
     /// rotation (or none was picked since boot or since the bond changed).
     fn advertise(&mut self, now: u64, interval_ms: u32) {
-        let due = match self.address_since {
-            Some(t) => now >= t.saturating_add(ADDRESS_ROTATION_US),
-            None => true,
-        };
-        if due {
-            let random: [u8; 6] = self.drbg.bytes();
-            self.address = match &self.keys {
-                Some(k) => Address::resolvable(&k.irk, [random[0], random[1], random[2]]),
-                // Unbonded: a non-resolvable private address (top bits 00).
-                None => {
-                    let mut a = random;
-                    a[0] &= 0x3F;
-                    Address(a)
-                }
-            };
-            self.address_since = Some(now);
-        }
-        self.adv_interval_ms = interval_ms;
+        let address = self.core.rotate_address(now);
+        self.core.adv_interval_ms = interval_ms;
         self.actions.push_back(Action::Advertise {
             interval_ms,
-            address: self.address,
+            address,
         });
     }
 
-    /// Send the oldest unacknowledged event when the link allows.
+    /// Send the next unacknowledged event when the link allows.
     fn pump(&mut self, now: u64) {
         let Link::Connected {
             ready: true,
-            inflight: inflight @ None,
-        } = &mut self.link
+            inflight: None,
+        } = self.core.link
         else {
             return;
         };
-        let Some(ev) = self.flash.queue.front() else {
+        let Some(ev) = self.core.flash.queue.next_to_send().copied() else {
             return;
         };
-        let attempt = self.attempts.entry(ev.seq).or_insert(0);
-        *attempt = attempt.saturating_add(1);
-        let attempt = *attempt;
-        *inflight = Some(Inflight {
-            seq: ev.seq,
-            sent_at: now,
-            attempt,
-        });
+        let attempt = self.core.attempts.bump(ev.seq);
+        self.core.link = Link::Connected {
+            ready: true,
+            inflight: Some(Inflight {
+                seq: ev.seq,
+                sent_at: now,
+                attempt,
+            }),
+        };
         // An event dated before the clock was ever set is on the same (battery-backed)
         // RTC, so it can be put in UTC as soon as the offset is known.
-        let (flags, time_ms) = match self.flash.rtc.utc_offset_ms {
+        let (flags, time_ms) = match self.core.flash.rtc.utc_offset_ms {
             Some(off) if ev.flags & FLAG_CLOCK_SYNCED == 0 => (
                 ev.flags | FLAG_CLOCK_SYNCED,
-                secure::offset(off, ev.time_ms),
+                firmware::clock::offset(off, ev.time_ms()),
             ),
-            _ => (ev.flags, ev.time_ms),
+            _ => (ev.flags, ev.time_ms()),
         };
         let frame = EventFrame {
             kind: ev.kind,
             flags,
             seq: ev.seq,
             time_ms,
-            payload: ev.payload.clone(),
+            payload: ev.payload.as_slice().to_vec(),
         };
         let seq = ev.seq;
         match self.seal(&frame) {
@@ -765,7 +598,7 @@ impl Button {
             Some(Err(e)) => {
                 // Payloads are built by this firmware; an oversized one is a bug. Drop it
                 // loudly rather than wedging the queue.
-                self.flash.queue.pop_front();
+                self.core.flash.queue.discard(seq);
                 self.log(DeviceEvent::Refused {
                     reason: format!("event {seq} unsendable: {e}"),
                 });
@@ -781,15 +614,6 @@ impl Button {
     /// Next action.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
-    }
-}
-
-/// The earlier of two optional instants.
-fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, None) => x,
-        (None, y) => y,
     }
 }
 

@@ -4,20 +4,26 @@
 //! outputs are actions the host performs. No clock, no randomness, no I/O here: the
 //! simulator drives it under virtual time, a hardware rig could drive it for real.
 //!
-//! - [`gesture`]: debounce and the single/double/triple/long classifier;
-//! - [`button`]: the firmware: persistent event queue, sequence numbers, pairing, sessions
-//!   and signed commands (protocol version 2), the bounded clock, sealed events and
-//!   heartbeats, rotating private addresses, delivery; every refused write is counted
-//!   ([`Button::rejected_commands`]);
+//! The firmware's logic and state are the `no_std`, allocation-free [`firmware`] crate
+//! (debounce and gestures, the fall detector, the persistent queue, sequence numbers,
+//! bonding state, the clock, the link states, the battery thresholds); this crate is the
+//! host side, as a board support package would be:
+//!
+//! - [`button`]: the firmware core on its board: it wires the cell model and the radio
+//!   to the core, seals frames (protocol version 2), and queues the [`Action`]s; every
+//!   refused write is counted ([`Button::rejected_commands`]);
+//! - [`accel`]: the accelerometer's analogue front end (resampling, range, saturation,
+//!   quantisation, in `f64`); [`power`]: the cell and power physics;
 //! - [`profile`]: every timing and threshold, loaded from JSON and validated; the test
-//!   service exists only in [`DeviceProfile::test_firmware`].
+//!   service exists only in [`DeviceProfile::test_firmware`];
+//! - [`gesture`] and [`fall`]: the firmware's modules, re-exported.
 
 pub mod accel;
 pub mod button;
-pub mod fall;
-pub mod gesture;
 pub mod power;
 pub mod profile;
+
+pub use firmware::{fall, gesture};
 
 pub use button::{Action, Button, DeviceEvent, Flash, Input, QueuedEvent};
 pub use gesture::{Gesture, GestureConfig};

@@ -1,6 +1,8 @@
-//! The device profile: every timing and threshold of the firmware, loaded from JSON
-//! (`scenarios/profiles/*.json`) and validated with errors that name the file, line and
-//! column, or the field, and what was expected.
+//! The device profile: every timing and threshold of the firmware and the board, loaded
+//! from JSON (`scenarios/profiles/*.json`) and validated with errors that name the file,
+//! line and column, or the field, and what was expected. The firmware's part becomes a
+//! plain `firmware::Config` ([`DeviceProfile::firmware_config`]); JSON stays here, on the
+//! host.
 
 use std::path::Path;
 
@@ -12,30 +14,7 @@ use crate::gesture::GestureConfig;
 use crate::power::{CellProfile, PowerProfile};
 use crate::DeviceError;
 
-/// Radio timings of the button's link layer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LinkTiming {
-    /// Advertising interval right after a disconnection (ms).
-    pub adv_fast_interval_ms: u32,
-    /// How long fast advertising lasts (s).
-    pub adv_fast_duration_s: u32,
-    /// Advertising interval afterwards, forever (ms).
-    pub adv_slow_interval_ms: u32,
-    /// An event indicated but not acknowledged by the phone is sent again after this (ms).
-    pub ack_timeout_ms: u32,
-}
-
-impl Default for LinkTiming {
-    fn default() -> Self {
-        Self {
-            adv_fast_interval_ms: 100,
-            adv_fast_duration_s: 30,
-            adv_slow_interval_ms: 1_000,
-            ack_timeout_ms: 10_000,
-        }
-    }
-}
+pub use firmware::link::LinkTiming;
 
 /// Everything configurable about the button.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,7 +26,8 @@ pub struct DeviceProfile {
     pub gesture: GestureConfig,
     /// Advertising and delivery timings.
     pub link: LinkTiming,
-    /// Capacity of the persistent queue of unacknowledged events (at least 64).
+    /// Capacity of the persistent queue of unacknowledged events (at least 64, at most
+    /// the firmware's `firmware::queue::QUEUE_CAPACITY` slots).
     pub queue_capacity: u32,
     /// Whether the firmware exposes the (unauthenticated) test-injection service. Never
     /// in the product: only [`DeviceProfile::test_firmware`] (`test-firmware.json`) has it.
@@ -70,9 +50,9 @@ impl Default for DeviceProfile {
             name: "default".into(),
             gesture: GestureConfig::default(),
             link: LinkTiming::default(),
-            queue_capacity: 128,
+            queue_capacity: firmware::queue::QUEUE_CAPACITY as u32,
             test_service: false,
-            low_battery_levels: vec![20, 10],
+            low_battery_levels: firmware::LowBatteryLevels::DEFAULT.as_slice().to_vec(),
             cell: CellProfile::cr2032(),
             power: PowerProfile::default(),
             accel: AccelConfig::default(),
@@ -98,43 +78,42 @@ impl DeviceProfile {
             field: f.to_string(),
             message: m,
         };
-        self.gesture.validate().map_err(|m| field("gesture", m))?;
-        if self.queue_capacity < 64 || self.queue_capacity > 4096 {
-            return Err(field(
-                "queue_capacity",
-                format!("expected 64..=4096, got {}", self.queue_capacity),
-            ));
-        }
-        let l = &self.link;
-        if l.adv_fast_interval_ms < 20 || l.adv_slow_interval_ms < l.adv_fast_interval_ms {
-            return Err(field(
-                "link",
-                "expected 20 ms <= adv_fast_interval_ms <= adv_slow_interval_ms".into(),
-            ));
-        }
-        if l.adv_slow_interval_ms > 10_240 {
-            return Err(field(
-                "link.adv_slow_interval_ms",
-                "BLE caps advertising at 10240 ms".into(),
-            ));
-        }
+        let fw = |f: &str, e: firmware::ConfigError| field(f, e.to_string());
+        self.gesture.validate().map_err(|e| fw("gesture", e))?;
+        firmware::Config::check_queue_capacity(self.queue_capacity)
+            .map_err(|e| fw("queue_capacity", e))?;
+        self.link.validate().map_err(|e| {
+            let f = match e {
+                firmware::ConfigError::AdvSlowInterval => "link.adv_slow_interval_ms",
+                firmware::ConfigError::AckTimeout => "link.ack_timeout_ms",
+                _ => "link",
+            };
+            fw(f, e)
+        })?;
         self.cell.validate().map_err(|m| field("cell", m))?;
         self.power.validate().map_err(|m| field("power", m))?;
         self.accel.validate().map_err(|m| field("accel", m))?;
-        self.fall.validate().map_err(|m| field("fall", m))?;
-        if self.low_battery_levels.iter().any(|&l| l == 0 || l > 100) {
-            return Err(field(
-                "low_battery_levels",
-                "expected levels in 1..=100".into(),
-            ));
-        }
-        if l.ack_timeout_ms < 100 {
-            return Err(field(
-                "link.ack_timeout_ms",
-                "expected at least 100 ms".into(),
-            ));
-        }
+        self.fall.validate().map_err(|e| fw("fall", e))?;
+        firmware::LowBatteryLevels::new(&self.low_battery_levels)
+            .map_err(|e| fw("low_battery_levels", e))?;
         Ok(())
+    }
+
+    /// The firmware's part of the profile, as the firmware takes it (a validated
+    /// profile converts exactly; out-of-range values fall back to the defaults).
+    pub fn firmware_config(&self) -> firmware::Config {
+        let d = firmware::Config::DEFAULT;
+        firmware::Config {
+            gesture: self.gesture.clone(),
+            link: self.link.clone(),
+            queue_capacity: firmware::Config::check_queue_capacity(self.queue_capacity)
+                .unwrap_or(d.queue_capacity),
+            test_service: self.test_service,
+            low_battery: firmware::LowBatteryLevels::new(&self.low_battery_levels)
+                .unwrap_or(d.low_battery),
+            fall: self.fall.clone(),
+            odr_hz: self.accel.odr_hz,
+        }
     }
 
     /// Parse JSON text; `origin` names the source in errors.

@@ -19,6 +19,9 @@
 
 use crate::{ProtocolError, Reader, COMMAND_VERSION};
 
+/// The longest encoded [`Command`] (version, opcode, a u64).
+pub const COMMAND_MAX_LEN: usize = 10;
+
 /// A vibration pattern the phone asks the button to play.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum VibrationPattern {
@@ -84,25 +87,29 @@ pub enum Command {
 }
 
 impl Command {
-    /// Encode.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = vec![COMMAND_VERSION];
-        match self {
-            Command::Ack { seq } => {
-                out.push(0x01);
-                out.extend_from_slice(&seq.to_le_bytes());
-            }
-            Command::SetTime { utc_ms } => {
-                out.push(0x02);
-                out.extend_from_slice(&utc_ms.to_le_bytes());
-            }
-            Command::Vibrate(p) => {
-                out.push(0x03);
-                out.push(p.code());
-            }
-            Command::Unbond => out.push(0x05),
+    /// Encode into a fixed buffer (no heap): the bytes are `buf[..len]`.
+    pub fn encode_array(&self) -> ([u8; COMMAND_MAX_LEN], usize) {
+        let mut buf = [0u8; COMMAND_MAX_LEN];
+        let (op, field): (u8, &[u8]) = match self {
+            Command::Ack { seq } => (0x01, &seq.to_le_bytes()[..]),
+            Command::SetTime { utc_ms } => (0x02, &utc_ms.to_le_bytes()[..]),
+            Command::Vibrate(p) => (0x03, &[p.code()][..]),
+            Command::Unbond => (0x05, &[][..]),
+        };
+        let len = 2 + field.len();
+        let [v, o, rest @ ..] = &mut buf;
+        (*v, *o) = (COMMAND_VERSION, op);
+        for (d, s) in rest.iter_mut().zip(field) {
+            *d = *s;
         }
-        out
+        (buf, len)
+    }
+
+    /// Encode.
+    #[cfg(feature = "std")]
+    pub fn encode(&self) -> Vec<u8> {
+        let (buf, len) = self.encode_array();
+        buf[..len].to_vec()
     }
 
     /// Decode untrusted bytes.
@@ -143,6 +150,7 @@ pub enum TestInjection {
 
 impl TestInjection {
     /// Encode.
+    #[cfg(feature = "std")]
     pub fn encode(&self) -> Vec<u8> {
         let mut out = vec![COMMAND_VERSION];
         match self {
@@ -210,6 +218,17 @@ mod tests {
         ] {
             assert_eq!(TestInjection::decode(&t.encode()), Ok(t));
         }
+        // The fixed-buffer encoding is the wire's: byte for byte.
+        assert_eq!(Command::Ack { seq: 7 }.encode(), vec![1, 0x01, 7, 0, 0, 0]);
+        assert_eq!(Command::Unbond.encode(), vec![1, 0x05]);
+        let t = Command::SetTime { utc_ms: u64::MAX }.encode_array();
+        assert_eq!(
+            (t.1, t.0),
+            (
+                COMMAND_MAX_LEN,
+                [1, 0x02, 255, 255, 255, 255, 255, 255, 255, 255]
+            )
+        );
         assert_eq!(
             Command::decode(&[1, 0x55]),
             Err(ProtocolError::UnknownOpcode(0x55))

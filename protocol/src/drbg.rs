@@ -17,8 +17,8 @@ pub struct Drbg {
     n: u64,
 }
 
-impl std::fmt::Debug for Drbg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Drbg {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("Drbg(..)")
     }
 }

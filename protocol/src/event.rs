@@ -13,7 +13,9 @@
 //! | 14 | 1 | payload length `n` (≤ 64) |
 //! | 15 | n | payload |
 
-use crate::{ProtocolError, Reader};
+use crate::ProtocolError;
+#[cfg(feature = "std")]
+use crate::Reader;
 
 /// Maximum payload carried by one frame.
 pub const MAX_PAYLOAD: usize = 64;
@@ -84,6 +86,7 @@ impl EventKind {
 pub const FLAG_CLOCK_SYNCED: u8 = 0x01;
 
 /// One event: the plaintext of a sealed frame.
+#[cfg(feature = "std")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventFrame {
     /// What happened.
@@ -98,6 +101,7 @@ pub struct EventFrame {
     pub payload: Vec<u8>,
 }
 
+#[cfg(feature = "std")]
 impl EventFrame {
     /// The plaintext of a sealed frame (kind, flags, sequence number, time, payload
     /// length, payload).

@@ -12,6 +12,7 @@
 //! - Test service (vendor UUID, present only in test firmware): inject button edges and
 //!   accelerometer samples, read state. Used by hardware-in-the-loop rigs.
 
+#[cfg(feature = "std")]
 use crate::ProtocolError;
 
 /// A 128-bit Bluetooth UUID.
@@ -39,6 +40,7 @@ impl Uuid {
     }
 
     /// Parse the canonical `8-4-4-4-12` hex form.
+    #[cfg(feature = "std")]
     pub fn parse(s: &str) -> Result<Self, ProtocolError> {
         let bad = || ProtocolError::BadUuid(s.to_string());
         let groups: Vec<&str> = s.split('-').collect();
@@ -51,8 +53,8 @@ impl Uuid {
     }
 }
 
-impl std::fmt::Display for Uuid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for Uuid {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let v = self.0;
         write!(
             f,
@@ -66,8 +68,8 @@ impl std::fmt::Display for Uuid {
     }
 }
 
-impl std::fmt::Debug for Uuid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Uuid {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "Uuid({self})")
     }
 }

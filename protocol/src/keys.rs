@@ -20,8 +20,8 @@ use sha2::Sha256;
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BondKey(pub [u8; 16]);
 
-impl std::fmt::Debug for BondKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for BondKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         // Never print key material.
         f.write_str("BondKey(..)")
     }
@@ -34,8 +34,8 @@ const SALT: &[u8] = b"alarm-button v2 keys";
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Irk(pub [u8; 16]);
 
-impl std::fmt::Debug for Irk {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Irk {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("Irk(..)")
     }
 }
@@ -76,8 +76,8 @@ impl Keys {
     }
 }
 
-impl std::fmt::Debug for Keys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("Keys(..)")
     }
 }
@@ -108,6 +108,12 @@ impl BondKey {
 }
 
 /// HMAC-SHA256 under `key` over the concatenation of `parts`.
+/// The button's nonce for session `id`: keyed, so nobody without the bond can predict
+/// it, and distinct for every id (allocation-free: the firmware core computes it).
+pub fn button_nonce(keys: &Keys, id: u32) -> [u8; 8] {
+    keys.command_tag(&[b"button nonce", &id.to_le_bytes()])
+}
+
 pub(crate) fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
         Ok(m) => m,

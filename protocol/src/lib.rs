@@ -8,10 +8,17 @@
 //! [`event`] defines the plaintext of a sealed frame and [`command`] the commands a
 //! `Signed` message carries; the firmware and the app speak only version 2.
 //!
+//! Without its default `std` feature the crate is `no_std` and allocation-free (what
+//! the `firmware` core uses): event kinds, commands (`Command::encode_array`),
+//! `ToButton` and its decoder, session tags (`Session::verify`), keys, addresses,
+//! pairing, the DRBG. Frames, `ToPhone`, sealing and the `Vec` encoders need `std`.
+//!
 //! Both `device-model` and `phone` depend on this crate; nothing else in the tree
 //! redefines a UUID or a byte layout. It does no I/O, reads no clock and draws no
 //! random numbers: every decoder takes untrusted bytes and returns a [`ProtocolError`]
 //! instead of panicking.
+
+#![cfg_attr(not(feature = "std"), no_std)]
 
 pub mod command;
 pub mod drbg;
@@ -25,13 +32,17 @@ pub mod wire;
 
 pub use command::{Command, VibrationPattern};
 pub use drbg::Drbg;
-pub use event::{EventFrame, EventKind};
+#[cfg(feature = "std")]
+pub use event::EventFrame;
+pub use event::EventKind;
 pub use gatt::Uuid;
 pub use keys::{BondKey, Irk, Keys};
 pub use pairing::{ConfirmCode, Pairing, PairingKeyPair};
 pub use rpa::Address;
 pub use session::Session;
-pub use wire::{ToButton, ToPhone};
+pub use wire::ToButton;
+#[cfg(feature = "std")]
+pub use wire::ToPhone;
 
 /// Version byte carried first by a [`Command`] (inside a version 2 `Signed` message) and
 /// by a test injection.
@@ -71,9 +82,11 @@ pub enum ProtocolError {
     PayloadTooLong(usize),
     /// A UUID string is malformed.
     #[error("malformed UUID {0:?}")]
+    #[cfg(feature = "std")]
     BadUuid(String),
     /// A device address string is malformed.
     #[error("malformed device address {0:?} (expected XX:XX:XX:XX:XX:XX)")]
+    #[cfg(feature = "std")]
     BadAddress(String),
     /// A pairing public key gives a predictable shared secret (low-order point).
     #[error("weak pairing key (low-order point)")]
@@ -90,6 +103,7 @@ impl<'a> Reader<'a> {
     pub(crate) fn new(buf: &'a [u8]) -> Self {
         Self { buf, pos: 0 }
     }
+    #[cfg(feature = "std")]
     pub(crate) fn pos(&self) -> usize {
         self.pos
     }
@@ -136,6 +150,7 @@ impl<'a> Reader<'a> {
         }
     }
     /// Everything not read yet.
+    #[cfg(feature = "std")]
     pub(crate) fn rest(&mut self) -> &'a [u8] {
         let s = &self.buf[self.pos..];
         self.pos = self.buf.len();

@@ -40,8 +40,8 @@ pub struct PairingKeyPair {
     public: [u8; PUBLIC_LEN],
 }
 
-impl std::fmt::Debug for PairingKeyPair {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for PairingKeyPair {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "PairingKeyPair(public {:02x?}..)", &self.public[..4])
     }
 }
@@ -83,8 +83,12 @@ impl PairingKeyPair {
         let hk = Hkdf::<Sha256>::new(Some(SALT), shared.as_bytes());
         let mut key = [0u8; 16];
         let mut code = [0u8; 4];
-        let ok = hk.expand(&[&info[..], b"bond"].concat(), &mut key).is_ok()
-            && hk.expand(&[&info[..], b"code"].concat(), &mut code).is_ok();
+        let ok = hk
+            .expand_multi_info(&[&info[..], b"bond"], &mut key)
+            .is_ok()
+            && hk
+                .expand_multi_info(&[&info[..], b"code"], &mut code)
+                .is_ok();
         debug_assert!(ok, "HKDF output lengths are constants below the limit");
         Ok(Pairing {
             key: BondKey(key),
@@ -99,8 +103,8 @@ impl PairingKeyPair {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConfirmCode(pub u32);
 
-impl std::fmt::Display for ConfirmCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for ConfirmCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{:06}", self.0 % 1_000_000)
     }
 }

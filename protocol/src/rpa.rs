@@ -9,14 +9,15 @@
 //! needs no block cipher; the security argument is the same.
 
 use crate::keys::{ct_eq, hmac_trunc, Irk};
+#[cfg(feature = "std")]
 use crate::ProtocolError;
 
 /// A 48-bit device address, most significant byte first (as printed).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Address(pub [u8; 6]);
 
-impl std::fmt::Display for Address {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for Address {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let b = self.0;
         write!(
             f,
@@ -26,14 +27,15 @@ impl std::fmt::Display for Address {
     }
 }
 
-impl std::fmt::Debug for Address {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Address {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "Address({self})")
     }
 }
 
 impl Address {
     /// Parse `XX:XX:XX:XX:XX:XX` (hex, either case).
+    #[cfg(feature = "std")]
     pub fn parse(s: &str) -> Result<Self, ProtocolError> {
         let bad = || ProtocolError::BadAddress(s.to_string());
         let mut out = [0u8; 6];

@@ -18,13 +18,19 @@
 //!   captured in an earlier session does not open in a later one, whatever the phone
 //!   remembers (an app reinstall or a restored backup cannot make it acceptable again).
 
+#[cfg(feature = "std")]
 use chacha20poly1305::aead::AeadInPlace;
+#[cfg(feature = "std")]
 use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce, Tag};
 
+#[cfg(feature = "std")]
 use crate::event::EventFrame;
 use crate::keys::{ct_eq, Keys};
+#[cfg(feature = "std")]
 use crate::wire::{ToButton, ToPhone, WIRE_VERSION};
-use crate::{Command, ProtocolError};
+use crate::Command;
+#[cfg(feature = "std")]
+use crate::ProtocolError;
 
 /// Length of a session nonce.
 pub const NONCE_LEN: usize = 8;
@@ -48,7 +54,7 @@ impl Session {
     /// The button's nonce for session `id`: keyed, so nobody without the bond can predict
     /// it, and distinct for every id.
     pub fn button_nonce(keys: &Keys, id: u32) -> [u8; NONCE_LEN] {
-        keys.command_tag(&[b"button nonce", &id.to_le_bytes()])
+        crate::keys::button_nonce(keys, id)
     }
 
     fn offer_tag(&self, keys: &Keys) -> [u8; TAG_LEN] {
@@ -61,6 +67,7 @@ impl Session {
     }
 
     /// The button's offer for this session.
+    #[cfg(feature = "std")]
     pub fn offer(&self, keys: &Keys) -> ToPhone {
         ToPhone::Offer {
             session_id: self.id,
@@ -98,6 +105,7 @@ impl Session {
     }
 
     /// The signed message carrying `command` with `counter`.
+    #[cfg(feature = "std")]
     pub fn sign(&self, keys: &Keys, counter: u32, command: Command) -> ToButton {
         let tag = self.command_tag(keys, counter, &command.encode());
         ToButton::Signed {
@@ -110,9 +118,12 @@ impl Session {
     /// Whether `tag` authenticates `command` with `counter` in this session
     /// (constant-time). The caller also checks that the counter is new.
     pub fn verify(&self, keys: &Keys, counter: u32, command: &Command, tag: &[u8]) -> bool {
-        ct_eq(&self.command_tag(keys, counter, &command.encode()), tag)
+        let (buf, len) = command.encode_array();
+        let bytes = buf.get(..len).unwrap_or(&buf);
+        ct_eq(&self.command_tag(keys, counter, bytes), tag)
     }
 
+    #[cfg(feature = "std")]
     fn aead_parts(&self, index: u32) -> ([u8; 12], Vec<u8>) {
         let mut nonce = [0u8; 12];
         nonce[..4].copy_from_slice(&self.id.to_le_bytes());
@@ -130,6 +141,7 @@ impl Session {
 
     /// Encrypt `frame` as the session's frame number `index` (the caller never uses an
     /// index twice in a session).
+    #[cfg(feature = "std")]
     pub fn seal(
         &self,
         keys: &Keys,
@@ -149,6 +161,7 @@ impl Session {
     /// Decrypt a sealed frame of this session: `Ok(None)` when it does not authenticate
     /// (another key, another session, a changed byte); an error when the plaintext does
     /// not parse.
+    #[cfg(feature = "std")]
     pub fn open(
         &self,
         keys: &Keys,

@@ -23,7 +23,9 @@
 
 use crate::command::Command;
 use crate::pairing::{CONFIRM_TAG_LEN, PUBLIC_LEN};
-use crate::session::{NONCE_LEN, SEALED_TAG_LEN, TAG_LEN};
+#[cfg(feature = "std")]
+use crate::session::SEALED_TAG_LEN;
+use crate::session::{NONCE_LEN, TAG_LEN};
 use crate::{ProtocolError, Reader};
 
 /// Version byte of protocol version 2 messages.
@@ -62,6 +64,7 @@ pub enum ToButton {
 }
 
 /// What the button indicates to the phone.
+#[cfg(feature = "std")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ToPhone {
     /// The button's half of a session, proving it holds the bond.
@@ -92,12 +95,14 @@ pub enum ToPhone {
     },
 }
 
+#[cfg(feature = "std")]
 fn head(kind: u8) -> Vec<u8> {
     vec![WIRE_VERSION, kind]
 }
 
 impl ToButton {
     /// Encode.
+    #[cfg(feature = "std")]
     pub fn encode(&self) -> Vec<u8> {
         match self {
             ToButton::Hello { phone_nonce } => [&head(0x10)[..], phone_nonce].concat(),
@@ -152,6 +157,7 @@ impl ToButton {
     }
 }
 
+#[cfg(feature = "std")]
 impl ToPhone {
     /// Encode.
     pub fn encode(&self) -> Vec<u8> {

@@ -5,7 +5,12 @@
 //! trace through button, link and phone; (b) wall time of 30 days of a connected idle
 //! button; (c) wall time of the bundled feature suite; (d) fleet throughput, 10,000
 //! wearers × 24 h; (e) resident memory per simulated button+phone pair (1,000 pairs
-//! kept alive after a simulated day); (f) the fall detector's cost per sample.
+//! kept alive after a simulated day); (f) the fall detector's cost per sample; (m…) the
+//! firmware core's memory: `size_of` of its whole state and of each part, and the
+//! serialized flash image (computed, not timed; `--only m` selects them all). The
+//! maximum stack depth of one `handle` call is not given: no tool here measures it on
+//! stable Rust for the host (cargo-call-stack and `-Z emit-stack-sizes` need nightly
+//! and a target build; stack painting needs `unsafe`, which the workspace forbids).
 
 use std::io::Cursor;
 use std::path::Path;
@@ -242,10 +247,62 @@ pub fn run(runs: usize, features: &Path, only: &[String]) -> Result<Vec<Figure>,
     if want("e") {
         m[5].push(memory_per_pair()?);
     }
-    Ok(figures(m)
+    let mut figs: Vec<Figure> = figures(m)
         .into_iter()
         .filter(|f| !f.runs.is_empty())
-        .collect())
+        .collect();
+    if only.is_empty() || only.iter().any(|o| o.starts_with('m')) {
+        figs.extend(memory_figures());
+    }
+    Ok(figs)
+}
+
+/// The firmware core's memory figures (bytes), from `firmware::footprint`.
+fn memory_figures() -> Vec<Figure> {
+    let f = firmware::footprint();
+    let budget = firmware::core::STATE_BUDGET_BYTES as f64;
+    let fig = |id, what, bytes: usize, goal, met| Figure {
+        id,
+        what,
+        value: bytes as f64,
+        unit: "B",
+        goal,
+        met,
+        runs: vec![bytes as f64],
+    };
+    vec![
+        fig(
+            "m",
+            "firmware state, whole (size_of firmware::Core)",
+            f.core,
+            "< 4096 (ARCHITECTURE.md)",
+            (f.core as f64) < budget,
+        ),
+        fig("m1", "  event queue (64 slots)", f.queue, "(figure)", true),
+        fig("m2", "  fall detector", f.fall, "(figure)", true),
+        fig("m3", "  gesture recogniser", f.gesture, "(figure)", true),
+        fig(
+            "m4",
+            "  flash contents in RAM (size_of Flash)",
+            f.flash,
+            "(figure)",
+            true,
+        ),
+        fig(
+            "m5",
+            "flash image serialized, full queue",
+            f.image_full,
+            "(figure)",
+            true,
+        ),
+        fig(
+            "m6",
+            "flash image serialized, empty queue",
+            f.image_empty,
+            "(figure)",
+            true,
+        ),
+    ]
 }
 
 /// The figures from the runs of each measurement, in table order.

@@ -1,7 +1,10 @@
 //! `cargo xtask layers`: checks the crate layering stated in ARCHITECTURE.md against
 //! `cargo metadata`: which workspace crates each crate may depend on, which external
 //! crates must not appear among its (transitive, normal) dependencies, and that no
-//! library crate uses `anyhow` directly.
+//! library crate uses `anyhow` directly. Then the firmware core's proof: `firmware` is
+//! `#![no_std]` without `extern crate alloc`, builds alone (so `protocol` comes without
+//! its `std` feature: any `std::` or `alloc::` path in either is a compile error), and
+//! passes clippy with its lib's denials (`unwrap`, `expect`, indexing, `panic!`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -13,7 +16,8 @@ use serde_json::Value;
 /// must not be anywhere in its normal dependency tree.
 const RULES: &[(&str, &[&str], &[&str])] = &[
     ("protocol", &[], CORE_FORBIDDEN),
-    ("device-model", &["protocol"], CORE_FORBIDDEN),
+    ("firmware", &["protocol"], FIRMWARE_FORBIDDEN),
+    ("device-model", &["protocol", "firmware"], CORE_FORBIDDEN),
     ("phone", &["protocol"], CORE_FORBIDDEN),
     ("sim-traces", &[], CORE_FORBIDDEN),
     (
@@ -56,6 +60,21 @@ const CORE_FORBIDDEN: &[&str] = &[
     "bluer",
     "futures",
     "indicatif",
+];
+
+/// The firmware core: nothing that needs std or a heap in its tree either.
+const FIRMWARE_FORBIDDEN: &[&str] = &[
+    "tokio",
+    "clap",
+    "cucumber",
+    "btleplug",
+    "bluer",
+    "futures",
+    "indicatif",
+    "serde_json",
+    "regex",
+    "anyhow",
+    "proptest",
 ];
 
 /// Library crates keep one error enum each: `anyhow` only in binaries and xtask.
@@ -167,5 +186,65 @@ pub fn run() -> anyhow::Result<()> {
         bail!("layering violated:\n  {}", problems.join("\n  "));
     }
     println!("layers: ok");
+    no_std_core()
+}
+
+/// Run `cargo` with `args`; its output on failure.
+fn cargo(args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new("cargo")
+        .args(args)
+        .output()
+        .with_context(|| format!("running cargo {}", args.join(" ")))?;
+    if !out.status.success() {
+        bail!(
+            "cargo {} failed:\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The firmware core builds as `no_std` without a heap, and its lib's clippy denials hold.
+fn no_std_core() -> anyhow::Result<()> {
+    let lib =
+        std::fs::read_to_string("firmware/src/lib.rs").context("reading firmware/src/lib.rs")?;
+    let code: String = lib
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if !code.contains("#![no_std]") || code.contains("extern crate alloc") {
+        bail!("firmware/src/lib.rs must be #![no_std] without extern crate alloc");
+    }
+    for lint in ["unwrap_used", "expect_used", "indexing_slicing", "panic"] {
+        if !code.contains(&format!("clippy::{lint}")) {
+            bail!("firmware/src/lib.rs must deny clippy::{lint}");
+        }
+    }
+    // Alone, so that no other crate of the workspace turns protocol's `std` on.
+    cargo(&["build", "-q", "-p", "firmware", "--lib"])?;
+    // Normal edges only: the tests (dev-dependencies) may sign commands with std.
+    let features = cargo(&[
+        "tree",
+        "-p",
+        "firmware",
+        "-e",
+        "normal,features",
+        "--prefix",
+        "none",
+    ])?;
+    if let Some(l) = features
+        .lines()
+        .find(|l| l.starts_with("protocol feature \"std\""))
+    {
+        bail!("firmware's build turns protocol's std on: {l}");
+    }
+    cargo(&[
+        "clippy", "-q", "-p", "firmware", "--lib", "--", "-D", "warnings",
+    ])?;
+    println!(
+        "firmware      no_std, no alloc: builds alone, protocol without std; clippy denials hold"
+    );
     Ok(())
 }

@@ -2,7 +2,8 @@
 //!
 //! - `ci`: what `.ci/run` does (tests, the bundled suite with the determinism check,
 //!   clippy with and without `hil`, rustfmt);
-//! - `bench [--runs N]`: speed and memory figures (release build), `target/bench.json`;
+//! - `bench [--runs N] [--only IDS]`: speed and memory figures (release build),
+//!   `target/bench.json`; `--only m` gives the firmware core's memory alone;
 //! - `soak --cases N`: the delivery property test over N random fault schedules;
 //! - `tune-falls --exclude SUBJECT`: fit the fall detector, score the left-out subject;
 //! - `gen-traces`: regenerate the synthetic traces under `scenarios/traces/`;
@@ -74,25 +75,41 @@ fn soak(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `bench [--runs N]`: build `sim` in release, run its measurements, print the table and
-/// write `target/bench.json`.
+/// `bench [--runs N] [--only IDS]`: build `sim` in release, run its measurements (or
+/// only those named, comma-separated), print the table and write `target/bench.json`.
 fn bench(args: &[String]) -> anyhow::Result<()> {
-    let runs = match args {
-        [flag, n] if flag == "--runs" => n.parse::<usize>().context("--runs takes a number")?,
-        [] => 5,
-        _ => bail!("usage: cargo xtask bench [--runs N]"),
-    };
+    let usage = "usage: cargo xtask bench [--runs N] [--only IDS]";
+    let (mut runs, mut only) = (5, String::new());
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().context(usage)?;
+        match flag.as_str() {
+            "--runs" => runs = value.parse::<usize>().context("--runs takes a number")?,
+            "--only" => only = value.clone(),
+            _ => bail!(usage),
+        }
+    }
     run("cargo", &["build", "--release", "-q", "-p", "sim"])?;
-    let sim = std::path::Path::new("target/release/sim");
-    let out = Command::new(sim)
-        .args([
-            "bench",
-            "--json",
-            "--runs",
-            &runs.to_string(),
-            "--features",
-            "features",
-        ])
+    // The build's target folder: `CARGO_TARGET_DIR` when set, else `target`.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::PathBuf::from("target"),
+        std::path::PathBuf::from,
+    );
+    let sim = target.join("release/sim");
+    let runs_text = runs.to_string();
+    let mut sim_args = vec![
+        "bench",
+        "--json",
+        "--runs",
+        &runs_text,
+        "--features",
+        "features",
+    ];
+    if !only.is_empty() {
+        sim_args.extend(["--only", &only]);
+    }
+    let out = Command::new(&sim)
+        .args(&sim_args)
         .output()
         .context("running sim bench")?;
     if !out.status.success() {
@@ -105,8 +122,9 @@ fn bench(args: &[String]) -> anyhow::Result<()> {
         "runs": runs,
     });
     let doc = serde_json::json!({ "machine": machine, "figures": figs });
-    std::fs::write("target/bench.json", serde_json::to_string_pretty(&doc)?)
-        .context("writing target/bench.json")?;
+    let json = target.join("bench.json");
+    std::fs::write(&json, serde_json::to_string_pretty(&doc)?)
+        .with_context(|| format!("writing {}", json.display()))?;
     println!(
         "{:<3} {:<66} {:>14} {:<12} {:<24} met",
         "", "measure (median of runs)", "value", "unit", "goal"
@@ -126,7 +144,7 @@ fn bench(args: &[String]) -> anyhow::Result<()> {
             }
         );
     }
-    println!("written: target/bench.json");
+    println!("written: {}", json.display());
     Ok(())
 }
 
@@ -145,7 +163,7 @@ fn main() -> anyhow::Result<()> {
         Some("report-day") => report_day::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | bench [--runs N] | soak [--cases N] | tune-falls | gen-traces | layers | hil-rehearsal | browser-test [--suite FILE] | report-day [--hours H] | fuzz [--seconds N] [--target NAME]>");
+            eprintln!("usage: cargo xtask <ci | bench [--runs N] [--only IDS] | soak [--cases N] | tune-falls | gen-traces | layers | hil-rehearsal | browser-test [--suite FILE] | report-day [--hours H] | fuzz [--seconds N] [--target NAME]>");
             bail!("unknown or missing subcommand")
         }
     }

@@ -15,7 +15,9 @@
 //! action not yet taken, or a heartbeat whose pulse would brown the cell out. The
 //! simulator's equivalence test runs whole scenarios both ways and compares timelines.
 
-use super::{Button, Link, HEARTBEAT_US};
+use firmware::link::Link;
+
+use super::{Button, HEARTBEAT_US};
 
 /// Heartbeats a button sent in bulk: frame indices `first_index..first_index + count`,
 /// the last at `last_at`, all carrying `level`.
@@ -37,14 +39,17 @@ impl Button {
     /// Whether the button is idle on a connection with a session: nothing queued, in
     /// flight, settling or waiting to be taken.
     fn idle_connected(&self) -> bool {
-        !self.dead
-            && self.session.is_some()
-            && self.keys.is_some()
+        let c = &self.core;
+        !c.dead
+            && c.session.is_some()
+            && c.keys.is_some()
             && self.actions.is_empty()
-            && self.flash.queue.is_empty()
-            && self.gestures.poll_timeout().is_none()
-            && self.pairing.is_none()
-            && matches!(self.link, Link::Connected { inflight: None, .. })
+            && c.flash.queue.is_empty()
+            // A heartbeat then also carries the drop count: the full path builds it.
+            && c.flash.queue.dropped() == 0
+            && c.gestures.poll_timeout().is_none()
+            && c.pairing.is_none()
+            && matches!(c.link, Link::Connected { inflight: None, .. })
     }
 
     /// Send, in bulk, every heartbeat due strictly before `limit` and before any other
@@ -62,22 +67,23 @@ impl Button {
             return None;
         }
         let pulse = self.profile.power.radio_pulse();
-        let first = self.next_heartbeat_at?;
+        let first = self.core.next_heartbeat_at?;
+        let level = self.core.level;
         // The run ends before the level drops, and no pulse in this level band browns
         // out: one check for the whole run.
         if first >= limit
-            || self.next_level_at.is_some_and(|t| first >= t)
+            || self.core.next_level_at.is_some_and(|t| first >= t)
             || self.battery.browns_out_in_band(first, pulse)
-            || self.battery.level_percent(first) != self.level
-            || self.level == 0
+            || self.battery.level_percent(first) != level
+            || level == 0
         {
             return None;
         }
         let period = HEARTBEAT_US;
         let by_limit = (limit - 1 - first) / period + 1;
-        let target = u16::from(self.level - 1) * 10;
+        let target = u16::from(level - 1) * 10;
         let by_level = self.battery.pulses_above(first, period, pulse, target);
-        let sess = self.session.as_ref()?;
+        let sess = self.core.session.as_ref()?;
         let by_index = u64::from(u32::MAX - sess.next_index);
         let most = by_limit.min(by_level).min(by_index);
         let mut count = 0;
@@ -93,8 +99,8 @@ impl Button {
         // radio pulse (its brown-out check done above for the band) and the level
         // schedule after the last one (the ones before it are overwritten unread:
         // `pulses_above` kept every heartbeat before them).
-        self.next_heartbeat_at = Some(last.saturating_add(period));
-        if let Some(s) = self.session.as_mut() {
+        self.core.next_heartbeat_at = Some(last.saturating_add(period));
+        if let Some(s) = self.core.session.as_mut() {
             s.next_index = first_index + count as u32;
         }
         self.battery
@@ -105,7 +111,7 @@ impl Button {
             last_at: last,
             count: count as u32,
             first_index,
-            level: self.level,
+            level,
         })
     }
 }

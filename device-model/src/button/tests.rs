@@ -4,7 +4,7 @@ use super::*;
 use crate::power::Consumer;
 use protocol::gatt::{CONTROL_CHAR, TEST_INJECT_CHAR};
 use protocol::wire::{ToButton, ToPhone};
-use protocol::{Command, PairingKeyPair, Session};
+use protocol::{BondKey, Command, Keys, PairingKeyPair, Session};
 
 const KEY: BondKey = BondKey([1; 16]);
 const UTC: u64 = 1_767_603_600_000;
@@ -185,7 +185,7 @@ fn queue_counters_and_rejections_survive_reset() {
     drain(&mut b);
     press(&mut b, 1_100, 100);
     run_to(&mut b, 3_000 * MS);
-    let seqs: Vec<u32> = b.flash().queue.iter().map(|e| e.seq).collect();
+    let seqs: Vec<u32> = b.flash().queue.events().iter().map(|e| e.seq).collect();
     assert_eq!(seqs, vec![1, 2]);
     assert_eq!((b.flash().boots, b.rejected_commands()), (2, 1));
     b.handle(3_000 * MS, Input::Connected);
@@ -425,8 +425,9 @@ fn a_low_cell_browns_out_on_a_genuine_vibration_and_low_battery_is_queued() {
     let kinds: Vec<(EventKind, Vec<u8>)> = b
         .flash()
         .queue
+        .events()
         .iter()
-        .map(|e| (e.kind, e.payload.clone()))
+        .map(|e| (e.kind, e.payload.as_slice().to_vec()))
         .collect();
     assert_eq!(kinds, vec![(EventKind::LowBattery, vec![20])]);
     let mut weak = Button::boot(
@@ -679,11 +680,14 @@ fn idle_heartbeats_in_bulk_leave_the_button_as_the_full_path_does() {
         assert!(in_bulk > 2_500, "{soc}%: {in_bulk} heartbeats in bulk");
         assert_eq!(in_bulk + one_by_one, beats, "{soc}%: as many heartbeats");
         assert_eq!(bulk.level(), full.level(), "{soc}%");
-        assert_eq!(bulk.next_heartbeat_at, full.next_heartbeat_at, "{soc}%");
-        assert_eq!(bulk.next_level_at, full.next_level_at, "{soc}%");
         assert_eq!(
-            bulk.session.map(|s| s.next_index),
-            full.session.map(|s| s.next_index),
+            bulk.core.next_heartbeat_at, full.core.next_heartbeat_at,
+            "{soc}%"
+        );
+        assert_eq!(bulk.core.next_level_at, full.core.next_level_at, "{soc}%");
+        assert_eq!(
+            bulk.core.session.map(|s| s.next_index),
+            full.core.session.map(|s| s.next_index),
             "{soc}%"
         );
         assert_eq!(
@@ -711,4 +715,109 @@ fn idle_heartbeats_decline_with_an_event_queued() {
     run_to(&mut b, 2_000 * MS);
     drain(&mut b);
     assert_eq!(b.idle_heartbeats(u64::MAX, &mut |_| true), None);
+}
+
+/// Issue 14's queue: a full queue keeps the first alert, logs and counts what went, and
+/// every heartbeat then tells the phone how many went.
+#[test]
+fn a_full_queue_keeps_the_first_alert_and_reports_the_drops_in_heartbeats() {
+    let mut b = boot(Flash::bonded(KEY), 0);
+    let cap = firmware::queue::QUEUE_CAPACITY as u64;
+    for i in 0..cap + 3 {
+        press(&mut b, 1_000 + i * 1_000, 100);
+    }
+    run_to(&mut b, (2_000 + (cap + 3) * 1_000) * MS);
+    let log = drain(&mut b);
+    let dropped: Vec<u32> = log
+        .iter()
+        .filter_map(|a| match a {
+            Action::Log(DeviceEvent::Dropped { seq }) => Some(*seq),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dropped, vec![2, 3, 4], "the second-oldest goes each time");
+    let q = b.flash().queue.events();
+    assert_eq!(q.len(), cap as usize);
+    assert_eq!(q[0].seq, 1, "the first alert stays");
+    assert_eq!(
+        q.last().map(|e| e.seq),
+        Some(cap as u32 + 3),
+        "the latest too"
+    );
+    assert_eq!(b.flash().queue.dropped(), 3);
+    // The count survives a reset and rides in the heartbeat after the level.
+    let (flash, battery) = b.into_parts();
+    let mut b = Button::boot(
+        DeviceProfile::default(),
+        flash,
+        battery,
+        200_000 * MS,
+        [4; 32],
+    );
+    let mut phone = Phone::new(KEY);
+    let now = 200_000 * MS;
+    phone.connect(&mut b, now);
+    let beats: Vec<Vec<u8>> = phone
+        .frames(&drain(&mut b))
+        .into_iter()
+        .filter(|f| f.kind == EventKind::Heartbeat)
+        .map(|f| f.payload)
+        .collect();
+    let mut want = vec![100];
+    want.extend_from_slice(&3u32.to_le_bytes());
+    assert_eq!(beats, vec![want]);
+}
+
+/// Issue 14's queue: an event the phone never acknowledges does not block the next.
+#[test]
+fn an_unacknowledged_head_does_not_block_the_events_behind_it() {
+    let mut b = boot(Flash::bonded(KEY), 0);
+    press(&mut b, 0, 100);
+    press(&mut b, 1_000, 100);
+    run_to(&mut b, 2_000 * MS);
+    let mut phone = Phone::new(KEY);
+    let mut now = 2_000 * MS;
+    phone.connect(&mut b, now);
+    let sent = |b: &mut Button, phone: &Phone| -> Vec<u32> {
+        events(phone.frames(&drain(b)))
+            .iter()
+            .map(|f| f.seq)
+            .collect()
+    };
+    assert_eq!(sent(&mut b, &phone), vec![1]);
+    // The phone rejects #1 silently: after the timeout #2 goes, and the phone acks it.
+    let timeout = u64::from(DeviceProfile::default().link.ack_timeout_ms) * MS;
+    now += timeout;
+    run_to(&mut b, now);
+    assert_eq!(sent(&mut b, &phone), vec![2]);
+    phone.send(&mut b, now, Command::Ack { seq: 2 });
+    // Then #1 again, in turn.
+    assert_eq!(sent(&mut b, &phone), vec![1]);
+    let seqs: Vec<u32> = b.flash().queue.events().iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![1]);
+}
+
+/// Issue 14's queue: the sequence counter never wraps to reuse a number.
+#[test]
+fn sequence_numbers_refuse_rather_than_wrap() {
+    let mut flash = Flash::bonded(KEY);
+    flash.queue.set_seq_next(u32::MAX - 1);
+    let mut b = boot(flash, 0);
+    press(&mut b, 0, 100);
+    press(&mut b, 1_000, 100);
+    run_to(&mut b, 2_000 * MS);
+    let log = drain(&mut b);
+    assert!(log.contains(&Action::Log(DeviceEvent::Queued {
+        seq: u32::MAX - 1,
+        kind: EventKind::Single
+    })));
+    assert!(log.contains(&Action::Log(DeviceEvent::NotQueued {
+        kind: EventKind::Single
+    })));
+    let seqs: Vec<u32> = b.flash().queue.events().iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        vec![u32::MAX - 1],
+        "no event numbered 0, 1 or u32::MAX"
+    );
 }

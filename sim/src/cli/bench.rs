@@ -16,7 +16,7 @@ pub(crate) struct Args {
     /// Print JSON.
     #[arg(long)]
     json: bool,
-    /// Only these figures (ids, comma-separated: a,a',b,c,d,e,f).
+    /// Only these figures (ids, comma-separated: a,a',b,c,d,e,f; m for the memory ones).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }

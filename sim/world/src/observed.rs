@@ -342,6 +342,11 @@ fn device_text(f: &mut fmt::Formatter<'_>, e: &DeviceEvent) -> fmt::Result {
         DeviceEvent::Gesture(g) => write!(f, "gesture {}", g.event_kind().name()),
         DeviceEvent::Queued { seq, kind } => write!(f, "event #{seq} {} queued", kind.name()),
         DeviceEvent::Dropped { seq } => write!(f, "queue full: event #{seq} dropped"),
+        DeviceEvent::NotQueued { kind } => write!(
+            f,
+            "event {} not queued: sequence numbers exhausted",
+            kind.name()
+        ),
         DeviceEvent::Sent { seq, attempt } => {
             write!(f, "event #{seq} indicated (attempt {attempt})")
         }
@@ -428,6 +433,7 @@ fn device_fields(e: &DeviceEvent) -> KindFields {
             ("event_queued", json!({ "seq": seq, "event": kind.name() }))
         }
         DeviceEvent::Dropped { seq } => ("event_dropped", json!({ "seq": seq })),
+        DeviceEvent::NotQueued { kind } => ("event_not_queued", json!({ "kind": kind.name() })),
         DeviceEvent::Sent { seq, attempt } => {
             ("event_sent", json!({ "seq": seq, "attempt": attempt }))
         }

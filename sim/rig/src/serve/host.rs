@@ -309,9 +309,9 @@ impl ButtonHost {
             Control::Burst(n) => {
                 if let Some(b) = self.button.as_mut() {
                     for _ in 0..n {
-                        b.enqueue(now, now, protocol::EventKind::Triple, Vec::new());
+                        b.enqueue(now, now, protocol::EventKind::Triple, &[]);
                     }
-                    let until = b.flash().seq_next.saturating_sub(1);
+                    let until = b.flash().queue.seq_next().saturating_sub(1);
                     self.burst = Some(Burst {
                         n,
                         until,
@@ -518,7 +518,7 @@ impl ButtonHost {
             Some(b) => ReadState {
                 battery_pct: b.battery().level_percent(now),
                 queued: u16::try_from(b.flash().queue.len()).unwrap_or(u16::MAX),
-                seq_next: b.flash().seq_next,
+                seq_next: b.flash().queue.seq_next(),
                 running: !b.is_dead(),
             },
             None => ReadState::default(),

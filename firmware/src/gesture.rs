@@ -17,13 +17,16 @@
 //! Boundaries (default profile): 39 ms is noise and 40 ms a click; 1999 ms is a click and
 //! 2000 ms long; a gap of 399 ms joins the group, 400 ms starts a new one.
 
-use std::collections::VecDeque;
-
-use serde::{Deserialize, Serialize};
+use crate::fifo::Fifo;
+use crate::ConfigError;
 
 /// Timings of debounce and gesture recognition (milliseconds).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 pub struct GestureConfig {
     /// Contact bounce filtered out (edges settle within this).
     pub debounce_ms: u32,
@@ -35,39 +38,39 @@ pub struct GestureConfig {
     pub group_gap_ms: u32,
 }
 
-impl Default for GestureConfig {
-    fn default() -> Self {
-        Self {
-            debounce_ms: 10,
-            noise_ms: 40,
-            long_ms: 2000,
-            group_gap_ms: 400,
+impl GestureConfig {
+    /// The product's timings.
+    pub const DEFAULT: GestureConfig = GestureConfig {
+        debounce_ms: 10,
+        noise_ms: 40,
+        long_ms: 2000,
+        group_gap_ms: 400,
+    };
+
+    /// Check that the timings are consistent.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.debounce_ms == 0 || self.debounce_ms >= self.noise_ms {
+            return Err(ConfigError::Debounce {
+                noise_ms: self.noise_ms,
+                debounce_ms: self.debounce_ms,
+            });
         }
+        if self.noise_ms >= self.long_ms {
+            return Err(ConfigError::NoiseNotBelowLong {
+                noise_ms: self.noise_ms,
+                long_ms: self.long_ms,
+            });
+        }
+        if self.group_gap_ms == 0 || self.group_gap_ms > 5_000 {
+            return Err(ConfigError::GroupGap(self.group_gap_ms));
+        }
+        Ok(())
     }
 }
 
-impl GestureConfig {
-    /// Check that the timings are consistent.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.debounce_ms == 0 || self.debounce_ms >= self.noise_ms {
-            return Err(format!(
-                "debounce_ms must be > 0 and below noise_ms ({} ms), got {}",
-                self.noise_ms, self.debounce_ms
-            ));
-        }
-        if self.noise_ms >= self.long_ms {
-            return Err(format!(
-                "noise_ms ({}) must be below long_ms ({})",
-                self.noise_ms, self.long_ms
-            ));
-        }
-        if self.group_gap_ms == 0 || self.group_gap_ms > 5_000 {
-            return Err(format!(
-                "group_gap_ms must be in 1..=5000, got {}",
-                self.group_gap_ms
-            ));
-        }
-        Ok(())
+impl Default for GestureConfig {
+    fn default() -> Self {
+        Self::DEFAULT
     }
 }
 
@@ -160,8 +163,14 @@ pub struct Classifier {
     long_fired: bool,
     clicks: u32,
     last_release: u64,
-    out: VecDeque<(u64, Gesture)>,
+    /// Gestures recognised and not yet taken. One call emits at most two (a pending
+    /// group, then `long`) and the firmware takes them after every call.
+    out: Fifo<(u64, Gesture), GESTURES_PENDING>,
+    lost: u32,
 }
+
+/// Gestures the classifier holds until they are taken ([`Classifier::poll_gesture`]).
+pub const GESTURES_PENDING: usize = 4;
 
 impl Classifier {
     /// A classifier with the given timings.
@@ -172,12 +181,28 @@ impl Classifier {
             long_fired: false,
             clicks: 0,
             last_release: 0,
-            out: VecDeque::new(),
+            out: Fifo::new((0, Gesture::Single)),
+            lost: 0,
         }
     }
 
     fn gap_us(&self) -> u64 {
         u64::from(self.cfg.group_gap_ms) * MS
+    }
+
+    /// Hold a recognised gesture until it is taken; one that does not fit is counted
+    /// ([`Classifier::lost`]), which the firmware's call pattern makes impossible (it
+    /// takes every gesture after each call, and a call emits at most two).
+    fn emit(&mut self, at: u64, g: Gesture) {
+        if self.out.push((at, g)).is_err() {
+            self.lost = self.lost.saturating_add(1);
+        }
+    }
+
+    /// Gestures that did not fit in the pending list (0 unless a host forgets to take
+    /// them).
+    pub fn lost(&self) -> u32 {
+        self.lost
     }
 
     fn emit_group(&mut self, at: u64) {
@@ -188,7 +213,7 @@ impl Classifier {
             _ => Gesture::Single,
         };
         self.clicks = 0;
-        self.out.push_back((at, g));
+        self.emit(at, g);
     }
 
     /// A debounced press starting at `t`.
@@ -238,7 +263,7 @@ impl Classifier {
                 if now >= at {
                     self.emit_group(at);
                     self.long_fired = true;
-                    self.out.push_back((at, Gesture::Long));
+                    self.emit(at, Gesture::Long);
                 }
             }
             Some(_) => {}
@@ -252,7 +277,7 @@ impl Classifier {
 
     /// Next recognised gesture, dated.
     pub fn poll_gesture(&mut self) -> Option<(u64, Gesture)> {
-        self.out.pop_front()
+        self.out.pop()
     }
 
     /// Whether nothing is in progress (no press held, no group open).
@@ -290,7 +315,9 @@ impl GestureRecognizer {
         let c = self.classifier.poll_timeout();
         match (d, c, self.debouncer.pending_since()) {
             (Some(d), Some(c), Some(since)) if since <= c => Some(d),
-            (d, c, _) => [d, c].into_iter().flatten().min(),
+            (Some(d), Some(c), _) => Some(d.min(c)),
+            (d, None, _) => d,
+            (None, c, _) => c,
         }
     }
 
@@ -330,6 +357,8 @@ impl GestureRecognizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::vec;
+    use std::vec::Vec;
 
     /// Drive a recognizer with presses `(start_ms, duration_ms)`, bouncing each edge.
     fn run(presses: &[(u64, u64)]) -> Vec<(u64, Gesture)> {

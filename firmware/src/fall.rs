@@ -54,7 +54,7 @@
 //! products in `i64`, a binary search over the table), magnitudes through an
 //! integer square root.
 
-use serde::{Deserialize, Serialize};
+use crate::ConfigError;
 
 /// Duration of one summary block in ms.
 pub const BLOCK_MS: u32 = 100;
@@ -76,11 +76,8 @@ const COS_PERMILLE: [i16; 91] = [
 /// cos(deg) in permille for deg = 0..=180 (saturating above 180).
 fn cos_permille(deg: u8) -> i64 {
     let d = deg.min(180) as usize;
-    if d <= 90 {
-        i64::from(COS_PERMILLE[d])
-    } else {
-        -i64::from(COS_PERMILLE[180 - d])
-    }
+    let (i, sign) = if d <= 90 { (d, 1) } else { (180 - d, -1) };
+    sign * i64::from(COS_PERMILLE.get(i).copied().unwrap_or(0))
 }
 
 /// Integer square root (floor).
@@ -102,8 +99,12 @@ fn isqrt(v: u64) -> u64 {
 }
 
 /// Thresholds and windows of the fall detector.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 pub struct FallDetectorConfig {
     /// `|a|` that opens a candidate event, in mg.
     pub trigger_mg: u16,
@@ -179,55 +180,55 @@ const HANDLING_TO_B: u64 = 5;
 
 impl Default for FallDetectorConfig {
     fn default() -> Self {
-        Self {
-            trigger_mg: 1800,
-            strong_impact_mg: 3000,
-            min_energy_mg_s: 300,
-            energy_window_ms: 1000,
-            pre_start_ms: 2000,
-            pre_end_ms: 1000,
-            settle_ms: 1000,
-            still_window_ms: 1500,
-            late_ms: 3500,
-            still_max_mg: 250,
-            min_tilt_deg: 50,
-            upright_axis: 1,
-            upright_sign: -1,
-            learn_min_mg: 150,
-            learn_max_mg: 1500,
-            max_pre_tilt_deg: 180,
-            lying_min_deg: 60,
-            slide_tilt_deg: 30,
-            slide_impact_mg: 3500,
-            slide_still_mg: 30,
-            off_body_mg: 8,
-            off_body_pre_mg: 50,
-            off_body_turn_deg: 25,
-            refractory_ms: 10_000,
-        }
+        Self::DEFAULT
     }
 }
 
 impl FallDetectorConfig {
+    /// The product's thresholds (tuned on the public datasets, `docs/falls.md`).
+    pub const DEFAULT: FallDetectorConfig = FallDetectorConfig {
+        trigger_mg: 1800,
+        strong_impact_mg: 3000,
+        min_energy_mg_s: 300,
+        energy_window_ms: 1000,
+        pre_start_ms: 2000,
+        pre_end_ms: 1000,
+        settle_ms: 1000,
+        still_window_ms: 1500,
+        late_ms: 3500,
+        still_max_mg: 250,
+        min_tilt_deg: 50,
+        upright_axis: 1,
+        upright_sign: -1,
+        learn_min_mg: 150,
+        learn_max_mg: 1500,
+        max_pre_tilt_deg: 180,
+        lying_min_deg: 60,
+        slide_tilt_deg: 30,
+        slide_impact_mg: 3500,
+        slide_still_mg: 30,
+        off_body_mg: 8,
+        off_body_pre_mg: 50,
+        off_body_turn_deg: 25,
+        refractory_ms: 10_000,
+    };
+
     /// Checks that the thresholds are consistent and the windows fit the ring.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.trigger_mg < 1000 {
-            return Err(format!(
-                "fall trigger_mg must be at least 1000 (1 g), found {}",
-                self.trigger_mg
-            ));
+            return Err(ConfigError::FallTrigger(self.trigger_mg));
         }
         if self.strong_impact_mg < self.trigger_mg {
-            return Err("fall strong_impact_mg must be at least trigger_mg".into());
+            return Err(ConfigError::FallStrongImpact);
         }
         if self.pre_end_ms >= self.pre_start_ms {
-            return Err("fall pre_end_ms must be smaller than pre_start_ms".into());
+            return Err(ConfigError::FallPreWindow);
         }
         if self.still_window_ms < BLOCK_MS {
-            return Err(format!("fall still_window_ms must be at least {BLOCK_MS}"));
+            return Err(ConfigError::FallStillWindow);
         }
         if self.learn_min_mg > self.learn_max_mg {
-            return Err("fall learn_min_mg must not exceed learn_max_mg".into());
+            return Err(ConfigError::FallLearnRange);
         }
         let after = self
             .settle_ms
@@ -237,18 +238,16 @@ impl FallDetectorConfig {
         let span = self.pre_start_ms.max(self.energy_window_ms) + after;
         let max = (RING_BLOCKS as u32 - 2) * BLOCK_MS;
         if span > max {
-            return Err(format!(
-                "fall windows span {span} ms (pre_start_ms + late_ms + still_window_ms), at most {max} ms"
-            ));
+            return Err(ConfigError::FallSpan { span, max });
         }
         if self.min_tilt_deg > 180 || self.max_pre_tilt_deg > 180 || self.lying_min_deg > 180 {
-            return Err("fall angles must be within 0..=180 degrees".into());
+            return Err(ConfigError::FallAngles);
         }
         if self.upright_axis > 2 {
-            return Err("fall upright_axis must be 0, 1 or 2".into());
+            return Err(ConfigError::FallUprightAxis);
         }
         if self.upright_sign != 1 && self.upright_sign != -1 {
-            return Err("fall upright_sign must be 1 or -1".into());
+            return Err(ConfigError::FallUprightSign);
         }
         Ok(())
     }
@@ -270,6 +269,15 @@ pub struct FallInfo {
     /// Energy around the peak, in mg·s.
     pub energy_mg_s: u32,
 }
+
+/// What [`FallDetector::block`] gives for a slot outside the ring (never happens: the
+/// index is taken modulo its length).
+const EMPTY_BLOCK: Block = Block {
+    mean: [0; 3],
+    range: 0,
+    min: 0,
+    energy: 0,
+};
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Block {
@@ -349,7 +357,8 @@ fn ms_to_blocks(ms: u32) -> u64 {
 }
 
 /// What the detector computed for one sample (see [`FallDetector::push_probed`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Probe {
     /// `|a|` of the sample after the front end, in mg.
     pub mag_mg: u16,
@@ -366,7 +375,8 @@ pub struct Probe {
 }
 
 /// Summary of one 100 ms block, as the detector keeps it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct BlockProbe {
     /// Range (max − min) of `|a|` in the block, in mg: stillness.
     pub range_mg: u16,
@@ -417,7 +427,9 @@ impl FallDetector {
         };
         let mut up_q = [0i32; 3];
         let sign = if cfg.upright_sign < 0 { -1000 } else { 1000 };
-        up_q[usize::from(cfg.upright_axis.min(2))] = sign << UP_SHIFT;
+        if let Some(axis) = up_q.get_mut(usize::from(cfg.upright_axis.min(2))) {
+            *axis = sign << UP_SHIFT;
+        }
         Self {
             p,
             odr_hz,
@@ -565,7 +577,12 @@ impl FallDetector {
             min: self.acc_min,
             energy: self.acc_energy,
         };
-        self.ring[(self.blocks_done % RING_BLOCKS as u64) as usize] = block;
+        if let Some(slot) = self
+            .ring
+            .get_mut((self.blocks_done % RING_BLOCKS as u64) as usize)
+        {
+            *slot = block;
+        }
         self.blocks_done += 1;
         self.acc = [0; 3];
         self.acc_min = u16::MAX;
@@ -593,7 +610,7 @@ impl FallDetector {
     }
 
     fn block_probe(&self, learned: bool) -> BlockProbe {
-        let b = self.ring[((self.blocks_done - 1) % RING_BLOCKS as u64) as usize];
+        let b = *self.block(self.blocks_done.saturating_sub(1));
         let mean = b.mean.map(i64::from);
         BlockProbe {
             range_mg: b.range,
@@ -627,7 +644,9 @@ impl FallDetector {
     }
 
     fn block(&self, b: u64) -> &Block {
-        &self.ring[(b % RING_BLOCKS as u64) as usize]
+        self.ring
+            .get((b % RING_BLOCKS as u64) as usize)
+            .unwrap_or(&EMPTY_BLOCK)
     }
 
     /// Oldest block index still in the ring.
@@ -817,8 +836,12 @@ fn angle_deg(num: i64, den: i64) -> u8 {
 
 /// The stage that decided a candidate: the first that rejected it, or
 /// [`Stage::Accepted`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum Stage {
     /// Neither a strong enough peak nor enough energy around it (a jump, a
     /// stamp, sitting down).
@@ -850,7 +873,8 @@ impl Stage {
 }
 
 /// What the detector measured around one candidate event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Features {
     /// Peak `|a|`, in mg.
     pub peak_mg: u16,
@@ -880,7 +904,8 @@ pub struct Features {
 }
 
 /// What the detector measured on one candidate event, and its verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Judgement {
     /// Sample index of the peak.
     pub peak_sample_index: u64,
@@ -911,6 +936,7 @@ mod isqrt_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::vec::Vec;
 
     const HZ: u32 = 50;
 
@@ -934,7 +960,6 @@ mod tests {
     #[test]
     fn state_is_small() {
         let size = std::mem::size_of::<FallDetector>();
-        println!("FallDetector state: {size} bytes");
         assert!(size <= 2048, "{size} bytes");
     }
 
