@@ -93,6 +93,10 @@ pub enum Warning {
     /// The app's storage could not be read at all: it starts empty, unbonded (pair the
     /// button again).
     StorageLost,
+    /// The button's queue was full while it could not reach the phone: it let this many
+    /// events go over its life (battery reports first, never the first and the latest
+    /// alerts; `firmware::queue`). Alerts may be missing: the wearer should check.
+    EventsDropped(u32),
 }
 
 /// An input to the app.
@@ -426,10 +430,17 @@ impl PhoneApp {
     }
 
     /// A sealed event frame that opened in the session: record, act, persist, ack.
+    ///
+    /// A copy of a recorded event is acknowledged again and never acted on again,
+    /// even when its acknowledgement was confirmed: a button can reset between the
+    /// ATT write response and keeping the `Ack` in flash, and would then send it for
+    /// ever, every later event waiting behind it. The frame opened in this session, so
+    /// only the bonded button sent it: replays never reach this point.
     fn on_event_frame(&mut self, now: u64, frame: EventFrame) {
         if let Some(rec) = self.d.events.get(&frame.seq) {
             if rec.ack_confirmed {
-                return self.reject(RejectReason::ReplayAcknowledged { seq: frame.seq });
+                self.note(AppNote::AcknowledgedAgain { seq: frame.seq });
+                return self.write(protocol::Command::Ack { seq: frame.seq }, Some(frame.seq));
             }
             self.note(AppNote::Retransmission { seq: frame.seq });
             self.persist();
@@ -629,6 +640,27 @@ impl PhoneApp {
         self.dirty = true;
         self.out.push_back(Command::Warn(Warning::BatteryLow(pct)));
         self.note(AppNote::BatteryLow { pct });
+    }
+
+    /// A heartbeat carries, after the level, the count of events the button's full
+    /// queue let go (u32 little-endian, only once it is not zero). A higher count than
+    /// the one last seen warns the wearer; a lower one (a new button) is just kept.
+    fn on_dropped_count(&mut self, payload: &[u8]) {
+        let Some(bytes) = payload.get(1..5).and_then(|b| <[u8; 4]>::try_from(b).ok()) else {
+            return;
+        };
+        let total = u32::from_le_bytes(bytes);
+        if total == self.d.button_dropped {
+            return;
+        }
+        let more = total > self.d.button_dropped;
+        self.d.button_dropped = total;
+        self.dirty = true;
+        if more {
+            self.out
+                .push_back(Command::Warn(Warning::EventsDropped(total)));
+            self.note(AppNote::ButtonDroppedEvents { total });
+        }
     }
 
     fn stop_siren_and_recording(&mut self) {
@@ -1204,15 +1236,18 @@ mod tests {
             T0 + 3,
             Input::Gatt(GattEvent::WriteDone { id: id2, ok: true }),
         );
+        // The button sends it again (it reset before keeping the ack): acknowledged
+        // again, not acted on, not counted as rejected.
         let copy = b.press(1);
         app.handle(T0 + 4, copy.clone());
-        assert_eq!(app.durable().rejected, 1);
-        assert!(drain(&mut app).contains(&Command::Note(AppNote::Rejected(
-            RejectReason::ReplayAcknowledged { seq: 1 }
-        ))));
+        assert_eq!(app.durable().rejected, 0);
+        let third = drain(&mut app);
+        assert!(third.contains(&Command::Note(AppNote::AcknowledgedAgain { seq: 1 })));
+        assert!(ack_write(&third).is_some());
+        assert!(!third.iter().any(|c| matches!(c, Command::RequestLocation)));
         // The very same sealed frame again: its index was seen in this session.
         app.handle(T0 + 5, copy);
-        assert_eq!(app.durable().rejected, 2);
+        assert_eq!(app.durable().rejected, 1);
         // A frame from another device.
         let stranger = DeviceId("C0:FF:EE:00:00:99".into());
         let Input::Gatt(GattEvent::Value { value, .. }) = b.press(2) else {
@@ -1226,7 +1261,7 @@ mod tests {
                 value,
             }),
         );
-        assert_eq!(app.durable().rejected, 3);
+        assert_eq!(app.durable().rejected, 2);
         assert!(drain(&mut app).contains(&Command::Note(AppNote::Rejected(
             RejectReason::UnbondedDevice(stranger)
         ))));
@@ -1303,6 +1338,30 @@ mod tests {
         assert!(!drain(&mut app).contains(&Command::Warn(Warning::BatteryLow(5))));
         app.handle(T0 + 2, b.event(0, EventKind::Heartbeat, vec![18]));
         assert!(drain(&mut app).contains(&Command::Warn(Warning::BatteryLow(18))));
+    }
+
+    #[test]
+    fn a_new_drop_count_in_a_heartbeat_warns_the_wearer_once() {
+        let (mut app, mut b) = connected_app();
+        let beat = |n: u32| {
+            let mut p = vec![80];
+            p.extend_from_slice(&n.to_le_bytes());
+            p
+        };
+        app.handle(T0 + 1, b.event(0, EventKind::Heartbeat, vec![80]));
+        assert!(!drain(&mut app)
+            .iter()
+            .any(|c| matches!(c, Command::Warn(_))));
+        app.handle(T0 + 2, b.event(0, EventKind::Heartbeat, beat(6)));
+        assert!(drain(&mut app).contains(&Command::Warn(Warning::EventsDropped(6))));
+        assert_eq!(app.durable().button_dropped, 6);
+        // The same count again: nothing new to tell.
+        app.handle(T0 + 3, b.event(0, EventKind::Heartbeat, beat(6)));
+        assert!(!drain(&mut app)
+            .iter()
+            .any(|c| matches!(c, Command::Warn(_))));
+        app.handle(T0 + 4, b.event(0, EventKind::Heartbeat, beat(7)));
+        assert!(drain(&mut app).contains(&Command::Warn(Warning::EventsDropped(7))));
     }
 
     /// The phone side of pairing against a button half written here.

@@ -23,11 +23,6 @@ pub enum RejectReason {
     Malformed(ProtocolError),
     /// The authentication tag does not match (tampered or forged).
     BadTag,
-    /// A copy of an event whose acknowledgement the button confirmed.
-    ReplayAcknowledged {
-        /// Sequence number.
-        seq: u32,
-    },
     /// An event older than the oldest one still remembered.
     ReplayOld {
         /// Sequence number.
@@ -51,9 +46,6 @@ impl fmt::Display for RejectReason {
             RejectReason::Malformed(e) => write!(f, "malformed: {e}"),
             RejectReason::BadTag => {
                 f.write_str("authentication tag does not match (tampered or forged)")
-            }
-            RejectReason::ReplayAcknowledged { seq } => {
-                write!(f, "replay of event #{seq} already acknowledged")
             }
             RejectReason::ReplayOld { seq } => write!(f, "replay of old event #{seq}"),
             RejectReason::NoSession => f.write_str("sealed frame without a session"),
@@ -112,6 +104,14 @@ pub enum AppNote {
         /// Sequence number.
         seq: u32,
     },
+    /// A recorded event came again in a session although the button had confirmed
+    /// its acknowledgement (it reset before keeping it): acknowledged again, not acted
+    /// on. Only the bonded button can seal a frame in a session, so this is never a
+    /// replay.
+    AcknowledgedAgain {
+        /// Sequence number.
+        seq: u32,
+    },
     /// An event was recorded (and is acted on).
     EventReceived {
         /// Sequence number.
@@ -141,6 +141,12 @@ pub enum AppNote {
     BatteryLow {
         /// Percent.
         pct: u8,
+    },
+    /// The button reported that its full queue had to let events go (counted over its
+    /// life): the wearer is warned once per new count.
+    ButtonDroppedEvents {
+        /// Events dropped since the button was made.
+        total: u32,
     },
     /// A recording was stored.
     RecordingStored {
@@ -210,6 +216,12 @@ impl fmt::Display for AppNote {
                     "event #{seq} again (ack not confirmed): acknowledged again"
                 )
             }
+            AppNote::AcknowledgedAgain { seq } => {
+                write!(
+                    f,
+                    "event #{seq} again after its ack was confirmed: acknowledged again"
+                )
+            }
             AppNote::EventReceived {
                 seq,
                 kind,
@@ -234,6 +246,9 @@ impl fmt::Display for AppNote {
             AppNote::FallCountdownOver => f.write_str("fall countdown over: alerting contacts"),
             AppNote::FallCountdownCancelled(by) => write!(f, "fall countdown cancelled by {by}"),
             AppNote::BatteryLow { pct } => write!(f, "button battery at {pct} %"),
+            AppNote::ButtonDroppedEvents { total } => {
+                write!(f, "the button's full queue let {total} events go")
+            }
             AppNote::PairingCode(c) => write!(f, "pairing: compare code {c}"),
             AppNote::Paired => f.write_str("paired: new bond stored"),
             AppNote::PairingFailed(why) => write!(f, "pairing failed: {why}"),
@@ -303,10 +318,6 @@ mod tests {
             "rejected event: authentication tag does not match (tampered or forged)",
         );
         same(
-            AppNote::Rejected(RejectReason::ReplayAcknowledged { seq: 7 }),
-            "rejected event: replay of event #7 already acknowledged",
-        );
-        same(
             AppNote::Rejected(RejectReason::ReplayOld { seq: 3 }),
             "rejected event: replay of old event #3",
         );
@@ -317,6 +328,10 @@ mod tests {
         same(
             AppNote::Retransmission { seq: 12 },
             "event #12 again (ack not confirmed): acknowledged again",
+        );
+        same(
+            AppNote::AcknowledgedAgain { seq: 12 },
+            "event #12 again after its ack was confirmed: acknowledged again",
         );
         same(
             AppNote::EventReceived {
@@ -341,6 +356,10 @@ mod tests {
             "\"I am safe\": nobody was alerted in the window, no SMS",
         );
         same(AppNote::BatteryLow { pct: 15 }, "button battery at 15 %");
+        same(
+            AppNote::ButtonDroppedEvents { total: 6 },
+            "the button's full queue let 6 events go",
+        );
     }
 
     #[test]

@@ -206,6 +206,9 @@ pub struct Durable {
     pub rejected: u32,
     /// Battery warning levels already shown.
     pub battery_warned: Vec<u8>,
+    /// Events the button reported its full queue let go (the wearer was warned up to
+    /// this count).
+    pub button_dropped: u32,
     /// The link to the button is down: since when, across app restarts.
     pub link_lost: Option<LinkLoss>,
     /// Next id for SMS, calls, alerts, writes.
@@ -569,9 +572,10 @@ mod tests {
                 vec(any::<u8>(), 0..3),
                 option::of((any::<u64>(), any::<bool>())),
                 any::<u64>(),
+                any::<u32>(),
             ),
         ) -> Durable {
-            let (conference, countdown, last_fall_ms, last_fix, rejected, battery_warned, lost, next_id) = more;
+            let (conference, countdown, last_fall_ms, last_fix, rejected, battery_warned, lost, next_id, button_dropped) = more;
             Durable {
                 bond, events, pruned_through, alerts, outbox, calls, alerted, awaiting_delivery,
                 recordings,
@@ -587,6 +591,7 @@ mod tests {
                 last_fix,
                 rejected,
                 battery_warned,
+                button_dropped,
                 link_lost: lost.map(|(last_exchange_us, warned)| LinkLoss { last_exchange_us, warned }),
                 next_id,
             }

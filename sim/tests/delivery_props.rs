@@ -311,3 +311,19 @@ fn regression_conference_sms_once_across_restart() {
     ];
     check(5_676_000_016_732_031_451, &ops).expect("every alert exactly once");
 }
+
+/// Found by the soak (100,000 cases): after a reset, the button sent again an event
+/// the phone had already seen acknowledged; the phone refused it without an `Ack`, so
+/// the button resent it for ever and every later event waited behind it.
+#[test]
+fn regression_resent_after_reset_is_acknowledged_again() {
+    let ops = [
+        (1, Op::Loss(52)),
+        (176, Op::Outage(211)),
+        (82, Op::Press(1)),
+        (9, Op::Press(1)),
+        (61, Op::Press(1)),
+        (60, Op::Reset),
+    ];
+    check(10_698_335_131_050_036_964, &ops).expect("every alert exactly once");
+}

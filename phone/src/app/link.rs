@@ -227,6 +227,7 @@ impl PhoneApp {
             if let Some(&pct) = frame.payload.first() {
                 self.on_battery(pct);
             }
+            self.on_dropped_count(&frame.payload);
             return;
         }
         self.on_event_frame(now, frame);

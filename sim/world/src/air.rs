@@ -157,6 +157,10 @@ pub(crate) struct Air {
     events: VecDeque<GattEvent>,
     /// Writes sent on the current connection and not yet answered.
     pending_writes: BTreeSet<u64>,
+    /// The connection the button left by resetting or browning out, which the central
+    /// still believes open until its supervision timeout: nothing sent on it reaches
+    /// the button, and no ATT response comes back.
+    left_by_button: Option<u64>,
     subscribed: BTreeSet<Uuid>,
     /// Whether the central's host (the app) is there to hear anything.
     central_open: bool,
@@ -188,6 +192,7 @@ impl Air {
             addr,
             events: VecDeque::new(),
             pending_writes: BTreeSet::new(),
+            left_by_button: None,
             subscribed: BTreeSet::new(),
             central_open: true,
             last_event_frame: None,
@@ -466,6 +471,7 @@ impl Air {
     fn go_silent(&mut self) {
         self.attacker_lost();
         self.link.stop_advertising();
+        self.left_by_button = self.link.conn_id();
         if let Some(conn) = self.link.conn_id() {
             let at = self.now() + u64::from(self.link.params.supervision_timeout_ms) * MILLI;
             self.at(at, AirEv::Silent { conn });
@@ -711,7 +717,11 @@ impl Air {
     }
 
     fn at_button(&mut self, conn: u64, input: Input, write_id: Option<u64>) {
-        if self.link.conn_id() != Some(conn) || self.button.is_none() || self.attacker.jams(conn) {
+        if self.link.conn_id() != Some(conn)
+            || self.left_by_button == Some(conn)
+            || self.button.is_none()
+            || self.attacker.jams(conn)
+        {
             return;
         }
         if self.link.in_outage(self.now()) {
@@ -1156,6 +1166,34 @@ mod tests {
             t > start + SECOND,
             "answered at {t}, outage until {}",
             start + SECOND
+        );
+    }
+
+    /// Found by the soak: a write sent after the button reset, before the central's
+    /// supervision timeout, reached the rebooted button on the old connection and was answered, so the phone took an
+    /// `Ack` the button never kept as confirmed.
+    #[test]
+    fn a_write_on_the_connection_a_reset_button_left_fails_and_never_reaches_it() {
+        let mut rig = Rig::new(0.0);
+        rig.connect();
+        let dev = rig.dev();
+        // The button resets and boots again; the central does not know yet (its
+        // supervision timeout has not passed) and writes on the old connection.
+        rig.air.reset_button();
+        rig.run(SECOND);
+        assert!(rig.air.button().is_some(), "booted again");
+        let cmd = Command::SetTime { utc_ms: 1 };
+        rig.air.write(&dev, CONTROL_CHAR, &cmd.encode(), 5).unwrap();
+        rig.run(10 * SECOND);
+        let done = rig
+            .heard
+            .iter()
+            .find(|(_, e)| matches!(e, GattEvent::WriteDone { id: 5, .. }))
+            .map(|(_, e)| e.clone());
+        assert_eq!(done, Some(GattEvent::WriteDone { id: 5, ok: false }));
+        assert!(
+            opcodes(&rig, 0x12).is_empty(),
+            "the write reached the button"
         );
     }
 }

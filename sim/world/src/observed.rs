@@ -458,7 +458,6 @@ fn reject_fields(r: &RejectReason) -> Value {
         RejectReason::UnbondedDevice(d) => ("unbonded_device", json!({ "device": d.0 })),
         RejectReason::Malformed(e) => ("malformed", json!({ "error": e.to_string() })),
         RejectReason::BadTag => ("bad_tag", json!({})),
-        RejectReason::ReplayAcknowledged { seq } => ("replay_acknowledged", json!({ "seq": seq })),
         RejectReason::ReplayOld { seq } => ("replay_old", json!({ "seq": seq })),
         RejectReason::NoSession => ("no_session", json!({})),
         RejectReason::BadOffer => ("bad_offer", json!({})),
@@ -481,6 +480,7 @@ fn app_fields(n: &AppNote) -> KindFields {
         AppNote::CannotVibrate(p) => ("cannot_vibrate", json!({ "pattern": p.name() })),
         AppNote::Rejected(r) => ("frame_rejected", reject_fields(r)),
         AppNote::Retransmission { seq } => ("retransmission", json!({ "seq": seq })),
+        AppNote::AcknowledgedAgain { seq } => ("acknowledged_again", json!({ "seq": seq })),
         AppNote::StorageRecovered { slot, why } => {
             ("storage_recovered", json!({ "slot": slot, "why": why }))
         }
@@ -503,6 +503,9 @@ fn app_fields(n: &AppNote) -> KindFields {
             json!({ "by": format!("{by:?}"), "by_text": by.to_string() }),
         ),
         AppNote::BatteryLow { pct } => ("battery_low", json!({ "percent": pct })),
+        AppNote::ButtonDroppedEvents { total } => {
+            ("button_dropped_events", json!({ "total": total }))
+        }
         AppNote::RecordingStored { bytes, sha256 } => {
             let hex: String = sha256.iter().map(|b| format!("{b:02x}")).collect();
             ("recording_stored", json!({ "bytes": bytes, "sha256": hex }))
@@ -564,15 +567,18 @@ fn platform_fields(n: &PlatformNote) -> KindFields {
         PlatformNote::CountdownAlarm { on, seconds } => {
             ("countdown_alarm", json!({ "on": on, "seconds": seconds }))
         }
-        PlatformNote::Warning(w) => {
-            let (warning, pct) = match w {
-                Warning::BatteryLow(p) => ("battery_low", Some(*p)),
-                Warning::ButtonDisconnected => ("button_disconnected", None),
-                Warning::StorageRecovered => ("storage_recovered", None),
-                Warning::StorageLost => ("storage_lost", None),
-            };
-            ("warning", json!({ "warning": warning, "percent": pct }))
-        }
+        PlatformNote::Warning(w) => match w {
+            Warning::BatteryLow(p) => {
+                ("warning", json!({ "warning": "battery_low", "percent": p }))
+            }
+            Warning::ButtonDisconnected => ("warning", json!({ "warning": "button_disconnected" })),
+            Warning::StorageRecovered => ("warning", json!({ "warning": "storage_recovered" })),
+            Warning::StorageLost => ("warning", json!({ "warning": "storage_lost" })),
+            Warning::EventsDropped(n) => (
+                "warning",
+                json!({ "warning": "events_dropped", "events": n }),
+            ),
+        },
     }
 }
 

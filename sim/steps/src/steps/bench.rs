@@ -157,6 +157,7 @@ fn configure<B: Bench + ?Sized>(b: &mut B, g: &Given) -> StepResult {
 fn perform<B: Bench + ?Sized>(b: &mut B, w: &When) -> StepResult {
     match w {
         When::Presses(n) => b.presses(*n),
+        When::SeparatePresses(n) => (0..*n).try_for_each(|_| b.presses(1)),
         When::Hold(d) => b.hold(*d),
         When::RawPress(d) => b.raw_press(*d),
         When::ReplayTrace(name) => b.replay_trace(name),

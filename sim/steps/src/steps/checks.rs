@@ -177,6 +177,13 @@ pub const STEPS: &[StepDef] = &[
     step!(
         Then,
         "checks",
+        "the phone warns the wearer that the button dropped {n} events",
+        "the phone warns the wearer that the button dropped 6 events",
+        |a: &Args| ok(Check::WarnsDropped(a.int(0, 1, u32::MAX.into())? as u32))
+    ),
+    step!(
+        Then,
+        "checks",
         "the phone has rejected {n} events",
         "the phone has rejected 1 events",
         |a: &Args| ok(Check::RejectedEvents(a.int(0, 0, 1_000_000)? as u32))
@@ -265,6 +272,16 @@ pub(crate) fn evaluate(c: &Check, o: &Observation) -> Result<(), String> {
         Check::WarnsDisconnected => warned(o, "the button is disconnected", |w| {
             matches!(w, phone::Warning::ButtonDisconnected)
         }),
+        Check::WarnsDropped(n) => {
+            let last = o.warnings.iter().rev().find_map(|w| match w {
+                phone::Warning::EventsDropped(k) => Some(*k),
+                _ => None,
+            });
+            holds(last == Some(*n), || match last {
+                Some(k) => format!("the phone warned that the button dropped {k} events, not {n}"),
+                None => "the phone never warned that the button dropped events".into(),
+            })
+        }
         Check::RejectedEvents(n) => {
             let got = o.rejected_events;
             holds(got == *n, || {

@@ -77,6 +77,9 @@ pub enum Given {
 pub enum When {
     /// `the wearer presses / double-presses / triple-presses the button` (1 to 3).
     Presses(u32),
+    /// `the wearer presses the button {n} times`: that many single presses, each
+    /// after the previous one's click window closed (1 to 10,000).
+    SeparatePresses(u32),
     /// `the wearer holds the button for {n} s`.
     Hold(Duration),
     /// `the wearer presses the button for {n} ms` (one raw press).
@@ -230,6 +233,8 @@ pub enum Check {
     BatteryWarnings(usize),
     /// `the phone warns the wearer that the button is disconnected`.
     WarnsDisconnected,
+    /// `the phone warns the wearer that the button dropped {n} events`.
+    WarnsDropped(u32),
     /// `the phone has rejected {n} events`.
     RejectedEvents(u32),
     /// `the button has rejected {n} commands`.

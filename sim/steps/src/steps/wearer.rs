@@ -39,6 +39,13 @@ pub const STEPS: &[StepDef] = &[
     step!(
         When,
         "wearer",
+        "the wearer presses the button {n} times",
+        "the wearer presses the button 70 times",
+        |a: &Args| -> Built { Ok(When::SeparatePresses(a.int(0, 1, 10_000)? as u32)) }
+    ),
+    step!(
+        When,
+        "wearer",
         "the wearer holds the button for {n} s",
         "the wearer holds the button for 3 s",
         |a: &Args| -> Built {
