@@ -4,8 +4,8 @@
 //! alerts waiting for a position, the SMS outbox, call tasks, the fall countdown, the
 //! evidence recordings, and counters.
 //!
-//! On storage every save is a [`record`]: a 48-byte header (magic, generation, payload
-//! length, SHA-256 of header and payload) and the JSON payload. The app writes its
+//! On storage every save is a [`record`]: a 20-byte header (magic, generation, payload
+//! length, CRC-32 of header and payload) and the JSON payload. The app writes its
 //! records alternately to two slots (the generation's parity, [`slot_of_record`]), so
 //! a write torn at any byte damages only the slot being written and the other keeps
 //! the last good copy. [`load`] takes the newest record that checks out and says when
@@ -232,6 +232,20 @@ impl Durable {
         serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec())
     }
 
+    /// The storage record of this state as save number `generation`, serialised in
+    /// place after its header into a buffer sized for about `hint` payload bytes (the
+    /// last payload's size: no regrowth on the way).
+    pub fn to_record_sized(&self, generation: u64, hint: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(record::HEADER + hint + hint / 8 + 64);
+        out.resize(record::HEADER, 0);
+        if serde_json::to_writer(&mut out, self).is_err() {
+            out.truncate(record::HEADER);
+            out.extend_from_slice(b"{}");
+        }
+        record::seal(generation, &mut out);
+        out
+    }
+
     /// Read a payload back.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, PhoneError> {
         serde_json::from_slice(bytes).map_err(|e| PhoneError::CorruptState(e.to_string()))
@@ -250,10 +264,17 @@ impl Durable {
 }
 
 pub mod record {
-    //! The storage record: `PHS2`, the generation (u64 LE), the payload length (u32 LE),
-    //! SHA-256 over those 16 bytes and the payload, then the payload. A record is valid
-    //! only whole: a prefix of any length, or a prefix followed by an older record's
-    //! bytes, fails the length or the checksum test.
+    //! The storage record: `PHS3`, the generation (u64 LE), the payload length (u32 LE),
+    //! the CRC-32 (IEEE) of those 16 bytes and the payload (u32 LE), then the payload.
+    //! A record is valid only whole: a prefix of any length, or a prefix followed by an
+    //! older record's bytes, fails the length or the checksum test.
+    //!
+    //! The checksum is there to catch torn and damaged writes, not tampering (an
+    //! unkeyed hash cannot: whoever can write the store can recompute it), so a CRC is
+    //! the tool: it misses a random corruption with odds of 2^-32, and costs a small
+    //! fraction of SHA-256. Records of the previous format, `PHS2` (a 48-byte header
+    //! with SHA-256 in place of the CRC), are still read, so an app updated over an old
+    //! store keeps it; every new save is `PHS3`.
 
     use sha2::{Digest, Sha256};
 
@@ -261,11 +282,22 @@ pub mod record {
     use crate::PhoneError;
 
     /// The four bytes a record starts with.
-    pub const MAGIC: &[u8; 4] = b"PHS2";
+    pub const MAGIC: &[u8; 4] = b"PHS3";
     /// Header length: magic, generation, payload length, checksum.
-    pub const HEADER: usize = 4 + 8 + 4 + 32;
+    pub const HEADER: usize = 4 + 8 + 4 + 4;
+    /// The previous format's magic (SHA-256 checksum), still read.
+    pub const MAGIC_V2: &[u8; 4] = b"PHS2";
+    /// The previous format's header length.
+    pub const HEADER_V2: usize = 4 + 8 + 4 + 32;
 
-    fn digest(head: &[u8], payload: &[u8]) -> [u8; 32] {
+    fn crc(head: &[u8], payload: &[u8]) -> u32 {
+        let mut h = crc32fast::Hasher::new();
+        h.update(head);
+        h.update(payload);
+        h.finalize()
+    }
+
+    fn sha256(head: &[u8], payload: &[u8]) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(head);
         h.update(payload);
@@ -274,12 +306,35 @@ pub mod record {
 
     /// A record for `payload` as save number `generation`.
     pub fn encode(generation: u64, payload: &[u8]) -> Vec<u8> {
-        let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
         let mut out = Vec::with_capacity(HEADER + payload.len());
-        out.extend_from_slice(MAGIC);
+        out.resize(HEADER, 0);
+        out.extend_from_slice(payload);
+        seal(generation, &mut out);
+        out
+    }
+
+    /// Fill in the header of `buf`, whose first [`HEADER`] bytes are reserved and
+    /// whose rest is the payload (written in place, so it is never copied).
+    pub fn seal(generation: u64, buf: &mut [u8]) {
+        let Some((head, payload)) = buf.split_at_mut_checked(HEADER) else {
+            return;
+        };
+        let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+        head[..4].copy_from_slice(MAGIC);
+        head[4..12].copy_from_slice(&generation.to_le_bytes());
+        head[12..16].copy_from_slice(&len.to_le_bytes());
+        let sum = crc(&head[..16], payload);
+        head[16..HEADER].copy_from_slice(&sum.to_le_bytes());
+    }
+
+    /// A record in the previous format (`PHS2`, SHA-256), as an older app wrote it.
+    pub fn encode_v2(generation: u64, payload: &[u8]) -> Vec<u8> {
+        let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+        let mut out = Vec::with_capacity(HEADER_V2 + payload.len());
+        out.extend_from_slice(MAGIC_V2);
         out.extend_from_slice(&generation.to_le_bytes());
         out.extend_from_slice(&len.to_le_bytes());
-        let sum = digest(&out, payload);
+        let sum = sha256(&out, payload);
         out.extend_from_slice(&sum);
         out.extend_from_slice(payload);
         out
@@ -291,28 +346,35 @@ pub mod record {
 
     /// The generation and the payload of a whole, intact record.
     pub fn open(bytes: &[u8]) -> Result<(u64, &[u8]), PhoneError> {
-        if bytes.len() < HEADER {
+        let v2 = bytes.get(..4) == Some(&MAGIC_V2[..]);
+        let header = if v2 { HEADER_V2 } else { HEADER };
+        if bytes.len() < header {
             return Err(corrupt(format!(
-                "record of {} bytes, shorter than its {HEADER}-byte header",
+                "record of {} bytes, shorter than its {header}-byte header",
                 bytes.len()
             )));
         }
-        if &bytes[..4] != MAGIC {
-            return Err(corrupt("record does not start with PHS2".into()));
+        if !v2 && &bytes[..4] != MAGIC {
+            return Err(corrupt("record does not start with PHS3 (or PHS2)".into()));
         }
         let mut gen = [0u8; 8];
         gen.copy_from_slice(&bytes[4..12]);
         let mut len = [0u8; 4];
         len.copy_from_slice(&bytes[12..16]);
         let len = u32::from_le_bytes(len) as usize;
-        let payload = &bytes[HEADER..];
+        let payload = &bytes[header..];
         if payload.len() != len {
             return Err(corrupt(format!(
                 "record payload of {} bytes, its header says {len}",
                 payload.len()
             )));
         }
-        if digest(&bytes[..16], payload)[..] != bytes[16..HEADER] {
+        let intact = if v2 {
+            sha256(&bytes[..16], payload)[..] == bytes[16..HEADER_V2]
+        } else {
+            crc(&bytes[..16], payload).to_le_bytes()[..] == bytes[16..HEADER]
+        };
+        if !intact {
             return Err(corrupt("record checksum mismatch".into()));
         }
         Ok((u64::from_le_bytes(gen), payload))
@@ -661,6 +723,25 @@ mod tests {
             assert!(record::decode(&flipped).is_err(), "bit flipped at {n}");
         }
         assert_eq!(record::decode(&rec).ok(), Some((9, d)));
+    }
+
+    #[test]
+    fn a_record_of_the_previous_format_still_loads_and_is_still_checked() {
+        let mut d = Durable::bonded([3; 16]);
+        d.rejected = 2;
+        let rec = record::encode_v2(7, &d.to_bytes());
+        assert_eq!(record::decode(&rec).ok(), Some((7, d.clone())));
+        for n in 0..rec.len() {
+            assert!(record::decode(&rec[..n]).is_err(), "prefix of {n} bytes");
+            let mut flipped = rec.clone();
+            flipped[n] ^= 0x01;
+            assert!(record::decode(&flipped).is_err(), "bit flipped at {n}");
+        }
+        // Loaded beside a newer record of this format, the newer one wins.
+        let mut newer = d.clone();
+        newer.rejected = 3;
+        let both = load([Some(&newer.to_record(8)), Some(&rec)]);
+        assert_eq!((both.generation, both.durable), (8, newer));
     }
 
     #[test]

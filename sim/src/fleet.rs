@@ -106,7 +106,7 @@ pub fn run_wearer(
     hours: f64,
     fall: &FallTrace,
 ) -> Result<WearerOutcome, SimError> {
-    wearer_world(seed, i, hours, fall, true).map(|sim| outcome(&sim))
+    wearer_world(seed, i, hours, fall, true, false).map(|sim| outcome(&sim))
 }
 
 /// The fall every falling wearer replays, decoded once for the whole fleet.
@@ -129,13 +129,15 @@ impl FallTrace {
 }
 
 /// The world of wearer `i` of a fleet after its `hours` (and one more hour to settle),
-/// with idle heartbeats taken in bulk or not (`fast_forward`).
+/// with idle heartbeats taken in bulk or not (`fast_forward`), keeping its first 2,000
+/// timeline entries or none (`timeline`: the fleet itself reads only the typed series).
 pub fn wearer_world(
     seed: u64,
     i: u64,
     hours: f64,
     fall: &FallTrace,
     fast_forward: bool,
+    timeline: bool,
 ) -> Result<Simulation, SimError> {
     let seed = derive_seed(seed, "fleet", &i.to_string(), "");
     let span = (hours * 3600.0 * SECOND as f64) as Micros;
@@ -149,6 +151,9 @@ pub fn wearer_world(
     };
     let mut sim = Simulation::new(setup)?;
     sim.timeline.cap = 2_000;
+    if !timeline {
+        sim.mute_timeline();
+    }
     for (t, act) in acts {
         sim.run_until(t);
         perform(&mut sim, act, fall)?;

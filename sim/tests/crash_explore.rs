@@ -9,12 +9,12 @@
 //! recording, one countdown, one conference join, nothing left in the button's queue
 //! or the app's outbox.
 //!
-//! Torn writes: a record is a 48-byte header (magic 0..4, generation 4..12, payload
-//! length 12..16, SHA-256 16..48) and its payload; a torn write leaves the first `n`
+//! Torn writes: a record is a 20-byte header (magic 0..4, generation 4..12, payload
+//! length 12..16, CRC-32 16..20) and its payload; a torn write leaves the first `n`
 //! bytes of the new record over the slot's old bytes. Whether such a slot reads back
 //! depends only on which field the cut falls in and whether it falls at the very end,
 //! so the cuts tried are: nothing (0), inside and at the end of each header field
-//! (1, 4, 8, 12, 14, 16, 32, 48), one byte into the payload, half the record, all but
+//! (1, 4, 8, 12, 14, 16, 18, 20), one byte into the payload, half the record, all but
 //! its last byte, and the whole record (the slot's older, longer tail may remain). The
 //! store's own unit test checks every prefix length of real records, byte by byte.
 //!
@@ -35,9 +35,9 @@ const CUTS: &[Keep] = &[
     Keep::Bytes(12),
     Keep::Bytes(14),
     Keep::Bytes(16),
-    Keep::Bytes(32),
-    Keep::Bytes(48),
-    Keep::Bytes(49),
+    Keep::Bytes(18),
+    Keep::Bytes(20),
+    Keep::Bytes(21),
     Keep::Half,
     Keep::AllBut(1),
     Keep::Bytes(usize::MAX),

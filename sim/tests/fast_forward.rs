@@ -34,8 +34,8 @@ fn state(sim: &Simulation) -> String {
 fn fleet_wearers_are_the_same_in_bulk_and_frame_by_frame() {
     let trace = FallTrace::forward().expect("the fall trace");
     for i in 0..12 {
-        let bulk = wearer_world(7, i, 24.0, &trace, true).expect("bulk");
-        let full = wearer_world(7, i, 24.0, &trace, false).expect("full");
+        let bulk = wearer_world(7, i, 24.0, &trace, true, true).expect("bulk");
+        let full = wearer_world(7, i, 24.0, &trace, false, true).expect("full");
         assert_eq!(state(&bulk), state(&full), "wearer {i}");
         assert_eq!(full.bulk_heartbeats(), 0);
         assert!(

@@ -118,7 +118,7 @@ fn damaged_storage_is_announced_loudly_never_silently() {
         ),
         (
             StorageDamage::NothingReadable {
-                why: "record does not start with PHS2".into(),
+                why: "record does not start with PHS3 (or PHS2)".into(),
             },
             Warning::StorageLost,
         ),

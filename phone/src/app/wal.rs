@@ -31,8 +31,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sha2::{Digest, Sha256};
-
 use super::{Command, PhoneApp, Warning, S};
 use crate::note::AppNote;
 use crate::store::{record, StorageDamage};
@@ -46,8 +44,9 @@ pub(super) const REJECTED_SAVE_EVERY: u32 = 64;
 pub(super) struct Wal {
     /// Save number of the last record written (or read at start).
     generation: u64,
-    /// SHA-256 of the payload storage holds, when known.
-    saved: Option<[u8; 32]>,
+    /// The payload storage holds, when known: a save of the very same bytes is
+    /// skipped (compared whole, so a change is never mistaken for none).
+    saved: Option<Vec<u8>>,
     /// An action whose write was just handed out: it comes next.
     staged: Option<Command>,
     /// SMS queued, not yet taken by the host.
@@ -56,15 +55,11 @@ pub(super) struct Wal {
     dials: BTreeMap<u64, u64>,
 }
 
-fn digest(payload: &[u8]) -> [u8; 32] {
-    Sha256::digest(payload).into()
-}
-
 impl Wal {
     pub(super) fn new(generation: u64, stored_payload: &[u8]) -> Self {
         Wal {
             generation,
-            saved: Some(digest(stored_payload)),
+            saved: Some(stored_payload.to_vec()),
             staged: None,
             sms: BTreeSet::new(),
             dials: BTreeMap::new(),
@@ -167,17 +162,22 @@ impl PhoneApp {
     /// The record of the state now, unless storage already holds it.
     fn save(&mut self) -> Option<Command> {
         self.dirty = false;
-        let payload = self.d.to_bytes();
-        let sum = digest(&payload);
-        if self.wal.saved == Some(sum) {
+        let generation = self.wal.generation.saturating_add(1);
+        let hint = self.wal.saved.as_ref().map_or(0, Vec::len);
+        let rec = self.d.to_record_sized(generation, hint);
+        let payload = rec.get(record::HEADER..).unwrap_or_default();
+        if self.wal.saved.as_deref() == Some(payload) {
             return None;
         }
-        self.wal.generation = self.wal.generation.saturating_add(1);
-        self.wal.saved = Some(sum);
-        Some(Command::Persist(record::encode(
-            self.wal.generation,
-            &payload,
-        )))
+        self.wal.generation = generation;
+        match &mut self.wal.saved {
+            Some(saved) => {
+                saved.clear();
+                saved.extend_from_slice(payload);
+            }
+            None => self.wal.saved = Some(payload.to_vec()),
+        }
+        Some(Command::Persist(rec))
     }
 
     /// The host takes `cmd`: mark it as possibly done in the state.

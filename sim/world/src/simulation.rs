@@ -377,6 +377,13 @@ impl Simulation {
         self.core.borrow_mut().at(at, ev);
     }
 
+    /// Keep no timeline from now on and render no text (a fleet reads the typed
+    /// series): entries are only counted in `timeline.dropped`.
+    pub fn mute_timeline(&mut self) {
+        self.timeline.muted = true;
+        self.core.borrow_mut().timeline.muted = true;
+    }
+
     /// Bring the cached deadlines up to date and hand the journal to the timeline and
     /// the series: the end of every step and every verb.
     pub(crate) fn settle(&mut self) {
@@ -388,6 +395,7 @@ impl Simulation {
                 self.timeline.push_entry(e);
             }
         }
+        self.timeline.dropped += std::mem::take(&mut core.timeline.dropped);
         self.series.append(&mut core.series);
         if !core.vibrations.is_empty() {
             self.vibrations.append(&mut core.vibrations);

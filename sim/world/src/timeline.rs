@@ -77,14 +77,17 @@ pub struct Timeline {
     pub entries: Vec<Entry>,
     /// Keep at most this many entries (0 = unlimited); later ones are counted only.
     pub cap: usize,
-    /// Entries not kept because of the cap.
+    /// Entries not kept because of the cap (or because the timeline is muted).
     pub dropped: u64,
+    /// Keep no entry and render no text (a fleet reads the typed series instead):
+    /// entries are only counted in `dropped`.
+    pub muted: bool,
 }
 
 impl Timeline {
     /// Append an observation, rendering its text.
     pub fn push(&mut self, t_us: Micros, layer: Layer, what: Observed) {
-        if self.cap > 0 && self.entries.len() >= self.cap {
+        if self.muted || (self.cap > 0 && self.entries.len() >= self.cap) {
             self.dropped += 1;
             return;
         }
@@ -99,7 +102,7 @@ impl Timeline {
 
     /// Append an entry as it is (its text already rendered).
     pub fn push_entry(&mut self, e: Entry) {
-        if self.cap > 0 && self.entries.len() >= self.cap {
+        if self.muted || (self.cap > 0 && self.entries.len() >= self.cap) {
             self.dropped += 1;
             return;
         }
