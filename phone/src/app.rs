@@ -1010,7 +1010,7 @@ impl PhoneApp {
     fn on_call(&mut self, now: u64, id: u64, update: CallUpdate) {
         let max_attempts = 1 + self.cfg.timings.max_redials;
         let redial = u64::from(self.cfg.timings.redial_after_s) * S;
-        let Some(c) = self.d.calls.values_mut().find(|c| c.call_id == Some(id)) else {
+        let Some((&task, c)) = self.d.calls.iter_mut().find(|(_, c)| c.call_id == Some(id)) else {
             return;
         };
         match update {
@@ -1032,6 +1032,11 @@ impl PhoneApp {
             }
         }
         let to = c.to.clone();
+        // A task done with no call under way will hear nothing more: it goes, so the
+        // store does not grow with every alert ever called.
+        if c.done && c.call_id.is_none() {
+            self.d.calls.remove(&task);
+        }
         self.dirty = true;
         self.note(AppNote::Call { to, update });
     }

@@ -167,52 +167,84 @@ pub struct LinkLoss {
 #[serde(default)]
 pub struct Durable {
     /// The bonded button.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bond: Option<Bond>,
     /// Events recorded, by sequence number (the most recent 512).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub events: BTreeMap<u32, EventRecord>,
     /// Sequence numbers at or below this were pruned from `events`.
+    #[serde(skip_serializing_if = "is_zero")]
     pub pruned_through: u32,
     /// Alerts, by id.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub alerts: BTreeMap<u64, Alert>,
     /// SMS not yet accepted, by id.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub outbox: BTreeMap<u64, OutSms>,
     /// Call tasks, by id.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub calls: BTreeMap<u64, CallTask>,
     /// Who received an alert, and when the network delivered it (UTC ms), within the
     /// "I am safe" window.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alerted: Vec<(String, u64)>,
     /// Alert SMS (by id) whose delivery report has not come yet, with their recipient.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub awaiting_delivery: BTreeMap<u64, String>,
     /// Stored recordings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub recordings: Vec<Recording>,
     /// Recording in progress.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub recording: Option<ActiveRecording>,
     /// Siren on.
+    #[serde(skip_serializing_if = "is_false")]
     pub siren_on: bool,
     /// The siren was ever used (its state is asserted again at every start).
+    #[serde(skip_serializing_if = "is_false")]
     pub siren_used: bool,
     /// The fall countdown alarm was ever shown (asserted again at every start).
+    #[serde(skip_serializing_if = "is_false")]
     pub countdown_used: bool,
     /// The conference room the wearer's phone joined (joined again at a start while
     /// its calls go on).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conference: Option<String>,
     /// Fall countdown running.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub countdown: Option<Countdown>,
     /// Last fall event (UTC ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_fall_ms: Option<u64>,
     /// Last known position.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_fix: Option<Fix>,
     /// Events rejected (unbonded, tampered, replayed).
+    #[serde(skip_serializing_if = "is_zero")]
     pub rejected: u32,
     /// Battery warning levels already shown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub battery_warned: Vec<u8>,
     /// Events the button reported its full queue let go (the wearer was warned up to
     /// this count).
+    #[serde(skip_serializing_if = "is_zero")]
     pub button_dropped: u32,
     /// The link to the button is down: since when, across app restarts.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub link_lost: Option<LinkLoss>,
     /// Next id for SMS, calls, alerts, writes.
+    #[serde(skip_serializing_if = "is_zero")]
     pub next_id: u64,
+}
+
+/// Fields at their default value are left out of the JSON (read back as the default):
+/// most of the store is empty most of the time, and it is written at every save.
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Durable {

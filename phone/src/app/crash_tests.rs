@@ -239,3 +239,26 @@ fn a_restart_asserts_the_siren_recorder_countdown_and_conference_again() {
     app.handle_timeout(T0 + ring);
     assert!(drain(&mut app).contains(&Command::HangUp { id: 4 }));
 }
+
+/// A call task that can hear nothing more (answered then ended, or out of attempts)
+/// leaves the store: it does not grow with every alert ever called.
+#[test]
+fn finished_call_tasks_leave_the_store() {
+    let (mut app, mut b) = connected_app();
+    app.handle(T0 + 1, b.event(1, EventKind::Double, vec![]));
+    let cmds = drain(&mut app);
+    let id = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::Dial { id, .. } => Some(*id),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no dial in {cmds:?}"));
+    let update = |update| Input::Call { id, update };
+    app.handle(T0 + 2, update(CallUpdate::Ringing));
+    app.handle(T0 + 3, update(CallUpdate::Answered));
+    assert_eq!(app.durable().calls.len(), 1, "answered: the call goes on");
+    app.handle(T0 + 4, update(CallUpdate::Ended));
+    drain(&mut app);
+    assert!(app.durable().calls.is_empty(), "{:?}", app.durable().calls);
+}
