@@ -845,8 +845,22 @@ impl Battery {
             return;
         };
         self.advance(first_us.saturating_add(n.saturating_mul(period_us)));
-        for _ in 0..count {
-            self.draw(load);
+        let charge = u128::from(to_na(load.current_ua)) * u128::from(load.duration_us);
+        match charge.checked_mul(u128::from(count)) {
+            // None of them meets an empty cell: `count` draws of `charge` each.
+            Some(total) if total <= self.remaining => {
+                let who = match load.kind {
+                    PulseKind::Radio => Consumer::Radio,
+                    PulseKind::Motor => Consumer::Motor,
+                };
+                self.consumed[who.index()] += total;
+                self.remaining -= total;
+            }
+            _ => {
+                for _ in 0..count {
+                    self.draw(load);
+                }
+            }
         }
     }
 

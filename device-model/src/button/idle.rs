@@ -53,16 +53,11 @@ impl Button {
     }
 
     /// Send, in bulk, every heartbeat due strictly before `limit` and before any other
-    /// deadline of the button (the level's next drop included), as long as
-    /// `gets_through(at)` says the one sent at `at` crosses the air at once (the
-    /// host's link model; it is asked once per heartbeat, in order, and the run stops
-    /// at the first `false`); `None` (and nothing changed) when there is none or the
+    /// deadline of the button (the level's next drop included), at most `through` of
+    /// them (the host's link model: how many frames cross the air at once before the
+    /// first one it loses); `None` (and nothing changed) when there is none or the
     /// button is not idle. See the module documentation.
-    pub fn idle_heartbeats(
-        &mut self,
-        limit: u64,
-        gets_through: &mut dyn FnMut(u64) -> bool,
-    ) -> Option<HeartbeatRun> {
+    pub fn idle_heartbeats(&mut self, limit: u64, through: u64) -> Option<HeartbeatRun> {
         if !self.idle_connected() {
             return None;
         }
@@ -85,11 +80,7 @@ impl Button {
         let by_level = self.battery.pulses_above(first, period, pulse, target);
         let sess = self.core.session.as_ref()?;
         let by_index = u64::from(u32::MAX - sess.next_index);
-        let most = by_limit.min(by_level).min(by_index);
-        let mut count = 0;
-        while count < most && gets_through(first + count * period) {
-            count += 1;
-        }
+        let count = by_limit.min(by_level).min(by_index).min(through);
         if count == 0 {
             return None;
         }

@@ -268,8 +268,8 @@ impl Air {
     /// full path differ: another PDU in the central's queue, a write pending, an
     /// attacker on the link, a jammed connection, an impostor, a doomed or capturing
     /// link, an outage, no subscription. The run stops before the first heartbeat the
-    /// radio would lose (asked of a copy of the radio stream, then drawn for real in
-    /// the same order, so the stream ends where the full path leaves it).
+    /// radio would lose (the link's gap to its next loss, which sending them one by
+    /// one would have used up the same way).
     pub(crate) fn idle_heartbeats(
         &mut self,
         limit: Micros,
@@ -287,18 +287,12 @@ impl Air {
         if !quiet {
             return None;
         }
-        let mut probe = self.radio.clone();
-        let loss = self.link.loss();
-        let run = self
-            .button
-            .as_mut()?
-            .idle_heartbeats(limit, &mut |_| !probe.chance(loss))?;
-        // The draws each transmission makes (one each: the probe said none is lost),
-        // then the last one's transmission, which also leaves the link's queue state
-        // as the full path does (each frame leaves the connection before the next).
-        for _ in 1..run.count {
-            self.radio.chance(loss);
-        }
+        let through = self.link.crossing_ahead(&mut self.radio);
+        let run = self.button.as_mut()?.idle_heartbeats(limit, through)?;
+        // All but the last crossed as the full path would have sent them; the last one
+        // is sent for real, which also leaves the link's queue state as the full path
+        // does (each frame leaves the connection before the next).
+        self.link.crossed(u64::from(run.count) - 1);
         let (at, evs) = self
             .link
             .transmit(run.last_at, Dir::ToPhone, &mut self.radio);

@@ -9,6 +9,9 @@
 //!   event after it is queued, in order per direction; a lost packet is retransmitted by
 //!   the link layer at the following event, so loss becomes delay — until no packet has
 //!   passed for `supervision_timeout_ms`, when both sides declare the link lost;
+//! - losses independent from packet to packet at the loss rate in force, drawn as the
+//!   gaps between them (geometric, [`Stream::geometric`]): a draw per lost packet, not
+//!   per packet, so a run of packets that all cross costs O(1) to skip;
 //! - outages (nothing passes until they end), Bluetooth switched off on the phone,
 //!   and loss from distance: log-distance path loss → RSSI → packet error rate.
 //!
@@ -166,6 +169,9 @@ pub struct VirtualLink {
     outage_until: Option<Micros>,
     loss_set: f64,
     distance_m: f64,
+    /// Packets that will still cross before the next one lost, at the loss rate in
+    /// force (`None`: not drawn yet, or the rate changed since).
+    gap: Option<u64>,
     gen: u64,
     connect_req: u64,
     next_free: [Micros; 2],
@@ -188,6 +194,7 @@ impl VirtualLink {
             outage_until: None,
             loss_set: 0.0,
             distance_m: 1.0,
+            gap: None,
             gen: 0,
             connect_req: 0,
             next_free: [0; 2],
@@ -223,13 +230,65 @@ impl VirtualLink {
     /// Set the packet loss rate (0..=1).
     pub fn set_loss(&mut self, now: Micros, p: f64) -> Vec<(Micros, LinkEv)> {
         self.loss_set = p.clamp(0.0, 1.0);
+        self.gap = None;
         self.idle_doom(now)
     }
 
     /// Set the distance between button and phone.
     pub fn set_distance(&mut self, now: Micros, m: f64) -> Vec<(Micros, LinkEv)> {
         self.distance_m = m.max(0.0);
+        self.gap = None;
         self.idle_doom(now)
+    }
+
+    /// Whether the next packet sent is lost.
+    fn lost(&mut self, rng: &mut Stream) -> bool {
+        let p = self.loss();
+        if p <= 0.0 {
+            return false;
+        }
+        let gap = match self.gap {
+            Some(g) => g,
+            None => rng.geometric(1.0 - p),
+        };
+        match gap.checked_sub(1) {
+            None => {
+                self.gap = None;
+                true
+            }
+            Some(rest) => {
+                self.gap = Some(rest);
+                false
+            }
+        }
+    }
+
+    /// Consecutive packets lost before one crosses, at most `cap`.
+    fn failures(&mut self, rng: &mut Stream, cap: u64) -> u64 {
+        let mut n = 0;
+        while n < cap && self.lost(rng) {
+            n += 1;
+        }
+        n
+    }
+
+    /// How many packets will cross, one after the other, before the next one lost
+    /// (`u64::MAX` on a lossless link). Draws the gap if it is not drawn yet: the
+    /// draws are the ones sending those packets would make.
+    pub fn crossing_ahead(&mut self, rng: &mut Stream) -> u64 {
+        let p = self.loss();
+        if p <= 0.0 {
+            return u64::MAX;
+        }
+        let gap = *self.gap.get_or_insert_with(|| rng.geometric(1.0 - p));
+        gap
+    }
+
+    /// `n` packets crossed (sent in bulk elsewhere): at most [`Self::crossing_ahead`].
+    pub fn crossed(&mut self, n: u64) {
+        if let Some(g) = self.gap.as_mut() {
+            *g = g.saturating_sub(n);
+        }
     }
 
     /// An idle connection exchanges empty packets at every connection event: when the
@@ -384,7 +443,7 @@ impl VirtualLink {
         let start = self.outage_until.map_or(now, |u| u.max(now));
         let interval = u64::from(interval_ms) * MILLI;
         let k = start.saturating_sub(anchor).div_ceil(interval);
-        let missed = rng.failures(self.loss(), 1_000);
+        let missed = self.failures(rng, 1_000);
         let jitter = rng.range(0, 10) * MILLI;
         let at = anchor + (k + missed) * interval + jitter;
         vec![(at, LinkEv::AdvSeen { gen: self.gen })]
@@ -463,7 +522,7 @@ impl VirtualLink {
             }
         }
         let cap = self.supervision() / step + 1;
-        let fails = rng.failures(self.loss(), cap);
+        let fails = self.failures(rng, cap);
         if fails * step >= self.supervision() {
             let doom = first + self.supervision();
             if let Some(c) = self.conn.as_mut() {

@@ -55,14 +55,34 @@ impl Stream {
         p > 0.0 && self.unit() < p
     }
 
-    /// Number of failed attempts before the first success, each failing with
-    /// probability `p` (geometric), capped at `cap`.
-    pub fn failures(&mut self, p: f64, cap: u64) -> u64 {
-        let mut n = 0;
-        while n < cap && self.chance(p) {
-            n += 1;
+    /// Successes before the first failure of independent trials that each succeed with
+    /// probability `q` (geometric: `P(k or more) = q^k`), from one uniform draw `u` as
+    /// the largest `k` with `q^k ≥ u`. `q^k` is built from `q^(2^i)` by multiplication
+    /// only (correctly rounded everywhere), never `ln`/`powf`, so that no libm enters
+    /// the timeline. `q ≥ 1` never fails (`u64::MAX`); `q ≤ 0` fails at once.
+    pub fn geometric(&mut self, q: f64) -> u64 {
+        let u = 1.0 - self.unit();
+        if q.is_nan() || q <= 0.0 {
+            return 0;
         }
-        n
+        if q >= 1.0 {
+            return u64::MAX;
+        }
+        let mut pows = [0.0f64; 64];
+        let mut x = q;
+        for p in pows.iter_mut() {
+            *p = x;
+            x *= x;
+        }
+        let (mut acc, mut k) = (1.0f64, 0u64);
+        for (i, p) in pows.iter().enumerate().rev() {
+            let t = acc * p;
+            if t >= u {
+                acc = t;
+                k |= 1 << i;
+            }
+        }
+        k
     }
 
     /// Random bytes.
@@ -96,6 +116,32 @@ pub fn derive_seed(run_seed: u64, feature: &str, scenario: &str, example_row: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn geometric_gaps_have_the_geometric_law() {
+        for q in [0.5, 0.7, 0.97, 0.999] {
+            let mut r = Stream::new(3, Component::Radio);
+            let n = 200_000u64;
+            let (mut sum, mut at_least_2) = (0u64, 0u64);
+            for _ in 0..n {
+                let g = r.geometric(q);
+                sum += g;
+                at_least_2 += u64::from(g >= 2);
+            }
+            let mean = sum as f64 / n as f64;
+            let want = q / (1.0 - q);
+            assert!(
+                (mean - want).abs() < 0.03 * want + 0.01,
+                "q {q}: mean {mean}, want {want}"
+            );
+            let tail = at_least_2 as f64 / n as f64;
+            assert!((tail - q * q).abs() < 0.01, "q {q}: P(>=2) {tail}");
+        }
+        let mut r = Stream::new(3, Component::Radio);
+        assert_eq!(r.geometric(1.0), u64::MAX);
+        assert_eq!(r.geometric(0.0), 0);
+        assert_eq!(r.geometric(f64::NAN), 0);
+    }
 
     #[test]
     fn streams_are_independent_and_reproducible() {
