@@ -81,7 +81,15 @@ impl<E> Scheduler<E> {
         if self.peek_time()? > until {
             return None;
         }
-        self.heap.pop().map(|Reverse(e)| (e.at, e.ev))
+        let e = self.heap.pop().map(|Reverse(e)| (e.at, e.ev));
+        // A burst (a press's contact bounce, a replayed trace) grows the queue; give the
+        // room back once it has drained, so that thousands of idle worlds kept side by
+        // side do not each hold their largest burst (amortised: it halves at most).
+        let cap = self.heap.capacity();
+        if cap > 32 && self.heap.len() < cap / 4 {
+            self.heap.shrink_to(cap / 2);
+        }
+        e
     }
 
     /// Number of pending events.
