@@ -4,16 +4,25 @@
 //!
 //! The host (`device-model`'s `Button`) owns a `Core` beside its models of the cell and
 //! the radio, and drives it as a board support package would: it reads the cell's level
-//! into [`Core::level`], carries out the radio's work and seals frames.
+//! into [`Core::level`] and carries out the radio's work. The frames themselves are the
+//! core's: what a queued event or a heartbeat says ([`Core::frame_of`],
+//! [`Core::heartbeat_frame`]) and their sealing under the bond's event key with the
+//! session's next index ([`Core::seal`]), all without a heap.
 
-use protocol::{Address, Drbg, EventKind, Keys, Pairing};
+use protocol::event::FLAG_CLOCK_SYNCED;
+use protocol::{
+    Address, Drbg, EventFrame, EventKind, Keys, Pairing, Payload as FramePayload, ProtocolError,
+    ToPhone,
+};
 
 use crate::battery::LowBatteryLevels;
 use crate::fall::{FallDetector, FallDetectorConfig};
 use crate::flash::Flash;
 use crate::gesture::{GestureConfig, GestureRecognizer};
 use crate::link::{Link, LinkTiming, ADDRESS_ROTATION_US};
-use crate::queue::{Attempts, Payload, Pushed, Refused, MIN_QUEUE_CAPACITY, QUEUE_CAPACITY};
+use crate::queue::{
+    Attempts, Payload, Pushed, QueuedEvent, Refused, MIN_QUEUE_CAPACITY, QUEUE_CAPACITY,
+};
 use crate::session::SessionState;
 use crate::ConfigError;
 
@@ -196,6 +205,56 @@ impl Core {
     /// Pairing mode: within the window after the wearer's physical action.
     pub fn pairing_mode(&self, now: u64) -> bool {
         self.pair_window_until.is_some_and(|t| now < t)
+    }
+
+    /// The frame that carries queued event `ev` now. An event dated before the clock was
+    /// ever set is on the same (battery-backed) RTC, so it goes out in UTC as soon as the
+    /// offset is known.
+    pub fn frame_of(&self, ev: &QueuedEvent) -> Result<EventFrame, ProtocolError> {
+        let (flags, time_ms) = match self.flash.rtc.utc_offset_ms {
+            Some(off) if ev.flags & FLAG_CLOCK_SYNCED == 0 => (
+                ev.flags | FLAG_CLOCK_SYNCED,
+                crate::clock::offset(off, ev.time_ms()),
+            ),
+            _ => (ev.flags, ev.time_ms()),
+        };
+        Ok(EventFrame {
+            kind: ev.kind,
+            flags,
+            seq: ev.seq,
+            time_ms,
+            payload: FramePayload::from_slice(ev.payload.as_slice())?,
+        })
+    }
+
+    /// A heartbeat at `now`: the battery level and, once the queue ever had to drop an
+    /// event, the count dropped (u32 little-endian after the level: the phone reads the
+    /// level from the first byte).
+    pub fn heartbeat_frame(&self, now: u64) -> Result<EventFrame, ProtocolError> {
+        let (time_ms, synced) = self.rtc_ms(now);
+        let mut payload = FramePayload::from_slice(&[self.level])?;
+        let dropped = self.flash.queue.dropped();
+        if dropped > 0 {
+            payload.extend_from_slice(&dropped.to_le_bytes())?;
+        }
+        Ok(EventFrame {
+            kind: EventKind::Heartbeat,
+            flags: if synced { FLAG_CLOCK_SYNCED } else { 0 },
+            seq: 0,
+            time_ms,
+            payload,
+        })
+    }
+
+    /// Seal `frame` under the bond's event key as the session's next frame: `None`
+    /// without a bond or a session (or once a session's 2^32 indexes are used: an index
+    /// is never reused).
+    pub fn seal(&mut self, frame: &EventFrame) -> Option<Result<ToPhone, ProtocolError>> {
+        let (Some(keys), Some(sess)) = (&self.keys, &mut self.session) else {
+            return None;
+        };
+        let index = sess.take_index()?;
+        Some(sess.protocol().seal(keys, index, frame))
     }
 
     /// The session (and a pairing under way) ends.
