@@ -8,8 +8,9 @@
 //!
 //! The firmware's logic and state are the `no_std` [`firmware`] crate's ([`Core`]); this
 //! type is its board: it owns the cell model (`f64` physics), carries out the radio's
-//! work (encoding and sealing frames with `protocol`'s allocating API, queuing the
-//! [`Action`]s) and logs what happens.
+//! work (the core builds and seals frames — [`firmware::Core::frame_of`],
+//! [`firmware::Core::seal`] — and this board encodes each message into the `Vec` of an
+//! [`Action`] for the simulator) and logs what happens.
 //!
 //! What survives a reset is exactly [`Flash`]: the sequence counter, the queue of events
 //! not yet acknowledged by the phone, the bond key, the real-time clock, the session

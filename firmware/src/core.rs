@@ -369,6 +369,76 @@ mod tests {
         assert_eq!(Flash::factory().write_image(&mut buf), f.image_empty);
     }
 
+    fn booted() -> Core {
+        Core::boot(Config::DEFAULT, Flash::factory(), 87, 0, [3; 32])
+    }
+
+    #[test]
+    fn the_core_seals_its_frames_with_the_next_index_and_the_phone_opens_them() {
+        let mut core = booted();
+        let keys = protocol::BondKey([1; 16]).keys();
+        let hb = core.heartbeat_frame(5_000_000).unwrap();
+        assert_eq!(core.seal(&hb), None, "no bond, no session: nothing sealed");
+        core.keys = Some(keys.clone());
+        assert_eq!(core.seal(&hb), None, "no session yet");
+        let s = SessionState::open(&keys, 4, [2; 8]);
+        core.session = Some(s);
+        for want in 0..2 {
+            let Some(Ok(ToPhone::Sealed { index, body })) = core.seal(&hb) else {
+                panic!("sealed")
+            };
+            assert_eq!(index, want, "a new index for every frame");
+            assert_eq!(s.protocol().open(&keys, index, &body), Ok(Some(hb.clone())));
+            // Onto the air without a heap: the message fits ToPhone::MAX_LEN.
+            let mut air = [0u8; ToPhone::MAX_LEN];
+            let n = ToPhone::Sealed { index, body }
+                .encode_into(&mut air)
+                .unwrap();
+            assert_eq!(n, 2 + 4 + 15 + 1 + 16);
+        }
+    }
+
+    #[test]
+    fn frames_say_what_the_queue_holds_in_utc_once_the_clock_is_set() {
+        let mut core = booted();
+        let payload = Payload::new(&[9]).unwrap();
+        core.enqueue(2_000_000, 2_000_000, EventKind::Fall, payload)
+            .unwrap();
+        let ev = *core.flash.queue.next_to_send().unwrap();
+        let f = core.frame_of(&ev).unwrap();
+        assert_eq!(
+            (f.kind, f.seq, f.flags, f.time_ms),
+            (EventKind::Fall, ev.seq, 0, 2_000)
+        );
+        assert_eq!(f.payload, [9]);
+        core.flash.rtc.set(3_000_000, 1_767_603_600_000).unwrap();
+        let f = core.frame_of(&ev).unwrap();
+        assert!(f.clock_synced());
+        assert_eq!(
+            f.time_ms,
+            1_767_603_600_000 - 1_000,
+            "dated on the same RTC"
+        );
+    }
+
+    #[test]
+    fn a_heartbeat_carries_the_level_then_the_drop_count() {
+        let mut core = booted();
+        let hb = core.heartbeat_frame(1_000_000).unwrap();
+        assert_eq!(
+            (hb.kind, hb.seq, &hb.payload[..]),
+            (EventKind::Heartbeat, 0, &[87][..])
+        );
+        let cap = usize::from(core.config.queue_capacity);
+        for i in 0..=cap as u64 {
+            core.enqueue(i, i, EventKind::Single, Payload::EMPTY)
+                .unwrap();
+        }
+        assert_eq!(core.flash.queue.dropped(), 1);
+        let hb = core.heartbeat_frame(1_000_000).unwrap();
+        assert_eq!(hb.payload, [87, 1, 0, 0, 0]);
+    }
+
     #[test]
     fn default_config_is_valid() {
         let c = Config::DEFAULT;

@@ -8,10 +8,18 @@
 //! [`event`] defines the plaintext of a sealed frame and [`command`] the commands a
 //! `Signed` message carries; the firmware and the app speak only version 2.
 //!
-//! Without its default `std` feature the crate is `no_std` and allocation-free (what
-//! the `firmware` core uses): event kinds, commands (`Command::encode_array`),
-//! `ToButton` and its decoder, session tags (`Session::verify`), keys, addresses,
-//! pairing, the DRBG. Frames, `ToPhone`, sealing and the `Vec` encoders need `std`.
+//! Without its default `std` feature the whole contract is `no_std` and
+//! allocation-free (what the `firmware` core uses): every message ([`ToButton`],
+//! [`ToPhone`], [`EventFrame`], [`Command`], test injections) encodes into a caller's
+//! buffer (`encode_into(&mut [u8]) -> Result<usize, ProtocolError>`, each with a
+//! `MAX_LEN` or a `MAX_…_LEN` that always fits) and decodes from `&[u8]`; the variable
+//! parts (a frame's payload, a sealed body) are inline [`Bytes`] of fixed capacity;
+//! signing, verifying, sealing and opening work on the stack (ChaCha20-Poly1305 in
+//! place). The `std` feature adds only conveniences for the host: `encode()` returning
+//! a `Vec` (the same code on a sink that cannot fail), `EventFrame::plaintext`, and the
+//! text parsers `Uuid::parse` and `Address::parse` (their errors carry the text).
+//! `cargo xtask layers` proves the `no_std` build, and clippy denies `unwrap`, `expect`,
+//! indexing that can panic and `panic!` outside tests.
 //!
 //! Both `device-model` and `phone` depend on this crate; nothing else in the tree
 //! redefines a UUID or a byte layout. It does no I/O, reads no clock and draws no
