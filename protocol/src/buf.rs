@@ -58,6 +58,14 @@ impl Sink for Vec<u8> {
     }
 }
 
+/// Inline bytes: a refusal past the capacity ([`ProtocolError::TooLong`]).
+impl<const N: usize> Sink for Bytes<N> {
+    type Error = ProtocolError;
+    fn put(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
+        self.extend_from_slice(bytes)
+    }
+}
+
 /// Run `write` on the first `len` bytes of `out` (the encoded length, known up front):
 /// `Ok(len)`, or [`ProtocolError::BufferTooSmall`] naming the whole length.
 pub(crate) fn encode_into(

@@ -1,9 +1,8 @@
 //! Sessions: what makes every command and every event of protocol version 2 fresh.
 //!
-//! A session is opened on each connection: the phone writes
-//! [`ToButton::Hello`](crate::wire::ToButton::Hello) with a fresh 8-byte nonce; the
-//! button answers [`ToPhone::Offer`](crate::wire::ToPhone::Offer) with a session id it
-//! never reuses (a counter kept in flash), its own nonce
+//! A session is opened on each connection: the phone writes [`ToButton::Hello`] with a
+//! fresh 8-byte nonce; the button answers [`ToPhone::Offer`] with a session id it never
+//! reuses (a counter kept in flash), its own nonce
 //! ([`Session::button_nonce`], keyed, so unpredictable without the bond) and a tag that
 //! proves it holds the bond. Then:
 //!
@@ -143,16 +142,16 @@ impl Session {
         index: u32,
         frame: &EventFrame,
     ) -> Result<ToPhone, ProtocolError> {
-        let mut plain = [0u8; MAX_PLAINTEXT_LEN];
-        let n = frame.encode_into(&mut plain)?;
-        let mut body = SealedBody::from_slice(plain.get(..n).unwrap_or(&plain))?;
+        // The plaintext is written into the body and encrypted there.
+        let mut body = SealedBody::new();
+        frame.write(&mut body)?;
         let (nonce, aad) = self.aead_parts(index);
         let cipher = ChaCha20Poly1305::new(Key::from_slice(&keys.event));
         let tag = cipher
             .encrypt_in_place_detached(Nonce::from_slice(&nonce), &aad, body.as_mut_slice())
             .map_err(|_| ProtocolError::TooLong {
                 max: MAX_PLAINTEXT_LEN,
-                got: n,
+                got: body.len(),
             })?;
         body.extend_from_slice(&tag)?;
         Ok(ToPhone::Sealed { index, body })
