@@ -8,8 +8,9 @@
 //!
 //! The firmware's logic and state are the `no_std` [`firmware`] crate's ([`Core`]); this
 //! type is its board: it owns the cell model (`f64` physics), carries out the radio's
-//! work (encoding and sealing frames with `protocol`'s allocating API, queuing the
-//! [`Action`]s) and logs what happens.
+//! work (the core builds and seals frames — [`firmware::Core::frame_of`],
+//! [`firmware::Core::seal`] — and this board encodes each message into the `Vec` of an
+//! [`Action`] for the simulator) and logs what happens.
 //!
 //! What survives a reset is exactly [`Flash`]: the sequence counter, the queue of events
 //! not yet acknowledged by the phone, the bond key, the real-time clock, the session
@@ -45,9 +46,8 @@ use std::collections::VecDeque;
 use firmware::link::{Inflight, Link};
 use firmware::queue::{Payload, Refused};
 use firmware::Core;
-use protocol::event::FLAG_CLOCK_SYNCED;
 use protocol::gatt::EVENT_CHAR;
-use protocol::{Address, ConfirmCode, EventFrame, EventKind, Uuid, VibrationPattern};
+use protocol::{Address, ConfirmCode, EventKind, Uuid, VibrationPattern};
 
 use crate::gesture::Gesture;
 use crate::power::{Battery, PowerState};
@@ -562,24 +562,12 @@ impl Button {
                 attempt,
             }),
         };
-        // An event dated before the clock was ever set is on the same (battery-backed)
-        // RTC, so it can be put in UTC as soon as the offset is known.
-        let (flags, time_ms) = match self.core.flash.rtc.utc_offset_ms {
-            Some(off) if ev.flags & FLAG_CLOCK_SYNCED == 0 => (
-                ev.flags | FLAG_CLOCK_SYNCED,
-                firmware::clock::offset(off, ev.time_ms()),
-            ),
-            _ => (ev.flags, ev.time_ms()),
-        };
-        let frame = EventFrame {
-            kind: ev.kind,
-            flags,
-            seq: ev.seq,
-            time_ms,
-            payload: ev.payload.as_slice().to_vec(),
-        };
         let seq = ev.seq;
-        match self.seal(&frame) {
+        let sealed = match self.core.frame_of(&ev) {
+            Ok(frame) => self.seal(&frame),
+            Err(e) => Some(Err(e)),
+        };
+        match sealed {
             Some(Ok(value)) => {
                 // The radio draws its pulse as it transmits: a cell that cannot carry
                 // it browns the button out before the frame leaves.

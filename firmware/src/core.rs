@@ -4,16 +4,25 @@
 //!
 //! The host (`device-model`'s `Button`) owns a `Core` beside its models of the cell and
 //! the radio, and drives it as a board support package would: it reads the cell's level
-//! into [`Core::level`], carries out the radio's work and seals frames.
+//! into [`Core::level`] and carries out the radio's work. The frames themselves are the
+//! core's: what a queued event or a heartbeat says ([`Core::frame_of`],
+//! [`Core::heartbeat_frame`]) and their sealing under the bond's event key with the
+//! session's next index ([`Core::seal`]), all without a heap.
 
-use protocol::{Address, Drbg, EventKind, Keys, Pairing};
+use protocol::event::FLAG_CLOCK_SYNCED;
+use protocol::{
+    Address, Drbg, EventFrame, EventKind, Keys, Pairing, Payload as FramePayload, ProtocolError,
+    ToPhone,
+};
 
 use crate::battery::LowBatteryLevels;
 use crate::fall::{FallDetector, FallDetectorConfig};
 use crate::flash::Flash;
 use crate::gesture::{GestureConfig, GestureRecognizer};
 use crate::link::{Link, LinkTiming, ADDRESS_ROTATION_US};
-use crate::queue::{Attempts, Payload, Pushed, Refused, MIN_QUEUE_CAPACITY, QUEUE_CAPACITY};
+use crate::queue::{
+    Attempts, Payload, Pushed, QueuedEvent, Refused, MIN_QUEUE_CAPACITY, QUEUE_CAPACITY,
+};
 use crate::session::SessionState;
 use crate::ConfigError;
 
@@ -198,6 +207,56 @@ impl Core {
         self.pair_window_until.is_some_and(|t| now < t)
     }
 
+    /// The frame that carries queued event `ev` now. An event dated before the clock was
+    /// ever set is on the same (battery-backed) RTC, so it goes out in UTC as soon as the
+    /// offset is known.
+    pub fn frame_of(&self, ev: &QueuedEvent) -> Result<EventFrame, ProtocolError> {
+        let (flags, time_ms) = match self.flash.rtc.utc_offset_ms {
+            Some(off) if ev.flags & FLAG_CLOCK_SYNCED == 0 => (
+                ev.flags | FLAG_CLOCK_SYNCED,
+                crate::clock::offset(off, ev.time_ms()),
+            ),
+            _ => (ev.flags, ev.time_ms()),
+        };
+        Ok(EventFrame {
+            kind: ev.kind,
+            flags,
+            seq: ev.seq,
+            time_ms,
+            payload: FramePayload::from_slice(ev.payload.as_slice())?,
+        })
+    }
+
+    /// A heartbeat at `now`: the battery level and, once the queue ever had to drop an
+    /// event, the count dropped (u32 little-endian after the level: the phone reads the
+    /// level from the first byte).
+    pub fn heartbeat_frame(&self, now: u64) -> Result<EventFrame, ProtocolError> {
+        let (time_ms, synced) = self.rtc_ms(now);
+        let mut payload = FramePayload::from_slice(&[self.level])?;
+        let dropped = self.flash.queue.dropped();
+        if dropped > 0 {
+            payload.extend_from_slice(&dropped.to_le_bytes())?;
+        }
+        Ok(EventFrame {
+            kind: EventKind::Heartbeat,
+            flags: if synced { FLAG_CLOCK_SYNCED } else { 0 },
+            seq: 0,
+            time_ms,
+            payload,
+        })
+    }
+
+    /// Seal `frame` under the bond's event key as the session's next frame: `None`
+    /// without a bond or a session (or once a session's 2^32 indexes are used: an index
+    /// is never reused).
+    pub fn seal(&mut self, frame: &EventFrame) -> Option<Result<ToPhone, ProtocolError>> {
+        let (Some(keys), Some(sess)) = (&self.keys, &mut self.session) else {
+            return None;
+        };
+        let index = sess.take_index()?;
+        Some(sess.protocol().seal(keys, index, frame))
+    }
+
     /// The session (and a pairing under way) ends.
     pub fn end_session(&mut self) {
         self.session = None;
@@ -308,6 +367,76 @@ mod tests {
         assert!(f.queue <= f.flash);
         let mut buf = [0u8; crate::flash::IMAGE_MAX];
         assert_eq!(Flash::factory().write_image(&mut buf), f.image_empty);
+    }
+
+    fn booted() -> Core {
+        Core::boot(Config::DEFAULT, Flash::factory(), 87, 0, [3; 32])
+    }
+
+    #[test]
+    fn the_core_seals_its_frames_with_the_next_index_and_the_phone_opens_them() {
+        let mut core = booted();
+        let keys = protocol::BondKey([1; 16]).keys();
+        let hb = core.heartbeat_frame(5_000_000).unwrap();
+        assert_eq!(core.seal(&hb), None, "no bond, no session: nothing sealed");
+        core.keys = Some(keys.clone());
+        assert_eq!(core.seal(&hb), None, "no session yet");
+        let s = SessionState::open(&keys, 4, [2; 8]);
+        core.session = Some(s);
+        for want in 0..2 {
+            let Some(Ok(ToPhone::Sealed { index, body })) = core.seal(&hb) else {
+                panic!("sealed")
+            };
+            assert_eq!(index, want, "a new index for every frame");
+            assert_eq!(s.protocol().open(&keys, index, &body), Ok(Some(hb.clone())));
+            // Onto the air without a heap: the message fits ToPhone::MAX_LEN.
+            let mut air = [0u8; ToPhone::MAX_LEN];
+            let n = ToPhone::Sealed { index, body }
+                .encode_into(&mut air)
+                .unwrap();
+            assert_eq!(n, 2 + 4 + 15 + 1 + 16);
+        }
+    }
+
+    #[test]
+    fn frames_say_what_the_queue_holds_in_utc_once_the_clock_is_set() {
+        let mut core = booted();
+        let payload = Payload::new(&[9]).unwrap();
+        core.enqueue(2_000_000, 2_000_000, EventKind::Fall, payload)
+            .unwrap();
+        let ev = *core.flash.queue.next_to_send().unwrap();
+        let f = core.frame_of(&ev).unwrap();
+        assert_eq!(
+            (f.kind, f.seq, f.flags, f.time_ms),
+            (EventKind::Fall, ev.seq, 0, 2_000)
+        );
+        assert_eq!(f.payload, [9]);
+        core.flash.rtc.set(3_000_000, 1_767_603_600_000).unwrap();
+        let f = core.frame_of(&ev).unwrap();
+        assert!(f.clock_synced());
+        assert_eq!(
+            f.time_ms,
+            1_767_603_600_000 - 1_000,
+            "dated on the same RTC"
+        );
+    }
+
+    #[test]
+    fn a_heartbeat_carries_the_level_then_the_drop_count() {
+        let mut core = booted();
+        let hb = core.heartbeat_frame(1_000_000).unwrap();
+        assert_eq!(
+            (hb.kind, hb.seq, &hb.payload[..]),
+            (EventKind::Heartbeat, 0, &[87][..])
+        );
+        let cap = usize::from(core.config.queue_capacity);
+        for i in 0..=cap as u64 {
+            core.enqueue(i, i, EventKind::Single, Payload::EMPTY)
+                .unwrap();
+        }
+        assert_eq!(core.flash.queue.dropped(), 1);
+        let hb = core.heartbeat_frame(1_000_000).unwrap();
+        assert_eq!(hb.payload, [87, 1, 0, 0, 0]);
     }
 
     #[test]

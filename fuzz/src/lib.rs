@@ -32,13 +32,20 @@ impl<'a> Iterator for Chunks<'a> {
 }
 
 /// The event decoders (what the phone decodes off the air): no panic, and what
-/// decodes encodes back to the same value.
+/// decodes encodes back to the same value, the same bytes into a fixed buffer as into
+/// a vector.
 pub fn wire_to_phone(data: &[u8]) {
     if let Ok(m) = ToPhone::decode(data) {
+        let mut buf = [0u8; ToPhone::MAX_LEN];
+        let n = m.encode_into(&mut buf).unwrap_or(0);
+        assert_eq!(buf.get(..n), Some(&m.encode()[..]));
         assert_eq!(ToPhone::decode(&m.encode()).ok(), Some(m));
     }
     if let Ok(f) = EventFrame::from_plaintext(data) {
-        let p = f.plaintext().unwrap_or_default();
+        let p = f.plaintext();
+        let mut buf = [0u8; protocol::event::MAX_PLAINTEXT_LEN];
+        let n = f.encode_into(&mut buf).unwrap_or(0);
+        assert_eq!(buf.get(..n), Some(&p[..]));
         assert_eq!(EventFrame::from_plaintext(&p).ok(), Some(f));
     }
 }
@@ -46,6 +53,9 @@ pub fn wire_to_phone(data: &[u8]) {
 /// The command decoders (what the button decodes off the air).
 pub fn wire_to_button(data: &[u8]) {
     if let Ok(m) = ToButton::decode(data) {
+        let mut buf = [0u8; ToButton::MAX_LEN];
+        let n = m.encode_into(&mut buf).unwrap_or(0);
+        assert_eq!(buf.get(..n), Some(&m.encode()[..]));
         assert_eq!(ToButton::decode(&m.encode()).ok(), Some(m));
     }
     if let Ok(c) = Command::decode(data) {

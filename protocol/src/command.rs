@@ -17,6 +17,7 @@
 //! Test injection layout (test service only): version, opcode, fields:
 //! `0x81 Edge{down: u8}`, `0x82 Accel{x,y,z: i16 milli-g}`, `0x83 Battery{mv: u16}`.
 
+use crate::buf::{encode_into, Sink};
 use crate::{ProtocolError, Reader, COMMAND_VERSION};
 
 /// The longest encoded [`Command`] (version, opcode, a u64).
@@ -105,11 +106,26 @@ impl Command {
         (buf, len)
     }
 
-    /// Encode.
+    /// The encoded length.
+    pub fn encoded_len(&self) -> usize {
+        self.encode_array().1
+    }
+
+    pub(crate) fn write<S: Sink>(&self, out: &mut S) -> Result<(), S::Error> {
+        let (buf, len) = self.encode_array();
+        out.put(buf.get(..len).unwrap_or(&buf))
+    }
+
+    /// Encode to the start of `out`: the length written, or
+    /// [`ProtocolError::BufferTooSmall`] (a buffer of [`COMMAND_MAX_LEN`] always fits).
+    pub fn encode_into(&self, out: &mut [u8]) -> Result<usize, ProtocolError> {
+        encode_into(out, self.encoded_len(), |w| self.write(w))
+    }
+
+    /// Encode, in a new vector.
     #[cfg(feature = "std")]
     pub fn encode(&self) -> Vec<u8> {
-        let (buf, len) = self.encode_array();
-        buf[..len].to_vec()
+        crate::buf::encode_vec(self.encoded_len(), |v| self.write(v))
     }
 
     /// Decode untrusted bytes.
@@ -149,24 +165,43 @@ pub enum TestInjection {
 }
 
 impl TestInjection {
-    /// Encode.
-    #[cfg(feature = "std")]
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = vec![COMMAND_VERSION];
+    /// The longest injection (`Accel`).
+    pub const MAX_LEN: usize = 2 + 6;
+
+    /// The encoded length.
+    pub fn encoded_len(&self) -> usize {
+        2 + match self {
+            TestInjection::Edge { .. } => 1,
+            TestInjection::Accel { .. } => 6,
+            TestInjection::Battery { .. } => 2,
+        }
+    }
+
+    fn write<S: Sink>(&self, out: &mut S) -> Result<(), S::Error> {
         match self {
-            TestInjection::Edge { down } => out.extend_from_slice(&[0x81, u8::from(*down)]),
+            TestInjection::Edge { down } => out.put(&[COMMAND_VERSION, 0x81, u8::from(*down)]),
             TestInjection::Accel { mg } => {
-                out.push(0x82);
-                for v in mg {
-                    out.extend_from_slice(&v.to_le_bytes());
-                }
+                out.put(&[COMMAND_VERSION, 0x82])?;
+                mg.iter().try_for_each(|v| out.put(&v.to_le_bytes()))
             }
             TestInjection::Battery { mv } => {
-                out.push(0x83);
-                out.extend_from_slice(&mv.to_le_bytes());
+                out.put(&[COMMAND_VERSION, 0x83])?;
+                out.put(&mv.to_le_bytes())
             }
         }
-        out
+    }
+
+    /// Encode to the start of `out`: the length written, or
+    /// [`ProtocolError::BufferTooSmall`] (a buffer of [`TestInjection::MAX_LEN`] always
+    /// fits).
+    pub fn encode_into(&self, out: &mut [u8]) -> Result<usize, ProtocolError> {
+        encode_into(out, self.encoded_len(), |w| self.write(w))
+    }
+
+    /// Encode, in a new vector.
+    #[cfg(feature = "std")]
+    pub fn encode(&self) -> Vec<u8> {
+        crate::buf::encode_vec(self.encoded_len(), |v| self.write(v))
     }
 
     /// Decode untrusted bytes.

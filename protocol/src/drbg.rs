@@ -42,7 +42,10 @@ impl Drbg {
         let mut out = [0u8; N];
         for chunk in out.chunks_mut(32) {
             let block = hmac(&self.k, &[b"out", &self.n.to_le_bytes()]);
-            chunk.copy_from_slice(&block[..chunk.len()]);
+            // Chunks are at most 32 bytes, a block's length.
+            for (o, b) in chunk.iter_mut().zip(block) {
+                *o = b;
+            }
             self.n = self.n.wrapping_add(1);
             self.k = hmac(&self.k, &[b"next"]);
         }

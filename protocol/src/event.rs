@@ -13,12 +13,20 @@
 //! | 14 | 1 | payload length `n` (≤ 64) |
 //! | 15 | n | payload |
 
-use crate::ProtocolError;
-#[cfg(feature = "std")]
-use crate::Reader;
+use crate::buf::{encode_into, Sink};
+use crate::{Bytes, ProtocolError, Reader};
 
 /// Maximum payload carried by one frame.
 pub const MAX_PAYLOAD: usize = 64;
+
+/// The plaintext's fixed part (kind, flags, sequence number, time, payload length).
+pub const HEADER_LEN: usize = 15;
+
+/// The longest plaintext: the header and a full payload.
+pub const MAX_PLAINTEXT_LEN: usize = HEADER_LEN + MAX_PAYLOAD;
+
+/// A frame's payload: at most [`MAX_PAYLOAD`] bytes, inline.
+pub type Payload = Bytes<MAX_PAYLOAD>;
 
 /// What happened on the button.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,7 +94,6 @@ impl EventKind {
 pub const FLAG_CLOCK_SYNCED: u8 = 0x01;
 
 /// One event: the plaintext of a sealed frame.
-#[cfg(feature = "std")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventFrame {
     /// What happened.
@@ -98,25 +105,36 @@ pub struct EventFrame {
     /// When it happened (see the flags).
     pub time_ms: u64,
     /// Kind-specific payload.
-    pub payload: Vec<u8>,
+    pub payload: Payload,
 }
 
-#[cfg(feature = "std")]
 impl EventFrame {
-    /// The plaintext of a sealed frame (kind, flags, sequence number, time, payload
-    /// length, payload).
-    pub fn plaintext(&self) -> Result<Vec<u8>, ProtocolError> {
-        if self.payload.len() > MAX_PAYLOAD {
-            return Err(ProtocolError::PayloadTooLong(self.payload.len()));
-        }
-        let mut out = Vec::with_capacity(15 + self.payload.len());
-        out.push(self.kind.code());
-        out.push(self.flags);
-        out.extend_from_slice(&self.seq.to_le_bytes());
-        out.extend_from_slice(&self.time_ms.to_le_bytes());
-        out.push(self.payload.len() as u8);
-        out.extend_from_slice(&self.payload);
-        Ok(out)
+    /// The plaintext's length.
+    pub fn encoded_len(&self) -> usize {
+        HEADER_LEN.saturating_add(self.payload.len())
+    }
+
+    pub(crate) fn write<S: Sink>(&self, out: &mut S) -> Result<(), S::Error> {
+        // A payload holds at most MAX_PAYLOAD (64) bytes: its length fits the byte.
+        let n = u8::try_from(self.payload.len()).unwrap_or(u8::MAX);
+        out.put(&[self.kind.code(), self.flags])?;
+        out.put(&self.seq.to_le_bytes())?;
+        out.put(&self.time_ms.to_le_bytes())?;
+        out.put(&[n])?;
+        out.put(&self.payload)
+    }
+
+    /// Write the plaintext (kind, flags, sequence number, time, payload length, payload)
+    /// to the start of `out`: its length, or [`ProtocolError::BufferTooSmall`] (a buffer
+    /// of [`MAX_PLAINTEXT_LEN`] bytes always fits).
+    pub fn encode_into(&self, out: &mut [u8]) -> Result<usize, ProtocolError> {
+        encode_into(out, self.encoded_len(), |w| self.write(w))
+    }
+
+    /// The plaintext, in a new vector.
+    #[cfg(feature = "std")]
+    pub fn plaintext(&self) -> Vec<u8> {
+        crate::buf::encode_vec(self.encoded_len(), |v| self.write(v))
     }
 
     /// Parse a plaintext (after decryption; still checked like untrusted bytes).
@@ -130,7 +148,7 @@ impl EventFrame {
         if n > MAX_PAYLOAD {
             return Err(ProtocolError::PayloadTooLong(n));
         }
-        let payload = r.take(n)?.to_vec();
+        let payload = Payload::from_slice(r.take(n)?)?;
         r.finish()?;
         Ok(EventFrame {
             kind,
@@ -158,13 +176,13 @@ mod tests {
             flags: FLAG_CLOCK_SYNCED,
             seq: 42,
             time_ms: 1_700_000_000_123,
-            payload: vec![1, 2, 3],
+            payload: Payload::from_slice(&[1, 2, 3]).unwrap(),
         }
     }
 
     #[test]
     fn errors_are_precise() {
-        let bytes = frame().plaintext().unwrap_or_else(|e| panic!("{e}"));
+        let bytes = frame().plaintext();
         assert_eq!(bytes.len(), 15 + 3);
         assert!(matches!(
             EventFrame::from_plaintext(&bytes[..bytes.len() - 1]),
@@ -182,17 +200,27 @@ mod tests {
             EventFrame::from_plaintext(&kind),
             Err(ProtocolError::UnknownEventKind(0x77))
         );
-        let mut long = bytes;
+        let mut long = bytes.clone();
         long[14] = 65;
         assert_eq!(
             EventFrame::from_plaintext(&long),
             Err(ProtocolError::PayloadTooLong(65))
         );
-        let too_long = EventFrame {
-            payload: vec![0; 65],
-            ..frame()
-        };
-        assert_eq!(too_long.plaintext(), Err(ProtocolError::PayloadTooLong(65)));
+        assert_eq!(
+            Payload::from_slice(&[0; 65]),
+            Err(ProtocolError::TooLong { max: 64, got: 65 })
+        );
+        // Into a caller's buffer: the same bytes, or an error when it is short.
+        let mut buf = [0u8; MAX_PLAINTEXT_LEN];
+        assert_eq!(frame().encode_into(&mut buf), Ok(18));
+        assert_eq!(&buf[..18], &bytes[..]);
+        assert_eq!(
+            frame().encode_into(&mut buf[..17]),
+            Err(ProtocolError::BufferTooSmall {
+                needed: 18,
+                got: 17
+            })
+        );
     }
 
     proptest! {
@@ -205,8 +233,9 @@ mod tests {
         #[test]
         fn plaintext_round_trips(seq: u32, time_ms: u64, flags: u8,
                                  payload in proptest::collection::vec(any::<u8>(), 0..=64)) {
+            let payload = Payload::from_slice(&payload).unwrap();
             let f = EventFrame { kind: EventKind::Fall, flags, seq, time_ms, payload };
-            let bytes = f.plaintext().unwrap_or_else(|e| panic!("{e}"));
+            let bytes = f.plaintext();
             prop_assert_eq!(EventFrame::from_plaintext(&bytes), Ok(f));
         }
     }

@@ -70,9 +70,7 @@ impl Keys {
             mac.update(p);
         }
         let full: [u8; 32] = mac.finalize().into_bytes().into();
-        let mut out = [0u8; N];
-        out.copy_from_slice(&full[..N]);
-        out
+        truncate(full)
     }
 }
 
@@ -125,12 +123,19 @@ pub(crate) fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// The first `N` (at most 32, checked when compiled) bytes of a digest.
+fn truncate<const N: usize>(full: [u8; 32]) -> [u8; N] {
+    const { assert!(N <= 32) };
+    let mut out = [0u8; N];
+    for (o, f) in out.iter_mut().zip(full) {
+        *o = f;
+    }
+    out
+}
+
 /// The first `N` bytes of an HMAC.
 pub(crate) fn hmac_trunc<const N: usize>(key: &[u8], parts: &[&[u8]]) -> [u8; N] {
-    let full = hmac(key, parts);
-    let mut out = [0u8; N];
-    out.copy_from_slice(&full[..N]);
-    out
+    truncate(hmac(key, parts))
 }
 
 /// Constant-time equality of two byte strings of the same length.

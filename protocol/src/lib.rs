@@ -8,10 +8,18 @@
 //! [`event`] defines the plaintext of a sealed frame and [`command`] the commands a
 //! `Signed` message carries; the firmware and the app speak only version 2.
 //!
-//! Without its default `std` feature the crate is `no_std` and allocation-free (what
-//! the `firmware` core uses): event kinds, commands (`Command::encode_array`),
-//! `ToButton` and its decoder, session tags (`Session::verify`), keys, addresses,
-//! pairing, the DRBG. Frames, `ToPhone`, sealing and the `Vec` encoders need `std`.
+//! Without its default `std` feature the whole contract is `no_std` and
+//! allocation-free (what the `firmware` core uses): every message ([`ToButton`],
+//! [`ToPhone`], [`EventFrame`], [`Command`], test injections) encodes into a caller's
+//! buffer (`encode_into(&mut [u8]) -> Result<usize, ProtocolError>`, each with a
+//! `MAX_LEN` or a `MAX_…_LEN` that always fits) and decodes from `&[u8]`; the variable
+//! parts (a frame's payload, a sealed body) are inline [`Bytes`] of fixed capacity;
+//! signing, verifying, sealing and opening work on the stack (ChaCha20-Poly1305 in
+//! place). The `std` feature adds only conveniences for the host: `encode()` returning
+//! a `Vec` (the same code on a sink that cannot fail), `EventFrame::plaintext`, and the
+//! text parsers `Uuid::parse` and `Address::parse` (their errors carry the text).
+//! `cargo xtask layers` proves the `no_std` build, and clippy denies `unwrap`, `expect`,
+//! indexing that can panic and `panic!` outside tests.
 //!
 //! Both `device-model` and `phone` depend on this crate; nothing else in the tree
 //! redefines a UUID or a byte layout. It does no I/O, reads no clock and draws no
@@ -19,7 +27,23 @@
 //! instead of panicking.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
+mod buf;
 pub mod command;
 pub mod drbg;
 pub mod event;
@@ -30,19 +54,17 @@ pub mod rpa;
 pub mod session;
 pub mod wire;
 
+pub use buf::Bytes;
+pub(crate) use buf::Reader;
 pub use command::{Command, VibrationPattern};
 pub use drbg::Drbg;
-#[cfg(feature = "std")]
-pub use event::EventFrame;
-pub use event::EventKind;
+pub use event::{EventFrame, EventKind, Payload};
 pub use gatt::Uuid;
 pub use keys::{BondKey, Irk, Keys};
 pub use pairing::{ConfirmCode, Pairing, PairingKeyPair};
 pub use rpa::Address;
 pub use session::Session;
-pub use wire::ToButton;
-#[cfg(feature = "std")]
-pub use wire::ToPhone;
+pub use wire::{ToButton, ToPhone};
 
 /// Version byte carried first by a [`Command`] (inside a version 2 `Signed` message) and
 /// by a test injection.
@@ -80,6 +102,22 @@ pub enum ProtocolError {
     /// The payload is longer than a frame can carry.
     #[error("payload of {0} bytes exceeds the 64-byte maximum")]
     PayloadTooLong(usize),
+    /// A value is longer than its fixed capacity.
+    #[error("{got} bytes exceed the {max}-byte maximum")]
+    TooLong {
+        /// The capacity.
+        max: usize,
+        /// Bytes offered.
+        got: usize,
+    },
+    /// The caller's buffer cannot hold the encoding.
+    #[error("output buffer too small: need {needed} bytes, got {got}")]
+    BufferTooSmall {
+        /// Bytes the encoding takes.
+        needed: usize,
+        /// Bytes the buffer has.
+        got: usize,
+    },
     /// A UUID string is malformed.
     #[error("malformed UUID {0:?}")]
     #[cfg(feature = "std")]
@@ -91,69 +129,4 @@ pub enum ProtocolError {
     /// A pairing public key gives a predictable shared secret (low-order point).
     #[error("weak pairing key (low-order point)")]
     WeakKey,
-}
-
-/// Little-endian reader over untrusted bytes: every read is bounds-checked.
-pub(crate) struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    pub(crate) fn new(buf: &'a [u8]) -> Self {
-        Self { buf, pos: 0 }
-    }
-    #[cfg(feature = "std")]
-    pub(crate) fn pos(&self) -> usize {
-        self.pos
-    }
-    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], ProtocolError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|&e| e <= self.buf.len())
-            .ok_or(ProtocolError::Truncated {
-                needed: self.pos.saturating_add(n),
-                got: self.buf.len(),
-            })?;
-        let s = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], ProtocolError> {
-        let mut out = [0u8; N];
-        out.copy_from_slice(self.take(N)?);
-        Ok(out)
-    }
-    pub(crate) fn u8(&mut self) -> Result<u8, ProtocolError> {
-        Ok(self.array::<1>()?[0])
-    }
-    pub(crate) fn u32(&mut self) -> Result<u32, ProtocolError> {
-        Ok(u32::from_le_bytes(self.array()?))
-    }
-    pub(crate) fn u64(&mut self) -> Result<u64, ProtocolError> {
-        Ok(u64::from_le_bytes(self.array()?))
-    }
-    pub(crate) fn finish(&self) -> Result<(), ProtocolError> {
-        match self.buf.len() - self.pos {
-            0 => Ok(()),
-            extra => Err(ProtocolError::TrailingBytes { extra }),
-        }
-    }
-    pub(crate) fn version(&mut self) -> Result<(), ProtocolError> {
-        self.expect_version(COMMAND_VERSION)
-    }
-    pub(crate) fn expect_version(&mut self, want: u8) -> Result<(), ProtocolError> {
-        match self.u8()? {
-            v if v == want => Ok(()),
-            v => Err(ProtocolError::UnsupportedVersion(v)),
-        }
-    }
-    /// Everything not read yet.
-    #[cfg(feature = "std")]
-    pub(crate) fn rest(&mut self) -> &'a [u8] {
-        let s = &self.buf[self.pos..];
-        self.pos = self.buf.len();
-        s
-    }
 }

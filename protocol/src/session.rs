@@ -1,9 +1,8 @@
 //! Sessions: what makes every command and every event of protocol version 2 fresh.
 //!
-//! A session is opened on each connection: the phone writes
-//! [`ToButton::Hello`](crate::wire::ToButton::Hello) with a fresh 8-byte nonce; the
-//! button answers [`ToPhone::Offer`](crate::wire::ToPhone::Offer) with a session id it
-//! never reuses (a counter kept in flash), its own nonce
+//! A session is opened on each connection: the phone writes [`ToButton::Hello`] with a
+//! fresh 8-byte nonce; the button answers [`ToPhone::Offer`] with a session id it never
+//! reuses (a counter kept in flash), its own nonce
 //! ([`Session::button_nonce`], keyed, so unpredictable without the bond) and a tag that
 //! proves it holds the bond. Then:
 //!
@@ -18,19 +17,13 @@
 //!   captured in an earlier session does not open in a later one, whatever the phone
 //!   remembers (an app reinstall or a restored backup cannot make it acceptable again).
 
-#[cfg(feature = "std")]
 use chacha20poly1305::aead::AeadInPlace;
-#[cfg(feature = "std")]
 use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce, Tag};
 
-#[cfg(feature = "std")]
-use crate::event::EventFrame;
+use crate::event::{EventFrame, MAX_PLAINTEXT_LEN};
 use crate::keys::{ct_eq, Keys};
-#[cfg(feature = "std")]
-use crate::wire::{ToButton, ToPhone, WIRE_VERSION};
-use crate::Command;
-#[cfg(feature = "std")]
-use crate::ProtocolError;
+use crate::wire::{SealedBody, ToButton, ToPhone, MAX_SEALED_LEN, WIRE_VERSION};
+use crate::{Command, ProtocolError};
 
 /// Length of a session nonce.
 pub const NONCE_LEN: usize = 8;
@@ -67,7 +60,6 @@ impl Session {
     }
 
     /// The button's offer for this session.
-    #[cfg(feature = "std")]
     pub fn offer(&self, keys: &Keys) -> ToPhone {
         ToPhone::Offer {
             session_id: self.id,
@@ -105,9 +97,9 @@ impl Session {
     }
 
     /// The signed message carrying `command` with `counter`.
-    #[cfg(feature = "std")]
     pub fn sign(&self, keys: &Keys, counter: u32, command: Command) -> ToButton {
-        let tag = self.command_tag(keys, counter, &command.encode());
+        let (buf, len) = command.encode_array();
+        let tag = self.command_tag(keys, counter, buf.get(..len).unwrap_or(&buf));
         ToButton::Signed {
             counter,
             command,
@@ -123,45 +115,53 @@ impl Session {
         ct_eq(&self.command_tag(keys, counter, bytes), tag)
     }
 
-    #[cfg(feature = "std")]
-    fn aead_parts(&self, index: u32) -> ([u8; 12], Vec<u8>) {
+    /// The AEAD nonce (id ‖ index ‖ 0) and associated data (version, type, index, both
+    /// nonces, id) of frame `index`.
+    fn aead_parts(&self, index: u32) -> ([u8; 12], [u8; AAD_LEN]) {
         let mut nonce = [0u8; 12];
-        nonce[..4].copy_from_slice(&self.id.to_le_bytes());
-        nonce[4..8].copy_from_slice(&index.to_le_bytes());
-        let aad = [
-            &[WIRE_VERSION, 0x41][..],
-            &index.to_le_bytes(),
+        let mut aad = [0u8; AAD_LEN];
+        let (id, index) = (self.id.to_le_bytes(), index.to_le_bytes());
+        let nonce_parts: [&[u8]; 2] = [&id, &index];
+        let aad_parts: [&[u8]; 5] = [
+            &[WIRE_VERSION, 0x41],
+            &index,
             &self.phone_nonce,
             &self.button_nonce,
-            &self.id.to_le_bytes(),
-        ]
-        .concat();
+            &id,
+        ];
+        concat_into(&mut nonce, &nonce_parts);
+        concat_into(&mut aad, &aad_parts);
         (nonce, aad)
     }
 
     /// Encrypt `frame` as the session's frame number `index` (the caller never uses an
-    /// index twice in a session).
-    #[cfg(feature = "std")]
+    /// index twice in a session). No heap: the body is inline ([`SealedBody`]).
     pub fn seal(
         &self,
         keys: &Keys,
         index: u32,
         frame: &EventFrame,
     ) -> Result<ToPhone, ProtocolError> {
-        let mut body = frame.plaintext()?;
+        // The plaintext is written into the body and encrypted there.
+        let mut body = SealedBody::new();
+        frame.write(&mut body)?;
         let (nonce, aad) = self.aead_parts(index);
         let cipher = ChaCha20Poly1305::new(Key::from_slice(&keys.event));
         let tag = cipher
-            .encrypt_in_place_detached(Nonce::from_slice(&nonce), &aad, &mut body)
-            .map_err(|_| ProtocolError::PayloadTooLong(body.len()))?;
-        body.extend_from_slice(&tag);
+            .encrypt_in_place_detached(Nonce::from_slice(&nonce), &aad, body.as_mut_slice())
+            .map_err(|_| ProtocolError::TooLong {
+                max: MAX_PLAINTEXT_LEN,
+                got: body.len(),
+            })?;
+        body.extend_from_slice(&tag)?;
         Ok(ToPhone::Sealed { index, body })
     }
 
     /// Decrypt a sealed frame of this session: `Ok(None)` when it does not authenticate
     /// (another key, another session, a changed byte); an error when the plaintext does
-    /// not parse.
-    #[cfg(feature = "std")]
+    /// not parse, or when `body` is longer than any frame ([`MAX_SEALED_LEN`]; the
+    /// decoder of [`ToPhone`] already refuses such a message). No heap: the plaintext is
+    /// decrypted into a buffer on the stack.
     pub fn open(
         &self,
         keys: &Keys,
@@ -172,21 +172,32 @@ impl Session {
             return Ok(None);
         };
         let (ct, tag) = body.split_at(split);
-        let mut plain = ct.to_vec();
+        let mut buf = [0u8; MAX_PLAINTEXT_LEN];
+        let plain = buf.get_mut(..ct.len()).ok_or(ProtocolError::TooLong {
+            max: MAX_SEALED_LEN,
+            got: body.len(),
+        })?;
+        plain.copy_from_slice(ct);
         let (nonce, aad) = self.aead_parts(index);
         let cipher = ChaCha20Poly1305::new(Key::from_slice(&keys.event));
         if cipher
-            .decrypt_in_place_detached(
-                Nonce::from_slice(&nonce),
-                &aad,
-                &mut plain,
-                Tag::from_slice(tag),
-            )
+            .decrypt_in_place_detached(Nonce::from_slice(&nonce), &aad, plain, Tag::from_slice(tag))
             .is_err()
         {
             return Ok(None);
         }
-        EventFrame::from_plaintext(&plain).map(Some)
+        EventFrame::from_plaintext(plain).map(Some)
+    }
+}
+
+/// Associated data of a sealed frame: version, type, index, both nonces, id.
+const AAD_LEN: usize = 2 + 4 + NONCE_LEN + NONCE_LEN + 4;
+
+/// Copy `parts` one after the other to the start of `out` (what does not fit is cut:
+/// the callers size `out` to the sum).
+fn concat_into(out: &mut [u8], parts: &[&[u8]]) {
+    for (d, s) in out.iter_mut().zip(parts.iter().flat_map(|p| p.iter())) {
+        *d = *s;
     }
 }
 
@@ -210,13 +221,13 @@ mod tests {
             flags: FLAG_CLOCK_SYNCED,
             seq: 12,
             time_ms: 1_767_603_600_000,
-            payload: vec![],
+            payload: Default::default(),
         }
     }
 
     fn sealed(m: ToPhone) -> (u32, Vec<u8>) {
         match m {
-            ToPhone::Sealed { index, body } => (index, body),
+            ToPhone::Sealed { index, body } => (index, body.to_vec()),
             other => panic!("not sealed: {other:?}"),
         }
     }
@@ -283,7 +294,7 @@ mod tests {
         assert_eq!(s.open(&keys, index, &bad), Ok(None));
         assert_eq!(s.open(&keys, index, &body[..3]), Ok(None));
         // Kind, flags, sequence number and time are not in clear.
-        let plain = frame().plaintext().unwrap_or_else(|e| panic!("{e}"));
+        let plain = frame().plaintext();
         assert_eq!(body.len(), plain.len() + SEALED_TAG_LEN);
         assert_ne!(&body[..plain.len()], &plain[..]);
     }

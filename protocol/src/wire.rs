@@ -21,18 +21,34 @@
 //! Every message starts with the version byte [`WIRE_VERSION`] then its type. Sessions
 //! and the cryptography are in [`crate::session`] and [`crate::pairing`].
 
-use crate::command::Command;
+use crate::buf::{encode_into, Sink};
+use crate::command::{Command, COMMAND_MAX_LEN};
+use crate::event::{HEADER_LEN, MAX_PLAINTEXT_LEN};
 use crate::pairing::{CONFIRM_TAG_LEN, PUBLIC_LEN};
-#[cfg(feature = "std")]
-use crate::session::SEALED_TAG_LEN;
-use crate::session::{NONCE_LEN, TAG_LEN};
-use crate::{ProtocolError, Reader};
+use crate::session::{NONCE_LEN, SEALED_TAG_LEN, TAG_LEN};
+use crate::{Bytes, ProtocolError, Reader};
 
 /// Version byte of protocol version 2 messages.
 pub const WIRE_VERSION: u8 = 2;
 
 /// Longest command a `Signed` message carries.
 pub const MAX_COMMAND_LEN: usize = 32;
+
+/// The longest sealed body: a full plaintext and the Poly1305 tag.
+pub const MAX_SEALED_LEN: usize = MAX_PLAINTEXT_LEN + SEALED_TAG_LEN;
+
+/// The shortest sealed body: an empty payload's plaintext and the tag.
+pub const MIN_SEALED_LEN: usize = HEADER_LEN + SEALED_TAG_LEN;
+
+/// A sealed frame's body (ciphertext and tag), inline.
+pub type SealedBody = Bytes<MAX_SEALED_LEN>;
+
+/// Version and type.
+const HEAD_LEN: usize = 2;
+
+// A `Signed` message with the longest command fits `ToButton::MAX_LEN`.
+const _: () = assert!(HEAD_LEN + 4 + 1 + COMMAND_MAX_LEN + TAG_LEN <= ToButton::MAX_LEN);
+const _: () = assert!(COMMAND_MAX_LEN <= MAX_COMMAND_LEN);
 
 /// What the phone writes to the button.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +80,6 @@ pub enum ToButton {
 }
 
 /// What the button indicates to the phone.
-#[cfg(feature = "std")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ToPhone {
     /// The button's half of a session, proving it holds the bond.
@@ -80,8 +95,9 @@ pub enum ToPhone {
     Sealed {
         /// The frame's index within the session (the AEAD nonce).
         index: u32,
-        /// Ciphertext followed by the 16-byte Poly1305 tag.
-        body: Vec<u8>,
+        /// Ciphertext followed by the 16-byte Poly1305 tag
+        /// ([`MIN_SEALED_LEN`]`..=`[`MAX_SEALED_LEN`] bytes).
+        body: SealedBody,
     },
     /// The button's half of a pairing.
     PairResponse {
@@ -95,34 +111,65 @@ pub enum ToPhone {
     },
 }
 
-#[cfg(feature = "std")]
-fn head(kind: u8) -> Vec<u8> {
-    vec![WIRE_VERSION, kind]
+fn head<S: Sink>(out: &mut S, kind: u8) -> Result<(), S::Error> {
+    out.put(&[WIRE_VERSION, kind])
 }
 
 impl ToButton {
-    /// Encode.
-    #[cfg(feature = "std")]
-    pub fn encode(&self) -> Vec<u8> {
+    /// The longest message (`PairRequest`).
+    pub const MAX_LEN: usize = HEAD_LEN + PUBLIC_LEN;
+
+    /// The encoded length.
+    pub fn encoded_len(&self) -> usize {
+        HEAD_LEN
+            + match self {
+                ToButton::Hello { .. } => NONCE_LEN,
+                ToButton::Signed { command, .. } => 4 + 1 + command.encoded_len() + TAG_LEN,
+                ToButton::PairRequest { .. } => PUBLIC_LEN,
+                ToButton::PairConfirm { .. } => CONFIRM_TAG_LEN,
+            }
+    }
+
+    fn write<S: Sink>(&self, out: &mut S) -> Result<(), S::Error> {
         match self {
-            ToButton::Hello { phone_nonce } => [&head(0x10)[..], phone_nonce].concat(),
+            ToButton::Hello { phone_nonce } => {
+                head(out, 0x10)?;
+                out.put(phone_nonce)
+            }
             ToButton::Signed {
                 counter,
                 command,
                 tag,
             } => {
-                let cmd = command.encode();
-                let mut out = head(0x20);
-                out.extend_from_slice(&counter.to_le_bytes());
-                // Commands are at most MAX_COMMAND_LEN bytes (checked by a test).
-                out.push(cmd.len() as u8);
-                out.extend_from_slice(&cmd);
-                out.extend_from_slice(tag);
-                out
+                head(out, 0x20)?;
+                out.put(&counter.to_le_bytes())?;
+                // Commands are at most COMMAND_MAX_LEN (10) bytes: the length fits.
+                let n = u8::try_from(command.encoded_len()).unwrap_or(u8::MAX);
+                out.put(&[n])?;
+                command.write(out)?;
+                out.put(tag)
             }
-            ToButton::PairRequest { phone_public } => [&head(0x30)[..], phone_public].concat(),
-            ToButton::PairConfirm { tag } => [&head(0x31)[..], tag].concat(),
+            ToButton::PairRequest { phone_public } => {
+                head(out, 0x30)?;
+                out.put(phone_public)
+            }
+            ToButton::PairConfirm { tag } => {
+                head(out, 0x31)?;
+                out.put(tag)
+            }
         }
+    }
+
+    /// Encode to the start of `out`: the length written, or
+    /// [`ProtocolError::BufferTooSmall`] (a buffer of [`ToButton::MAX_LEN`] always fits).
+    pub fn encode_into(&self, out: &mut [u8]) -> Result<usize, ProtocolError> {
+        encode_into(out, self.encoded_len(), |w| self.write(w))
+    }
+
+    /// Encode, in a new vector.
+    #[cfg(feature = "std")]
+    pub fn encode(&self) -> Vec<u8> {
+        crate::buf::encode_vec(self.encoded_len(), |v| self.write(v))
     }
 
     /// Decode untrusted bytes.
@@ -157,28 +204,59 @@ impl ToButton {
     }
 }
 
-#[cfg(feature = "std")]
 impl ToPhone {
-    /// Encode.
-    pub fn encode(&self) -> Vec<u8> {
+    /// The longest message (`Sealed` with a full payload).
+    pub const MAX_LEN: usize = HEAD_LEN + 4 + MAX_SEALED_LEN;
+
+    /// The encoded length.
+    pub fn encoded_len(&self) -> usize {
+        HEAD_LEN
+            + match self {
+                ToPhone::Offer { .. } => 4 + NONCE_LEN + TAG_LEN,
+                ToPhone::Sealed { body, .. } => 4 + body.len(),
+                ToPhone::PairResponse { .. } => PUBLIC_LEN,
+                ToPhone::PairDone { .. } => CONFIRM_TAG_LEN,
+            }
+    }
+
+    fn write<S: Sink>(&self, out: &mut S) -> Result<(), S::Error> {
         match self {
             ToPhone::Offer {
                 session_id,
                 button_nonce,
                 tag,
-            } => [
-                &head(0x40)[..],
-                &session_id.to_le_bytes(),
-                button_nonce,
-                tag,
-            ]
-            .concat(),
-            ToPhone::Sealed { index, body } => {
-                [&head(0x41)[..], &index.to_le_bytes(), body].concat()
+            } => {
+                head(out, 0x40)?;
+                out.put(&session_id.to_le_bytes())?;
+                out.put(button_nonce)?;
+                out.put(tag)
             }
-            ToPhone::PairResponse { button_public } => [&head(0x50)[..], button_public].concat(),
-            ToPhone::PairDone { tag } => [&head(0x51)[..], tag].concat(),
+            ToPhone::Sealed { index, body } => {
+                head(out, 0x41)?;
+                out.put(&index.to_le_bytes())?;
+                out.put(body)
+            }
+            ToPhone::PairResponse { button_public } => {
+                head(out, 0x50)?;
+                out.put(button_public)
+            }
+            ToPhone::PairDone { tag } => {
+                head(out, 0x51)?;
+                out.put(tag)
+            }
         }
+    }
+
+    /// Encode to the start of `out`: the length written, or
+    /// [`ProtocolError::BufferTooSmall`] (a buffer of [`ToPhone::MAX_LEN`] always fits).
+    pub fn encode_into(&self, out: &mut [u8]) -> Result<usize, ProtocolError> {
+        encode_into(out, self.encoded_len(), |w| self.write(w))
+    }
+
+    /// Encode, in a new vector.
+    #[cfg(feature = "std")]
+    pub fn encode(&self) -> Vec<u8> {
+        crate::buf::encode_vec(self.encoded_len(), |v| self.write(v))
     }
 
     /// Decode untrusted bytes (a sealed body is checked when opened).
@@ -193,17 +271,19 @@ impl ToPhone {
             },
             0x41 => {
                 let index = r.u32()?;
+                let at = r.pos();
                 let body = r.rest();
                 // The smallest frame: 15 bytes of plaintext and the tag.
-                if body.len() < 15 + SEALED_TAG_LEN {
+                if body.len() < MIN_SEALED_LEN {
                     return Err(ProtocolError::Truncated {
-                        needed: r.pos() + 15 + SEALED_TAG_LEN,
+                        needed: at.saturating_add(MIN_SEALED_LEN),
                         got: bytes.len(),
                     });
                 }
+                // The largest: a full payload (a longer body cannot open).
                 ToPhone::Sealed {
                     index,
-                    body: body.to_vec(),
+                    body: SealedBody::from_slice(body)?,
                 }
             }
             0x50 => ToPhone::PairResponse {
@@ -254,7 +334,7 @@ mod tests {
             },
             ToPhone::Sealed {
                 index: 3,
-                body: vec![8; 40],
+                body: SealedBody::from_slice(&[8; 40]).unwrap(),
             },
             ToPhone::PairResponse {
                 button_public: [9; 32],
@@ -263,6 +343,54 @@ mod tests {
         ] {
             assert_eq!(ToPhone::decode(&m.encode()), Ok(m));
         }
+    }
+
+    #[test]
+    fn encoding_into_a_buffer_gives_the_vec_bytes_or_an_error() {
+        let to_button = ToButton::Signed {
+            counter: 7,
+            command: Command::SetTime { utc_ms: u64::MAX },
+            tag: [2; 8],
+        };
+        let mut buf = [0u8; ToButton::MAX_LEN];
+        let n = to_button.encode_into(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &to_button.encode()[..]);
+        assert_eq!(
+            to_button.encode_into(&mut buf[..n - 1]),
+            Err(ProtocolError::BufferTooSmall {
+                needed: n,
+                got: n - 1
+            })
+        );
+        let full = ToPhone::Sealed {
+            index: u32::MAX,
+            body: SealedBody::from_slice(&[8; MAX_SEALED_LEN]).unwrap(),
+        };
+        let mut buf = [0u8; ToPhone::MAX_LEN];
+        assert_eq!(full.encode_into(&mut buf), Ok(ToPhone::MAX_LEN));
+        assert_eq!(&buf[..], &full.encode()[..]);
+        assert_eq!(ToPhone::decode(&buf), Ok(full));
+    }
+
+    #[test]
+    fn a_sealed_body_longer_than_any_frame_is_refused() {
+        let mut m = ToPhone::Sealed {
+            index: 1,
+            body: SealedBody::from_slice(&[8; MAX_SEALED_LEN]).unwrap(),
+        }
+        .encode();
+        m.push(0);
+        assert_eq!(
+            ToPhone::decode(&m),
+            Err(ProtocolError::TooLong {
+                max: MAX_SEALED_LEN,
+                got: MAX_SEALED_LEN + 1
+            })
+        );
+        assert!(matches!(
+            ToPhone::decode(&m[..6 + MIN_SEALED_LEN - 1]),
+            Err(ProtocolError::Truncated { .. })
+        ));
     }
 
     #[test]

@@ -8,9 +8,9 @@
 //! kept alive after a simulated day); (f) the fall detector's cost per sample; (m…) the
 //! firmware core's memory: `size_of` of its whole state and of each part, and the
 //! serialized flash image (computed, not timed; `--only m` selects them all). The
-//! maximum stack depth of one `handle` call is not given: no tool here measures it on
-//! stable Rust for the host (cargo-call-stack and `-Z emit-stack-sizes` need nightly
-//! and a target build; stack painting needs `unsafe`, which the workspace forbids).
+//! maximum stack depth of one `Button::handle` call (m7, m8) is not measured here but by
+//! `cargo xtask bench` itself (`xtask/src/stack.rs`: a static analysis that needs
+//! `cargo +nightly`, skipped with a notice without it).
 
 use std::io::Cursor;
 use std::path::Path;

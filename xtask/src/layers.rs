@@ -1,10 +1,12 @@
 //! `cargo xtask layers`: checks the crate layering stated in ARCHITECTURE.md against
 //! `cargo metadata`: which workspace crates each crate may depend on, which external
 //! crates must not appear among its (transitive, normal) dependencies, and that no
-//! library crate uses `anyhow` directly. Then the firmware core's proof: `firmware` is
-//! `#![no_std]` without `extern crate alloc`, builds alone (so `protocol` comes without
-//! its `std` feature: any `std::` or `alloc::` path in either is a compile error), and
-//! passes clippy with its lib's denials (`unwrap`, `expect`, indexing, `panic!`).
+//! library crate uses `anyhow` directly. Then the firmware core's proof, for
+//! `protocol --no-default-features` and for `firmware` built alone (so `protocol` comes
+//! without its `std` feature): each lib is `no_std` without `extern crate alloc` (any
+//! `std::` or `alloc::` path is a compile error), builds, has no `std` or `alloc`
+//! feature on anywhere in its dependency tree, and passes clippy with its lib's denials
+//! (`unwrap`, `expect`, indexing, `panic!`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -210,46 +212,91 @@ fn cargo(args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// The firmware core builds as `no_std` without a heap, and its lib's clippy denials hold.
+/// The firmware core and `protocol` without its `std` feature build as `no_std` without
+/// a heap, and their libs' clippy denials hold.
 fn no_std_core() -> anyhow::Result<()> {
-    let lib =
-        std::fs::read_to_string("firmware/src/lib.rs").context("reading firmware/src/lib.rs")?;
+    // `protocol` first: the firmware's build below is the same code with the same
+    // features, plus the firmware's own.
+    no_std_crate(&NoStd {
+        name: "protocol",
+        marker: "#![cfg_attr(not(feature = \"std\"), no_std)]",
+        args: &["--no-default-features"],
+        note: "without std;",
+    })?;
+    // Alone, so that no other crate of the workspace turns protocol's `std` on.
+    no_std_crate(&NoStd {
+        name: "firmware",
+        marker: "#![no_std]",
+        args: &[],
+        note: "builds alone, protocol without std;",
+    })
+}
+
+/// A crate that must build `no_std` without a heap.
+struct NoStd {
+    /// The package (its lib is `<name>/src/lib.rs`).
+    name: &'static str,
+    /// The attribute that makes its lib `no_std` (in that build).
+    marker: &'static str,
+    /// Cargo arguments selecting that build.
+    args: &'static [&'static str],
+    /// What the build shows, for the summary line.
+    note: &'static str,
+}
+
+/// `krate`'s lib is `no_std` without `extern crate alloc` and denies the four lints;
+/// it builds; no crate in its (normal) tree has a `std` or `alloc` feature on; clippy
+/// passes.
+fn no_std_crate(krate: &NoStd) -> anyhow::Result<()> {
+    let name = krate.name;
+    let path = format!("{name}/src/lib.rs");
+    let lib = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
     let code: String = lib
         .lines()
         .filter(|l| !l.trim_start().starts_with("//"))
         .collect::<Vec<_>>()
         .join("\n");
-    if !code.contains("#![no_std]") || code.contains("extern crate alloc") {
-        bail!("firmware/src/lib.rs must be #![no_std] without extern crate alloc");
+    if !code.contains(krate.marker) || code.contains("extern crate alloc") {
+        bail!("{path} must be {} without extern crate alloc", krate.marker);
     }
     for lint in ["unwrap_used", "expect_used", "indexing_slicing", "panic"] {
         if !code.contains(&format!("clippy::{lint}")) {
-            bail!("firmware/src/lib.rs must deny clippy::{lint}");
+            bail!("{path} must deny clippy::{lint}");
         }
     }
-    // Alone, so that no other crate of the workspace turns protocol's `std` on.
-    cargo(&["build", "-q", "-p", "firmware", "--lib"])?;
-    // Normal edges only: the tests (dev-dependencies) may sign commands with std.
-    let features = cargo(&[
-        "tree",
-        "-p",
-        "firmware",
-        "-e",
-        "normal,features",
-        "--prefix",
-        "none",
-    ])?;
+    let with = |head: &[&'static str], tail: &[&'static str]| {
+        let mut v: Vec<&str> = head.to_vec();
+        v.extend_from_slice(krate.args);
+        v.extend_from_slice(tail);
+        v
+    };
+    cargo(&with(&["build", "-q", "-p", name, "--lib"], &[]))?;
+    // Normal edges only: the tests (dev-dependencies) may use std.
+    let features = cargo(&with(
+        &[
+            "tree",
+            "-p",
+            name,
+            "-e",
+            "normal,features",
+            "--prefix",
+            "none",
+        ],
+        &[],
+    ))?;
     if let Some(l) = features
         .lines()
-        .find(|l| l.starts_with("protocol feature \"std\""))
+        .find(|l| l.contains("feature \"std\"") || l.contains("feature \"alloc\""))
     {
-        bail!("firmware's build turns protocol's std on: {l}");
+        bail!("{name}'s no_std build turns a std or alloc feature on: {l}");
     }
-    cargo(&[
-        "clippy", "-q", "-p", "firmware", "--lib", "--", "-D", "warnings",
-    ])?;
+    cargo(&with(
+        &["clippy", "-q", "-p", name, "--lib"],
+        &["--", "-D", "warnings"],
+    ))?;
     println!(
-        "firmware      no_std, no alloc: builds alone, protocol without std; clippy denials hold"
+        "{name:<13} no_std, no alloc: {} no std/alloc feature in its tree; clippy denials hold",
+        krate.note
     );
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! - `ci`: what `.ci/run` does (tests, the bundled suite with the determinism check,
 //!   clippy with and without `hil`, rustfmt);
 //! - `bench [--runs N] [--only IDS]`: speed and memory figures (release build),
-//!   `target/bench.json`; `--only m` gives the firmware core's memory alone;
+//!   `target/bench.json`; `--only m` gives the firmware core's memory alone, with the
+//!   stack depth of one `Button::handle` call (m7, static, needs `cargo +nightly`);
 //! - `soak --cases N`: the delivery property test over N random fault schedules;
 //! - `tune-falls --exclude SUBJECT`: fit the fall detector, score the left-out subject;
 //! - `gen-traces`: regenerate the synthetic traces under `scenarios/traces/`;
@@ -24,6 +25,7 @@ mod fuzz;
 mod gen_traces;
 mod layers;
 mod report_day;
+mod stack;
 mod tune_falls;
 
 use std::process::Command;
@@ -115,8 +117,13 @@ fn bench(args: &[String]) -> anyhow::Result<()> {
     if !out.status.success() {
         bail!("sim bench failed: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let figs: serde_json::Value =
+    let mut figs: serde_json::Value =
         serde_json::from_slice(&out.stdout).context("reading sim bench output")?;
+    let notes = if only.is_empty() || only.split(',').any(|o| o.starts_with('m')) {
+        stack_figure(&target, &mut figs)?
+    } else {
+        Vec::new()
+    };
     let machine = serde_json::json!({
         "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
         "runs": runs,
@@ -144,8 +151,56 @@ fn bench(args: &[String]) -> anyhow::Result<()> {
             }
         );
     }
+    for n in notes {
+        println!("{n}");
+    }
     println!("written: {}", json.display());
     Ok(())
+}
+
+/// Figures m7 and m8, the stack depth of one `Button::handle` call ([`stack`]) with
+/// and without pairing, appended to `figs`; the lines to print under the table (each
+/// worst path and what the analysis does not see, or why it was skipped).
+fn stack_figure(
+    target: &std::path::Path,
+    figs: &mut serde_json::Value,
+) -> anyhow::Result<Vec<String>> {
+    let [all, no_pairing] = match stack::measure(target)? {
+        stack::Outcome::Skipped(why) => {
+            return Ok(vec![format!(
+                "m7  stack depth of one handle call: skipped: {why}"
+            )])
+        }
+        stack::Outcome::Measured(d) => d,
+    };
+    let mut notes = Vec::new();
+    for (id, what, d) in [
+        (
+            "m7",
+            "stack, one Button::handle call (static, x86-64 host, release)",
+            &all,
+        ),
+        ("m8", "  the same, pairing (X25519) left out", &no_pairing),
+    ] {
+        if let Some(a) = figs.as_array_mut() {
+            a.push(serde_json::json!({
+                "id": id, "what": what, "value": d.bytes, "unit": "B",
+                "goal": "(figure)", "met": true, "runs": [d.bytes],
+            }));
+        }
+        notes.push(format!(
+            "{id}: -Z emit-stack-sizes frames + objdump call graph, {} functions reachable; \
+             not counted: {} without a recorded frame (std, alloc, libc), {} indirect calls \
+             (not followed), {} recursion cycles. Deepest path (frame bytes, function):",
+            d.reachable, d.unknown, d.indirect, d.cycles
+        ));
+        for (f, size) in &d.path {
+            let size = size.map_or("?".to_string(), |s| s.to_string());
+            let f: String = f.chars().take(110).collect();
+            notes.push(format!("      {size:>6}  {f}"));
+        }
+    }
+    Ok(notes)
 }
 
 fn main() -> anyhow::Result<()> {

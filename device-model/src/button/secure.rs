@@ -5,12 +5,9 @@
 use firmware::link::Link;
 use firmware::session::{CommandRefusal, SessionState};
 use protocol::command::TestInjection;
-use protocol::event::FLAG_CLOCK_SYNCED;
 use protocol::gatt::{CONTROL_CHAR, EVENT_CHAR, TEST_INJECT_CHAR};
 use protocol::wire::{ToButton, ToPhone};
-use protocol::{
-    Command, EventFrame, EventKind, PairingKeyPair, ProtocolError, Uuid, VibrationPattern,
-};
+use protocol::{Command, EventFrame, PairingKeyPair, ProtocolError, Uuid, VibrationPattern};
 
 use super::{Action, Button, DeviceEvent, HEARTBEAT_US, MS};
 
@@ -188,33 +185,18 @@ impl Button {
         });
     }
 
-    /// Seal `frame` with the session as its next frame: `None` without a session.
+    /// Seal `frame` with the session as its next frame (the core's work), encoded for
+    /// the radio: `None` without a session.
     pub(super) fn seal(&mut self, frame: &EventFrame) -> Option<Result<Vec<u8>, ProtocolError>> {
-        let (Some(keys), Some(sess)) = (&self.core.keys, &mut self.core.session) else {
-            return None;
-        };
-        // 2^32 frames in one connection cannot happen; never reuse an index anyway.
-        let index = sess.take_index()?;
-        Some(sess.protocol().seal(keys, index, frame).map(|m| m.encode()))
+        Some(self.core.seal(frame)?.map(|m| m.encode()))
     }
 
-    /// A sealed heartbeat with the battery level (notified: nothing waits for it) and,
-    /// once the queue ever had to drop an event, the count dropped (u32 little-endian
-    /// after the level: the phone reads the level from the first byte).
+    /// A sealed heartbeat ([`firmware::Core::heartbeat_frame`]: the battery level and the
+    /// count of events the full queue dropped), notified: nothing waits for it.
     pub(super) fn heartbeat(&mut self, now: u64) {
         self.core.next_heartbeat_at = Some(now.saturating_add(HEARTBEAT_US));
-        let (time_ms, synced) = self.rtc_ms(now);
-        let mut payload = vec![self.core.level];
-        let dropped = self.core.flash.queue.dropped();
-        if dropped > 0 {
-            payload.extend_from_slice(&dropped.to_le_bytes());
-        }
-        let frame = EventFrame {
-            kind: EventKind::Heartbeat,
-            flags: if synced { FLAG_CLOCK_SYNCED } else { 0 },
-            seq: 0,
-            time_ms,
-            payload,
+        let Ok(frame) = self.core.heartbeat_frame(now) else {
+            return;
         };
         if let Some(Ok(value)) = self.seal(&frame) {
             // A cell that cannot carry the transmission browns out before it leaves.

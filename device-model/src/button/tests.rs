@@ -4,7 +4,7 @@ use super::*;
 use crate::power::Consumer;
 use protocol::gatt::{CONTROL_CHAR, TEST_INJECT_CHAR};
 use protocol::wire::{ToButton, ToPhone};
-use protocol::{BondKey, Command, Keys, PairingKeyPair, Session};
+use protocol::{BondKey, Command, EventFrame, Keys, PairingKeyPair, Session};
 
 const KEY: BondKey = BondKey([1; 16]);
 const UTC: u64 = 1_767_603_600_000;
@@ -761,7 +761,7 @@ fn a_full_queue_keeps_the_first_alert_and_reports_the_drops_in_heartbeats() {
         .frames(&drain(&mut b))
         .into_iter()
         .filter(|f| f.kind == EventKind::Heartbeat)
-        .map(|f| f.payload)
+        .map(|f| f.payload.to_vec())
         .collect();
     let mut want = vec![100];
     want.extend_from_slice(&3u32.to_le_bytes());

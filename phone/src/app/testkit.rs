@@ -85,7 +85,7 @@ impl FakeButton {
             flags: FLAG_CLOCK_SYNCED,
             seq,
             time_ms: T0 / 1000,
-            payload,
+            payload: protocol::Payload::from_slice(&payload).unwrap_or_else(|e| panic!("{e}")),
         })
     }
 

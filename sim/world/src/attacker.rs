@@ -631,7 +631,7 @@ fn press(seq: u32, utc_ms: u64) -> EventFrame {
         flags: protocol::event::FLAG_CLOCK_SYNCED,
         seq,
         time_ms: utc_ms,
-        payload: Vec::new(),
+        payload: Default::default(),
     }
 }
 

@@ -236,7 +236,7 @@ fn forged_press(sim: &mut crate::simulation::Simulation, seq: u32) -> Result<Vec
         flags: 1,
         seq,
         time_ms: sim.utc_us() / 1000,
-        payload: vec![],
+        payload: Default::default(),
     };
     session
         .seal(&keys, 0, &frame)
