@@ -49,6 +49,9 @@ const S: u64 = 1_000_000;
 /// A connection attempt without an answer is abandoned after this, and scanning starts
 /// again (a stack that never reports the outcome must not wedge the app).
 const CONNECT_TIMEOUT_US: u64 = 10 * S;
+/// How long a connected app waits for the button's session offer after its `Hello`
+/// before it drops the link to ask again on a new connection.
+const SESSION_TIMEOUT_US: u64 = 10 * S;
 /// An SMS refused while the network is reported up is retried after this.
 const SMS_QUICK_RETRY_US: u64 = 2 * S;
 /// Alert SMS whose delivery report is awaited, at most (the oldest are forgotten).
@@ -258,6 +261,8 @@ pub struct PhoneApp {
     connected: Option<DeviceId>,
     /// A connection attempt in progress, since (UTC µs).
     connecting: Option<u64>,
+    /// When the `Hello` of this connection was written (UTC µs), until the offer.
+    hello_at: Option<u64>,
     bt_on: bool,
     network: bool,
     disconnected_since: Option<u64>,
@@ -312,6 +317,7 @@ impl PhoneApp {
             out: VecDeque::new(),
             connected: None,
             connecting: None,
+            hello_at: None,
             bt_on: true,
             network: true,
             // Across a restart during an outage, the count goes on from the last
@@ -1077,12 +1083,14 @@ impl PhoneApp {
             .filter(|_| link_watch && !self.disconnect_warned && self.d.bond.is_some());
         let retry = self.sms_retry_at.filter(|_| !self.d.outbox.is_empty());
         let connect = self.connecting.map(|t| t + CONNECT_TIMEOUT_US);
+        let offer = self.offer_deadline();
         alerts
             .chain(calls)
             .chain(countdown)
             .chain(disconnect)
             .chain(retry)
             .chain(connect)
+            .chain(offer)
             .min()
     }
 
@@ -1096,6 +1104,9 @@ impl PhoneApp {
             self.connecting = None;
             self.note(AppNote::ConnectTimedOut);
             self.out.push_back(Command::Gatt(GattCommand::StartScan));
+        }
+        if self.offer_deadline().is_some_and(|t| t <= now) {
+            self.session_timed_out();
         }
         // Fixes not come in time.
         let expired: Vec<u64> = self
@@ -1327,6 +1338,30 @@ mod tests {
         app.handle_timeout(at);
         assert!(drain(&mut app).contains(&Command::Warn(Warning::ButtonDisconnected)));
         assert!(app.is_connected(), "the link is up: only silence");
+    }
+
+    /// Found by the BlueZ rehearsal under load: the offer for a `Hello` never came and
+    /// the app waited on a connection without a session (no event could arrive).
+    #[test]
+    fn no_offer_for_the_hello_drops_the_link_to_ask_again() {
+        let mut app = started_app();
+        drain(&mut app);
+        let b = FakeButton::new(KEY);
+        app.handle(T0, Input::Gatt(GattEvent::Connected(b.dev.clone())));
+        drain(&mut app);
+        assert_eq!(app.poll_timeout(), Some(T0 + SESSION_TIMEOUT_US));
+        app.handle_timeout(T0 + SESSION_TIMEOUT_US - 1);
+        assert!(!drain(&mut app)
+            .iter()
+            .any(|c| matches!(c, Command::Gatt(GattCommand::Disconnect(_)))));
+        app.handle_timeout(T0 + SESSION_TIMEOUT_US);
+        let cmds = drain(&mut app);
+        assert!(cmds.contains(&Command::Gatt(GattCommand::Disconnect(b.dev.clone()))));
+        assert!(cmds.contains(&Command::Note(AppNote::SessionTimedOut)));
+        // An offer that does come in time opens the session and ends the wait.
+        let (app, _) = connected_app();
+        assert!(app.has_session());
+        assert_ne!(app.poll_timeout(), Some(T0 + SESSION_TIMEOUT_US));
     }
 
     #[test]

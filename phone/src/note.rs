@@ -174,6 +174,9 @@ pub enum AppNote {
     },
     /// A connection attempt got no answer: scanning again.
     ConnectTimedOut,
+    /// Connected, but no session offer came for the `Hello`: the link is dropped so
+    /// that a new connection asks again (an alert never waits on a silent link).
+    SessionTimedOut,
     /// Pairing: the code to compare is shown to the wearer.
     PairingCode(protocol::ConfirmCode),
     /// Pairing completed: a new bond replaces the old one.
@@ -259,6 +262,9 @@ impl fmt::Display for AppNote {
             AppNote::Call { to, update } => write!(f, "call to {to}: {update:?}"),
             AppNote::CallUnanswered { id } => write!(f, "call {id} unanswered: hung up"),
             AppNote::ConnectTimedOut => f.write_str("connection attempt timed out: scanning again"),
+            AppNote::SessionTimedOut => {
+                f.write_str("no session offer from the button: disconnecting to ask again")
+            }
             AppNote::StorageRecovered { slot, why } => write!(
                 f,
                 "STORAGE DAMAGED (slot {slot}: {why}): resumed from the last good copy"
@@ -298,6 +304,10 @@ mod tests {
         same(
             AppNote::ConnectTimedOut,
             "connection attempt timed out: scanning again",
+        );
+        same(
+            AppNote::SessionTimedOut,
+            "no session offer from the button: disconnecting to ask again",
         );
     }
 

@@ -9,7 +9,7 @@ use protocol::wire::{ToButton, ToPhone};
 use protocol::{Address, BondKey, Command as DeviceCommand, ConfirmCode, EventKind};
 use protocol::{Pairing, PairingKeyPair, Session, VibrationPattern};
 
-use super::{Command, PhoneApp};
+use super::{Command, PhoneApp, SESSION_TIMEOUT_US};
 use crate::gatt::{DeviceId, GattCommand, GattEvent};
 use crate::note::{AppNote, RejectReason};
 use crate::store::{Bond, LinkLoss};
@@ -139,7 +139,30 @@ impl PhoneApp {
         }
         let phone_nonce: [u8; NONCE_LEN] = self.drbg.bytes();
         self.session = SessionState::Hello(phone_nonce);
+        self.hello_at = Some(self.now);
         self.write_plain(ToButton::Hello { phone_nonce });
+    }
+
+    /// When the wait for the session offer ends, while the app waits for one.
+    pub(super) fn offer_deadline(&self) -> Option<u64> {
+        match self.session {
+            SessionState::Hello(_) if self.connected.is_some() => {
+                self.hello_at.map(|t| t.saturating_add(SESSION_TIMEOUT_US))
+            }
+            _ => None,
+        }
+    }
+
+    /// No offer came for the `Hello` (lost on the way, or a button that cannot answer):
+    /// drop the link; the next connection says `Hello` again.
+    pub(super) fn session_timed_out(&mut self) {
+        self.hello_at = None;
+        self.session = SessionState::None;
+        self.note(AppNote::SessionTimedOut);
+        if let Some(d) = self.connected.clone() {
+            self.out
+                .push_back(Command::Gatt(GattCommand::Disconnect(d)));
+        }
     }
 
     /// The central reports the connection gone; the last exchange that got through was

@@ -517,6 +517,7 @@ fn app_fields(n: &AppNote) -> KindFields {
         ),
         AppNote::CallUnanswered { id } => ("call_unanswered", json!({ "id": id })),
         AppNote::ConnectTimedOut => ("connect_timed_out", json!({})),
+        AppNote::SessionTimedOut => ("session_timed_out", json!({})),
         AppNote::PairingCode(c) => ("pairing_code_shown", json!({ "code": c.to_string() })),
         AppNote::Paired => ("paired", json!({})),
         AppNote::PairingFailed(why) => ("pairing_failed", json!({ "why": why })),
