@@ -848,14 +848,7 @@ impl Battery {
         let charge = u128::from(to_na(load.current_ua)) * u128::from(load.duration_us);
         match charge.checked_mul(u128::from(count)) {
             // None of them meets an empty cell: `count` draws of `charge` each.
-            Some(total) if total <= self.remaining => {
-                let who = match load.kind {
-                    PulseKind::Radio => Consumer::Radio,
-                    PulseKind::Motor => Consumer::Motor,
-                };
-                self.consumed[who.index()] += total;
-                self.remaining -= total;
-            }
+            Some(total) if total <= self.remaining => self.book(load.kind, total),
             _ => {
                 for _ in 0..count {
                     self.draw(load);
@@ -899,8 +892,12 @@ impl Battery {
 
     fn draw(&mut self, load: Pulse) {
         let charge = u128::from(to_na(load.current_ua)) * u128::from(load.duration_us);
-        let charge = charge.min(self.remaining);
-        let who = match load.kind {
+        self.book(load.kind, charge.min(self.remaining));
+    }
+
+    /// Take `charge` (at most what remains) from the cell, on `kind`'s account.
+    fn book(&mut self, kind: PulseKind, charge: u128) {
+        let who = match kind {
             PulseKind::Radio => Consumer::Radio,
             PulseKind::Motor => Consumer::Motor,
         };

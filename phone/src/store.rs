@@ -285,7 +285,7 @@ impl Durable {
 
     /// The storage record of this state as save number `generation`.
     pub fn to_record(&self, generation: u64) -> Vec<u8> {
-        record::encode(generation, &self.to_bytes())
+        self.to_record_sized(generation, 0)
     }
 
     /// A fresh id.
@@ -336,15 +336,6 @@ pub mod record {
         h.finalize().into()
     }
 
-    /// A record for `payload` as save number `generation`.
-    pub fn encode(generation: u64, payload: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(HEADER + payload.len());
-        out.resize(HEADER, 0);
-        out.extend_from_slice(payload);
-        seal(generation, &mut out);
-        out
-    }
-
     /// Fill in the header of `buf`, whose first [`HEADER`] bytes are reserved and
     /// whose rest is the payload (written in place, so it is never copied).
     pub fn seal(generation: u64, buf: &mut [u8]) {
@@ -359,8 +350,10 @@ pub mod record {
         head[16..HEADER].copy_from_slice(&sum.to_le_bytes());
     }
 
-    /// A record in the previous format (`PHS2`, SHA-256), as an older app wrote it.
-    pub fn encode_v2(generation: u64, payload: &[u8]) -> Vec<u8> {
+    /// A record in the previous format (`PHS2`, SHA-256), as an older app wrote it
+    /// (tests check that such stores are still read).
+    #[cfg(test)]
+    pub(crate) fn encode_v2(generation: u64, payload: &[u8]) -> Vec<u8> {
         let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
         let mut out = Vec::with_capacity(HEADER_V2 + payload.len());
         out.extend_from_slice(MAGIC_V2);

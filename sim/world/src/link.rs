@@ -243,24 +243,13 @@ impl VirtualLink {
 
     /// Whether the next packet sent is lost.
     fn lost(&mut self, rng: &mut Stream) -> bool {
-        let p = self.loss();
-        if p <= 0.0 {
-            return false;
+        if self.crossing_ahead(rng) == 0 {
+            // The loss the gap led to: the next packet draws a new gap.
+            self.gap = None;
+            return true;
         }
-        let gap = match self.gap {
-            Some(g) => g,
-            None => rng.geometric(1.0 - p),
-        };
-        match gap.checked_sub(1) {
-            None => {
-                self.gap = None;
-                true
-            }
-            Some(rest) => {
-                self.gap = Some(rest);
-                false
-            }
-        }
+        self.crossed(1);
+        false
     }
 
     /// Consecutive packets lost before one crosses, at most `cap`.
@@ -280,8 +269,7 @@ impl VirtualLink {
         if p <= 0.0 {
             return u64::MAX;
         }
-        let gap = *self.gap.get_or_insert_with(|| rng.geometric(1.0 - p));
-        gap
+        *self.gap.get_or_insert_with(|| rng.geometric(1.0 - p))
     }
 
     /// `n` packets crossed (sent in bulk elsewhere): at most [`Self::crossing_ahead`].

@@ -221,6 +221,31 @@ pub(crate) fn check<B: Bench + ?Sized>(bench: &mut B, then: &Then) -> StepResult
     })
 }
 
+/// `the phone has warned the wearer {n} times that the button battery is low`.
+fn battery_warnings(o: &Observation, n: usize) -> Result<(), String> {
+    let got = o
+        .warnings
+        .iter()
+        .filter(|w| matches!(w, phone::Warning::BatteryLow(_)))
+        .count();
+    holds(got == n, || {
+        format!("expected {n} low-battery warnings, the phone showed {got}")
+    })
+}
+
+/// `the phone warns the wearer that the button dropped {n} events`: its latest such
+/// warning gives that count.
+fn warns_dropped(o: &Observation, n: u32) -> Result<(), String> {
+    let last = o.warnings.iter().rev().find_map(|w| match w {
+        phone::Warning::EventsDropped(k) => Some(*k),
+        _ => None,
+    });
+    holds(last == Some(n), || match last {
+        Some(k) => format!("the phone warned that the button dropped {k} events, not {n}"),
+        None => "the phone never warned that the button dropped events".into(),
+    })
+}
+
 /// Whether a state holds in an observation (why not, when it does not).
 pub(crate) fn evaluate(c: &Check, o: &Observation) -> Result<(), String> {
     match c {
@@ -259,29 +284,11 @@ pub(crate) fn evaluate(c: &Check, o: &Observation) -> Result<(), String> {
         Check::WarnsBatteryLow => warned(o, "the button battery is low", |w| {
             matches!(w, phone::Warning::BatteryLow(_))
         }),
-        Check::BatteryWarnings(n) => {
-            let got = o
-                .warnings
-                .iter()
-                .filter(|w| matches!(w, phone::Warning::BatteryLow(_)))
-                .count();
-            holds(got == *n, || {
-                format!("expected {n} low-battery warnings, the phone showed {got}")
-            })
-        }
+        Check::BatteryWarnings(n) => battery_warnings(o, *n),
         Check::WarnsDisconnected => warned(o, "the button is disconnected", |w| {
             matches!(w, phone::Warning::ButtonDisconnected)
         }),
-        Check::WarnsDropped(n) => {
-            let last = o.warnings.iter().rev().find_map(|w| match w {
-                phone::Warning::EventsDropped(k) => Some(*k),
-                _ => None,
-            });
-            holds(last == Some(*n), || match last {
-                Some(k) => format!("the phone warned that the button dropped {k} events, not {n}"),
-                None => "the phone never warned that the button dropped events".into(),
-            })
-        }
+        Check::WarnsDropped(n) => warns_dropped(o, *n),
         Check::RejectedEvents(n) => {
             let got = o.rejected_events;
             holds(got == *n, || {
