@@ -42,6 +42,7 @@
 //! so ([`DeviceProfile::test_firmware`]).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use firmware::link::{Inflight, Link};
 use firmware::queue::{Payload, Refused};
@@ -209,8 +210,9 @@ const MS: u64 = 1_000;
 /// The button: the firmware core on its board (the cell, the radio's outbox).
 #[derive(Debug)]
 pub struct Button {
-    /// The profile it was booted with (the firmware's part is `core.config`).
-    profile: DeviceProfile,
+    /// The profile it was booted with (the firmware's part is `core.config`), shared
+    /// with the host that boots it again.
+    profile: Arc<DeviceProfile>,
     /// The firmware: every piece of its state, fixed size.
     core: Box<Core>,
     /// What the firmware asked of the radio, motor and log, in order.
@@ -223,12 +225,13 @@ impl Button {
     /// Boot the firmware at `now` from what flash holds, powered by `battery`, with 32
     /// bytes of the host's entropy; it starts advertising from a new address.
     pub fn boot(
-        profile: DeviceProfile,
+        profile: impl Into<Arc<DeviceProfile>>,
         flash: Flash,
         battery: Battery,
         now: u64,
         entropy: [u8; 32],
     ) -> Self {
+        let profile = profile.into();
         let level = battery.level_percent(now);
         let core = Box::new(Core::boot(
             profile.firmware_config(),
@@ -360,6 +363,11 @@ impl Button {
 
     /// The profile this firmware runs.
     pub fn profile(&self) -> &DeviceProfile {
+        &self.profile
+    }
+
+    /// The profile this firmware runs, shared (to boot it again without a copy).
+    pub fn shared_profile(&self) -> &Arc<DeviceProfile> {
         &self.profile
     }
 

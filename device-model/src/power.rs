@@ -127,27 +127,38 @@ fn interpolate(mut points: impl Iterator<Item = (f64, f64)>, x: f64) -> f64 {
     ya
 }
 
-fn check_table(what: &str, points: &[(f64, f64)], allow_zero_y: bool) -> Result<(), String> {
+/// Checks a table of `(soc_percent, value)` points; the message names the point, the
+/// caller prefixes which table (formatted only on error: profiles are validated at
+/// every world's creation).
+fn check_table<P>(
+    points: &[P],
+    xy: impl Fn(&P) -> (f64, f64),
+    allow_zero_y: bool,
+) -> Result<(), String> {
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return Err("at least two points are needed".into());
+    };
     if points.len() < 2 {
-        return Err(format!("{what}: at least two points are needed"));
+        return Err("at least two points are needed".into());
     }
-    if points[0].0 != 0.0 || points[points.len() - 1].0 != 100.0 {
-        return Err(format!(
-            "{what}: the table must start at soc_percent 0 and end at soc_percent 100"
-        ));
+    if xy(first).0 != 0.0 || xy(last).0 != 100.0 {
+        return Err("the table must start at soc_percent 0 and end at soc_percent 100".into());
     }
-    for (i, &(x, y)) in points.iter().enumerate() {
+    let mut prev_x = f64::NEG_INFINITY;
+    for (i, p) in points.iter().enumerate() {
+        let (x, y) = xy(p);
         if !x.is_finite() || !y.is_finite() {
-            return Err(format!("{what}: point {i} is not a finite number"));
+            return Err(format!("point {i} is not a finite number"));
         }
         if y < 0.0 || (!allow_zero_y && y == 0.0) {
-            return Err(format!("{what}: point {i} has a value out of range ({y})"));
+            return Err(format!("point {i} has a value out of range ({y})"));
         }
-        if i > 0 && x <= points[i - 1].0 {
+        if i > 0 && x <= prev_x {
             return Err(format!(
-                "{what}: soc_percent must increase strictly (point {i}: {x})"
+                "soc_percent must increase strictly (point {i}: {x})"
             ));
         }
+        prev_x = x;
     }
     Ok(())
 }
@@ -266,52 +277,50 @@ impl CellProfile {
 
     /// Checks that the profile is physically meaningful.
     pub fn validate(&self) -> Result<(), String> {
-        let who = format!("cell profile {:?}", self.name);
         if self.name.trim().is_empty() {
             return Err("cell profile: name is empty".into());
         }
+        self.check()
+            .map_err(|m| format!("cell profile {:?}: {m}", self.name))
+    }
+
+    /// [`CellProfile::validate`]'s checks, their messages without the profile's name.
+    fn check(&self) -> Result<(), String> {
         if !(self.capacity_mah.is_finite() && self.capacity_mah > 0.0) {
-            return Err(format!("{who}: capacity_mah must be a positive number"));
+            return Err("capacity_mah must be a positive number".into());
         }
-        let ocv: Vec<(f64, f64)> = self.ocv.iter().map(|p| (p.soc_percent, p.mv)).collect();
-        check_table(&format!("{who}: ocv"), &ocv, false)?;
-        if ocv.windows(2).any(|w| w[1].1 < w[0].1) {
-            return Err(format!(
-                "{who}: ocv: the voltage must not fall as the state of charge rises"
-            ));
+        check_table(&self.ocv, |p| (p.soc_percent, p.mv), false)
+            .map_err(|m| format!("ocv: {m}"))?;
+        if self.ocv.windows(2).any(|w| w[1].mv < w[0].mv) {
+            return Err("ocv: the voltage must not fall as the state of charge rises".into());
         }
-        let r: Vec<(f64, f64)> = self
-            .resistance
-            .iter()
-            .map(|p| (p.soc_percent, p.ohms))
-            .collect();
-        check_table(&format!("{who}: resistance"), &r, true)?;
+        check_table(&self.resistance, |p| (p.soc_percent, p.ohms), true)
+            .map_err(|m| format!("resistance: {m}"))?;
         // A cell's internal resistance grows as it discharges: with the OCV rule above,
         // the voltage under a given load never rises as charge is drawn (what lets a
         // host check a brown-out once for a whole level band, `Battery::browns_out_in_band`).
-        if r.windows(2).any(|w| w[1].1 > w[0].1) {
-            return Err(format!(
-                "{who}: resistance: the internal resistance must not rise as the state of charge rises"
-            ));
+        if self.resistance.windows(2).any(|w| w[1].ohms > w[0].ohms) {
+            return Err(
+                "resistance: the internal resistance must not rise as the state of charge rises"
+                    .into(),
+            );
         }
         if !(self.cutoff_mv.is_finite() && self.cutoff_mv > 0.0) {
-            return Err(format!("{who}: cutoff_mv must be a positive number"));
+            return Err("cutoff_mv must be a positive number".into());
         }
         if self.cutoff_mv >= self.ocv_mv(100.0) {
             return Err(format!(
-                "{who}: cutoff_mv ({}) must be below the full cell's open-circuit voltage ({})",
+                "cutoff_mv ({}) must be below the full cell's open-circuit voltage ({})",
                 self.cutoff_mv,
                 self.ocv_mv(100.0)
             ));
         }
         let sd = self.self_discharge_percent_per_year;
         if !(sd.is_finite() && (0.0..100.0).contains(&sd)) {
-            return Err(format!(
-                "{who}: self_discharge_percent_per_year must be in 0..100"
-            ));
+            return Err("self_discharge_percent_per_year must be in 0..100".into());
         }
         if self.sources.iter().all(|s| s.trim().is_empty()) {
-            return Err(format!("{who}: sources must cite at least one reference"));
+            return Err("sources must cite at least one reference".into());
         }
         Ok(())
     }

@@ -32,6 +32,7 @@
 //! resumes every alert from that record ([`PhoneApp::start_loaded`]).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use protocol::{ConfirmCode, Drbg, EventFrame, EventKind, Keys, VibrationPattern};
 use sha2::{Digest, Sha256};
@@ -255,7 +256,7 @@ pub enum Command {
 /// The app.
 #[derive(Debug)]
 pub struct PhoneApp {
-    cfg: AppConfig,
+    cfg: Arc<AppConfig>,
     d: Durable,
     out: VecDeque<Command>,
     connected: Option<DeviceId>,
@@ -287,15 +288,27 @@ pub struct PhoneApp {
 
 impl PhoneApp {
     /// Start the app at `now` (UTC µs) with what durable storage holds and 32 bytes of
-    /// the phone's entropy (nonces and pairing keys are drawn from it).
-    pub fn start(cfg: AppConfig, durable: Durable, now: u64, entropy: [u8; 32]) -> Self {
+    /// the phone's entropy (nonces and pairing keys are drawn from it). The
+    /// configuration is shared, never copied: a host keeps it to start the app again.
+    pub fn start(
+        cfg: impl Into<Arc<AppConfig>>,
+        durable: Durable,
+        now: u64,
+        entropy: [u8; 32],
+    ) -> Self {
         Self::start_loaded(cfg, Loaded::fresh(durable), now, entropy)
     }
 
     /// Start the app from what [`crate::store::load`] read of its two storage slots:
     /// warn the wearer loudly if storage was damaged, then resume every alert from its
     /// record (texts, calls, siren, recording, countdown, conference).
-    pub fn start_loaded(cfg: AppConfig, loaded: Loaded, now: u64, entropy: [u8; 32]) -> Self {
+    pub fn start_loaded(
+        cfg: impl Into<Arc<AppConfig>>,
+        loaded: Loaded,
+        now: u64,
+        entropy: [u8; 32],
+    ) -> Self {
+        let cfg = cfg.into();
         let Loaded {
             durable,
             generation,

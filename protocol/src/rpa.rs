@@ -17,13 +17,17 @@ use crate::ProtocolError;
 pub struct Address(pub [u8; 6]);
 
 impl core::fmt::Display for Address {
+    /// `AA:BB:CC:DD:EE:FF`, most significant byte first as stored (rendered into a
+    /// stack buffer and written once: the world formats every new address).
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let b = self.0;
-        write!(
-            f,
-            "{:02X}:{:02X}:{:02X}:{:02X}:{:02X}:{:02X}",
-            b[0], b[1], b[2], b[3], b[4], b[5]
-        )
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        let mut out = [b':'; 17];
+        for (chunk, byte) in out.chunks_mut(3).zip(self.0) {
+            for (o, nibble) in chunk.iter_mut().zip([byte >> 4, byte & 0x0f]) {
+                *o = HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
+            }
+        }
+        f.pad(core::str::from_utf8(&out).map_err(|_| core::fmt::Error)?)
     }
 }
 
@@ -86,6 +90,11 @@ mod tests {
         assert!(!a.resolves_with(&other));
         assert_eq!(a.0[0] & 0xC0, 0x40);
         assert_eq!(Address::parse(&a.to_string()), Ok(a));
+        assert_eq!(
+            Address([0xC0, 0xFF, 0x0E, 0x00, 0x9A, 0x01]).to_string(),
+            "C0:FF:0E:00:9A:01"
+        );
+        assert_eq!(format!("{:>18}", Address([0; 6])), " 00:00:00:00:00:00");
         assert!(Address::parse("C0:FF:EE:00:00").is_err());
         assert!(Address::parse("C0:FF:EE:00:00:01:02").is_err());
         assert!(Address::parse("C0:FF:EE:00:00:0G").is_err());

@@ -17,7 +17,7 @@
 
 use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::rng::{derive_seed, Component, Stream};
 use crate::sched::{Micros, SECOND};
@@ -25,6 +25,7 @@ use crate::simulation::{generated_contact, Setup, Simulation};
 use crate::trace::{Record, TraceFormat, TraceReader};
 use crate::tracegen::{to_jsonl, Activity};
 use crate::SimError;
+use phone::config::Contact;
 
 /// What one wearer's run produced.
 #[derive(Clone, Debug, Default)]
@@ -144,16 +145,14 @@ pub fn wearer_world(
     let acts = plan_acts(seed, span, hours / 24.0);
     let setup = Setup {
         seed,
-        contacts: (1..=CONTACTS).map(generated_contact).collect(),
+        contacts: fleet_contacts().to_vec(),
         fix: Some((48.8566, 2.3522)),
         fast_forward,
+        timeline,
         ..Setup::default()
     };
     let mut sim = Simulation::new(setup)?;
     sim.timeline.cap = 2_000;
-    if !timeline {
-        sim.mute_timeline();
-    }
     for (t, act) in acts {
         sim.run_until(t);
         perform(&mut sim, act, fall)?;
@@ -161,6 +160,12 @@ pub fn wearer_world(
     sim.run_until(span);
     sim.advance(3600 * SECOND);
     Ok(sim)
+}
+
+/// Every wearer's contacts ([`generated_contact`] 1 to [`CONTACTS`]), made once.
+fn fleet_contacts() -> &'static [Contact] {
+    static CONTACTS_OF_EVERY_WEARER: OnceLock<Vec<Contact>> = OnceLock::new();
+    CONTACTS_OF_EVERY_WEARER.get_or_init(|| (1..=CONTACTS).map(generated_contact).collect())
 }
 
 /// The wearer's actions over `span`: about 3 presses, 2 outages and 0.5 restarts a
@@ -249,8 +254,8 @@ fn outcome(sim: &Simulation) -> WearerOutcome {
             None => out.lost += 1,
         }
     }
-    for c in 1..=CONTACTS {
-        let to = generated_contact(c).phone;
+    for contact in fleet_contacts() {
+        let to = &contact.phone;
         for (pat, expected) in [
             ("I need help.", singles),
             ("Join the conference", doubles),
@@ -260,7 +265,7 @@ fn outcome(sim: &Simulation) -> WearerOutcome {
                 .platform
                 .sms_delivered
                 .iter()
-                .filter(|m| m.to == to && m.text.contains(pat))
+                .filter(|m| &m.to == to && m.text.contains(pat))
                 .count() as u64;
             out.lost += expected.saturating_sub(got);
             out.duplicated += got.saturating_sub(expected);

@@ -30,6 +30,7 @@
 //! serves the app before the air goes on (its confirmation, its next discovery).
 
 use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use device_model::power::Battery;
 use device_model::{Action, Button, DeviceEvent, DeviceProfile, Flash, Input};
@@ -145,9 +146,9 @@ pub(crate) struct Air {
     radio: Stream,
     link: VirtualLink,
     button: Option<Button>,
-    /// What a powered-off button keeps: flash and its cell.
-    off: Option<(Flash, Battery)>,
-    profile: DeviceProfile,
+    /// What a powered-off button keeps: flash and its cell (boxed: rare, and large).
+    off: Option<Box<(Flash, Battery)>>,
+    profile: Arc<DeviceProfile>,
     /// The address advertised now.
     addr: DeviceId,
     /// The address of the current (or last) connection.
@@ -186,7 +187,7 @@ impl Air {
             core,
             radio,
             link,
-            profile: button.profile().clone(),
+            profile: button.shared_profile().clone(),
             button: Some(button),
             off: None,
             addr,
@@ -211,7 +212,7 @@ impl Air {
     pub(crate) fn flash(&self) -> Option<&Flash> {
         match (&self.button, &self.off) {
             (Some(b), _) => Some(b.flash()),
-            (None, Some((f, _))) => Some(f),
+            (None, Some(off)) => Some(&off.0),
             (None, None) => None,
         }
     }
@@ -486,7 +487,7 @@ impl Air {
         if let Some(b) = self.button.take() {
             let (mut flash, battery) = b.into_parts();
             change(&mut flash);
-            self.off = Some((flash, battery));
+            self.off = Some(Box::new((flash, battery)));
             self.go_silent();
             self.at(self.now() + BOOT_US, AirEv::Boot);
         }
@@ -665,7 +666,8 @@ impl Air {
             }
             AirEv::Attacker(e) => self.on_attacker(e),
             AirEv::Boot => {
-                if let Some((flash, battery)) = self.off.take() {
+                if let Some(off) = self.off.take() {
+                    let (flash, battery) = *off;
                     let now = self.now();
                     let entropy = self.entropy.bytes();
                     let b = Button::boot(self.profile.clone(), flash, battery, now, entropy);

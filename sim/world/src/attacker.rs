@@ -96,7 +96,8 @@ pub(crate) struct Attacker {
     tally: WriteTally,
     /// Index in the air's capture where the sniffer started.
     pub(super) sniff_from: Option<usize>,
-    pub(super) rng: Option<Stream>,
+    /// Created at the first draw (boxed: most worlds have no attacker).
+    pub(super) rng: Option<Box<Stream>>,
     /// Whether an impostor answers the phone's connections ([`super::impostor`]).
     pub(super) impostor: bool,
     /// Addresses the button advertised while the sniffer listened.
@@ -426,7 +427,7 @@ impl Simulation {
             .air
             .attacker
             .rng
-            .get_or_insert_with(|| Stream::new(seed, Component::Attacker));
+            .get_or_insert_with(|| Box::new(Stream::new(seed, Component::Attacker)));
         let entropy: [u8; 32] = rng.bytes();
         let last = self.captured_event().map(<[u8]>::to_vec);
         let (how, value) = forge_press(self.sniffed(), last.as_deref(), utc_ms, entropy);
@@ -450,7 +451,7 @@ impl Simulation {
         self.air
             .attacker
             .rng
-            .get_or_insert_with(|| Stream::new(seed, Component::Attacker))
+            .get_or_insert_with(|| Box::new(Stream::new(seed, Component::Attacker)))
             .bytes()
     }
 

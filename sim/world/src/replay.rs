@@ -63,7 +63,7 @@ impl Simulation {
         self.observe(Layer::Wearer, Observed::TraceStarts { name: name.clone() });
         self.replay_error = None;
         let now = self.now();
-        self.replay = Some(Replay {
+        self.replay = Some(Box::new(Replay {
             name,
             reader,
             start: now,
@@ -71,7 +71,7 @@ impl Simulation {
             resampler: Resampler::new(&self.air.profile().accel),
             recent: VecDeque::new(),
             records: 0,
-        });
+        }));
         self.schedule(now, Ev::TraceNext);
         self.settle();
     }

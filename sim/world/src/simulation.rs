@@ -12,6 +12,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use device_model::{Button, DeviceProfile, Flash, Input};
 use phone::gatt::{DeviceId, GattEvent};
@@ -81,6 +82,9 @@ pub struct Setup {
     pub capture: bool,
     /// Take heartbeats over an idle connection in bulk ([`Simulation::fast_forward`]).
     pub fast_forward: bool,
+    /// Keep a timeline (a fleet keeps none, from the first entry on:
+    /// [`Simulation::mute_timeline`]).
+    pub timeline: bool,
 }
 
 impl Default for Setup {
@@ -101,6 +105,7 @@ impl Default for Setup {
             hand: HandModel::default(),
             capture: false,
             fast_forward: true,
+            timeline: true,
         }
     }
 }
@@ -182,7 +187,7 @@ pub struct Simulation {
     pub hand: Hand,
     pub(crate) air: Air,
     phone: PhoneSide,
-    app_config: AppConfig,
+    app_config: Arc<AppConfig>,
     /// The platform.
     pub platform: Platform,
     /// What happened.
@@ -190,7 +195,7 @@ pub struct Simulation {
     /// Vibration patterns the button played, with time.
     pub vibrations: Vec<(Micros, VibrationPattern)>,
     seed: u64,
-    pub(crate) replay: Option<Replay>,
+    pub(crate) replay: Option<Box<Replay>>,
     /// The error that ended the last replay early, if any.
     pub replay_error: Option<TraceError>,
     /// Accelerometer samples the button read (time, mg), when recording them.
@@ -222,18 +227,20 @@ impl Simulation {
         let core: Core = Rc::new(RefCell::new(Shared::default()));
         let mut platform_rng = Stream::new(setup.seed, Component::Platform);
         let key = BondKey(platform_rng.bytes());
-        let app_config = app_config(&setup)?;
+        let app_config = Arc::new(app_config(&setup)?);
         let platform = platform(&setup, &app_config, core.clone(), platform_rng)?;
         let battery = Button::fresh_battery(&setup.profile, setup.battery_pct.unwrap_or(100.0));
         let level = battery.level_percent(0);
         let mut button_rng = Stream::new(setup.seed, Component::ButtonEntropy);
         let flash = Flash::bonded(key);
-        let button = Button::boot(setup.profile.clone(), flash, battery, 0, button_rng.bytes());
         let radio = Stream::new(setup.seed, Component::Radio);
-        let air = Air::new(core.clone(), radio, link(&setup), button, button_rng);
+        let link = link(&setup);
+        let hand = Hand::new(setup.seed, setup.hand);
+        let button = Button::boot(setup.profile, flash, battery, 0, button_rng.bytes());
+        let air = Air::new(core.clone(), radio, link, button, button_rng);
         let mut sim = Simulation {
             core,
-            hand: Hand::new(setup.seed, setup.hand.clone()),
+            hand,
             air,
             phone: PhoneSide::default(),
             app_config,
@@ -252,6 +259,9 @@ impl Simulation {
             fast_forward: setup.fast_forward,
             bulk_heartbeats: 0,
         };
+        if !setup.timeline {
+            sim.mute_timeline();
+        }
         sim.harness(HarnessNote::Seed(setup.seed));
         let durable = Durable::bonded(key.0);
         sim.platform.storage[0] = Some(durable.to_record(0));
@@ -313,10 +323,10 @@ impl Simulation {
     }
 
     /// The app's durable state (from the running app, or from storage while it restarts).
-    pub fn durable(&self) -> Durable {
+    pub fn durable(&self) -> std::borrow::Cow<'_, Durable> {
         match &self.phone.app {
-            Some(p) => p.durable().clone(),
-            None => phone::store::load(self.platform.slots()).durable,
+            Some(p) => std::borrow::Cow::Borrowed(p.durable()),
+            None => std::borrow::Cow::Owned(phone::store::load(self.platform.slots()).durable),
         }
     }
 
