@@ -8,7 +8,7 @@
 //! output `K ← HMAC(K, "next")` (backtracking resistance: the state after a draw does not
 //! reveal earlier outputs). [`Drbg::reseed`] mixes more entropy in.
 
-use crate::keys::hmac;
+use crate::keys::{hmac, hmac_from, keyed};
 
 /// The generator.
 #[derive(Clone)]
@@ -41,13 +41,16 @@ impl Drbg {
     pub fn bytes<const N: usize>(&mut self) -> [u8; N] {
         let mut out = [0u8; N];
         for chunk in out.chunks_mut(32) {
-            let block = hmac(&self.k, &[b"out", &self.n.to_le_bytes()]);
+            // One key schedule for the output and the next key (same values as two
+            // `hmac` calls under `K`).
+            let under_k = keyed(&self.k);
+            let block = hmac_from(&under_k, &[b"out", &self.n.to_le_bytes()]);
             // Chunks are at most 32 bytes, a block's length.
             for (o, b) in chunk.iter_mut().zip(block) {
                 *o = b;
             }
             self.n = self.n.wrapping_add(1);
-            self.k = hmac(&self.k, &[b"next"]);
+            self.k = hmac_from(&under_k, &[b"next"]);
         }
         out
     }

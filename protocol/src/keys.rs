@@ -65,12 +65,7 @@ impl Eq for Keys {}
 impl Keys {
     /// The first `N` bytes of HMAC-SHA256 under the command key over `parts`.
     pub(crate) fn command_tag<const N: usize>(&self, parts: &[&[u8]]) -> [u8; N] {
-        let mut mac = self.command_mac.clone();
-        for p in parts {
-            mac.update(p);
-        }
-        let full: [u8; 32] = mac.finalize().into_bytes().into();
-        truncate(full)
+        truncate(hmac_from(&self.command_mac, parts))
     }
 }
 
@@ -92,10 +87,7 @@ impl BondKey {
             && hk.expand(b"command", &mut command).is_ok()
             && hk.expand(b"irk", &mut irk).is_ok();
         debug_assert!(ok, "HKDF output lengths are constants below the limit");
-        let command_mac = match Hmac::<Sha256>::new_from_slice(&command) {
-            Ok(m) => m,
-            Err(_) => unreachable!("HMAC takes keys of any length"),
-        };
+        let command_mac = keyed(&command);
         Keys {
             event,
             command,
@@ -113,10 +105,21 @@ pub fn button_nonce(keys: &Keys, id: u32) -> [u8; 8] {
 }
 
 pub(crate) fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
+    hmac_from(&keyed(key), parts)
+}
+
+/// HMAC-SHA256 keyed with `key`, its key blocks hashed: one key schedule for several
+/// MACs under the same key ([`hmac_from`]).
+pub(crate) fn keyed(key: &[u8]) -> Hmac<Sha256> {
+    match Hmac::<Sha256>::new_from_slice(key) {
         Ok(m) => m,
         Err(_) => unreachable!("HMAC takes keys of any length"),
-    };
+    }
+}
+
+/// HMAC over the concatenation of `parts`, from a [`keyed`] state.
+pub(crate) fn hmac_from(keyed: &Hmac<Sha256>, parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = keyed.clone();
     for p in parts {
         mac.update(p);
     }

@@ -148,7 +148,7 @@ fn count(sim: &Simulation, layer: Layer, pat: &str) -> usize {
     sim.timeline
         .entries
         .iter()
-        .filter(|e| e.layer == layer && e.text.contains(pat))
+        .filter(|e| e.layer == layer && e.text().contains(pat))
         .count()
 }
 

@@ -96,7 +96,7 @@ fn a_replay_report_embeds_typed_data_and_is_self_contained() {
         assert_eq!(e[0], t.t_us);
         assert_eq!(e[1], t.layer.name());
         assert_eq!(e[2], t.what.kind());
-        assert_eq!(e[4], t.text);
+        assert_eq!(e[4], t.text());
     }
     let fall = entries
         .iter()

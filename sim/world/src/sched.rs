@@ -86,7 +86,7 @@ impl<E> Scheduler<E> {
         // room back once it has drained, so that thousands of idle worlds kept side by
         // side do not each hold their largest burst (amortised: it halves at most).
         let cap = self.heap.capacity();
-        if cap > 32 && self.heap.len() < cap / 4 {
+        if cap > 8 && self.heap.len() < cap / 4 {
             self.heap.shrink_to(cap / 2);
         }
         e

@@ -51,13 +51,17 @@ pub struct Entry {
     pub t_us: Micros,
     /// Layer.
     pub layer: Layer,
-    /// What happened, as text (rendered from `what`).
-    pub text: String,
-    /// What happened, typed.
+    /// What happened, typed; [`Entry::text`] renders it.
     pub what: Observed,
 }
 
 impl Entry {
+    /// What happened, as text: rendered from [`Entry::what`] when asked (a world keeps
+    /// no text of its own, and a fleet's muted timeline renders none).
+    pub fn text(&self) -> String {
+        self.what.to_string()
+    }
+
     /// `{"t_us", "layer", "kind", "fields": {…}, "text"}`.
     pub fn to_json(&self) -> Value {
         json!({
@@ -65,7 +69,7 @@ impl Entry {
             "layer": self.layer,
             "kind": self.what.kind(),
             "fields": self.what.fields(),
-            "text": self.text,
+            "text": self.text(),
         })
     }
 }
@@ -85,19 +89,13 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    /// Append an observation, rendering its text.
+    /// Append an observation (its text is rendered only when asked: [`Entry::text`]).
     pub fn push(&mut self, t_us: Micros, layer: Layer, what: Observed) {
         if self.muted || (self.cap > 0 && self.entries.len() >= self.cap) {
             self.dropped += 1;
             return;
         }
-        let text = what.to_string();
-        self.entries.push(Entry {
-            t_us,
-            layer,
-            text,
-            what,
-        });
+        self.entries.push(Entry { t_us, layer, what });
     }
 
     /// Append an entry as it is (its text already rendered).
@@ -119,7 +117,7 @@ impl Timeline {
                 e.t_us / 1_000_000,
                 e.t_us % 1_000_000,
                 e.layer.name(),
-                e.text
+                e.what
             );
         }
         if self.dropped > 0 {

@@ -177,7 +177,7 @@ pub fn report_data(title: &str, sim: &Simulation) -> Value {
                 e.layer.name(),
                 e.what.kind(),
                 e.what.fields(),
-                e.text
+                e.text()
             ])
         })
         .collect();

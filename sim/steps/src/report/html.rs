@@ -132,7 +132,7 @@ pub fn timeline_table(tl: &Timeline) -> String {
             e.t_us,
             fmt_t(e.t_us),
             e.what.kind(),
-            esc(&e.text)
+            esc(&e.text())
         );
     }
     s.push_str("</tbody>\n</table>\n");

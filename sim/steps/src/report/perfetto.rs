@@ -88,7 +88,7 @@ pub fn perfetto_trace(title: &str, sim: &Simulation) -> Value {
     }
     for e in &sim.timeline.entries {
         let mut args = e.what.fields();
-        args.insert("text".into(), Value::String(e.text.clone()));
+        args.insert("text".into(), Value::String(e.text()));
         ev.push(json!({
             "ph": "i", "s": "t", "pid": PID, "tid": layer_tid(e.layer),
             "ts": e.t_us, "name": e.what.kind(), "cat": e.layer.name(), "args": args,
