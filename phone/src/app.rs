@@ -315,7 +315,7 @@ impl PhoneApp {
             damage,
         } = loaded;
         let lost = durable.link_lost;
-        let durable_bytes = durable.to_bytes();
+        let durable_bytes = durable.to_payload();
         let mut app = PhoneApp {
             keys: durable
                 .bond

@@ -17,14 +17,16 @@ pub struct Fix {
     pub utc_ms: u64,
 }
 
-/// Serde form of an `f64` that may not be finite: a JSON number when finite, else the
-/// string `"NaN"`, `"inf"` or `"-inf"` (JSON has no such numbers; writing `null` would
-/// make the state unreadable).
+/// Serde form of an `f64` that may not be finite. In a human-readable format (JSON): a
+/// number when finite, else the string `"NaN"`, `"inf"` or `"-inf"` (JSON has no such
+/// numbers; writing `null` would make the state unreadable). In a binary one (the
+/// store's postcard, which is not self-describing, so it cannot read an untagged
+/// choice): the plain `f64`, every bit of it.
 mod any_f64 {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub(super) fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if v.is_finite() {
+        if v.is_finite() || !s.is_human_readable() {
             s.serialize_f64(*v)
         } else if v.is_nan() {
             s.serialize_str("NaN")
@@ -43,6 +45,9 @@ mod any_f64 {
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        if !d.is_human_readable() {
+            return f64::deserialize(d);
+        }
         match Repr::deserialize(d)? {
             Repr::Num(v) => Ok(v),
             Repr::Text(t) => match t.as_str() {

@@ -118,7 +118,7 @@ fn damaged_storage_is_announced_loudly_never_silently() {
         ),
         (
             StorageDamage::NothingReadable {
-                why: "record does not start with PHS3 (or PHS2)".into(),
+                why: "record does not start with PHS4 (or PHS3, PHS2)".into(),
             },
             Warning::StorageLost,
         ),
@@ -145,6 +145,50 @@ fn damaged_storage_is_announced_loudly_never_silently() {
             .collect();
         assert_eq!(gens, [8]);
     }
+}
+
+#[test]
+fn an_app_updated_over_a_json_store_resumes_it_and_writes_the_binary_format() {
+    // The previous app's store: an SMS handed over, its result unknown.
+    let mut old = Durable::bonded(super::testkit::KEY);
+    old.outbox.insert(
+        3,
+        crate::store::OutSms {
+            to: "+33600000001".into(),
+            text: "I need help.".into(),
+            alert: 2,
+            attempts: 1,
+            awaiting_since_us: Some(T0 - 1),
+        },
+    );
+    old.next_id = 3;
+    let v3 = record::encode_v3(11, &old.to_json());
+    let loaded = crate::store::load([None, Some(&v3)]);
+    assert_eq!((loaded.generation, loaded.damage.clone()), (11, None));
+    assert_eq!(loaded.durable, old);
+    let cfg = started_app().config().clone();
+    let mut app = PhoneApp::start_loaded(cfg, loaded, T0, [1; 32]);
+    let mut cmds = drain(&mut app);
+    // Something changes (a press arrives from the button): the next write is PHS4,
+    // generation 12, and keeps the SMS.
+    let (_, mut b) = connected_app();
+    cmds.extend(b.connect(&mut app, T0 + 1));
+    app.handle(T0 + 2, b.press(1));
+    cmds.extend(drain(&mut app));
+    let first = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::Persist(r) => Some(r.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no write: {cmds:?}"));
+    assert_eq!(&first[..4], b"PHS4");
+    let (g, d) = record::decode(&first).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(g, 12);
+    assert_eq!(
+        d.outbox.get(&3).map(|m| m.text.as_str()),
+        Some("I need help.")
+    );
 }
 
 #[test]
