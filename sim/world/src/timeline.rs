@@ -12,6 +12,9 @@ use serde_json::{json, Value};
 use crate::observed::Observed;
 use crate::sched::Micros;
 
+/// Bytes reserved for an entry's text (most are shorter; a longer one grows).
+const TEXT_CAPACITY: usize = 64;
+
 /// Which part of the system an entry comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -91,7 +94,10 @@ impl Timeline {
             self.dropped += 1;
             return;
         }
-        let text = what.to_string();
+        // One allocation for most texts: `to_string` grew it by reallocations from 8
+        // bytes, a good part of an idle step's cost.
+        let mut text = String::with_capacity(TEXT_CAPACITY);
+        let _ = write!(text, "{what}");
         self.entries.push(Entry {
             t_us,
             layer,
