@@ -303,6 +303,13 @@ impl Air {
         Some((run, arrival))
     }
 
+    /// When the button's next heartbeat is due (none without a session).
+    pub(crate) fn button_heartbeat_at(&self) -> Option<Micros> {
+        self.button
+            .as_ref()
+            .and_then(|b| b.core().next_heartbeat_at)
+    }
+
     /// The button's next deadline.
     pub(crate) fn button_due(&self) -> Option<Micros> {
         self.button.as_ref().and_then(Button::poll_timeout)

@@ -470,6 +470,11 @@ impl Simulation {
     /// nothing after `until`.
     fn heartbeats_in_bulk(&mut self, t: Micros, until: Micros) -> bool {
         let epoch = EPOCH_UTC_MS * 1000;
+        // The button's level drop (its only other deadline while idle and connected)
+        // goes the full path: decline at once.
+        if self.air.button_heartbeat_at() != Some(t) {
+            return false;
+        }
         let (Some(app), Some(level)) = (self.phone.app.as_ref(), self.air.button_level()) else {
             return false;
         };
@@ -477,7 +482,9 @@ impl Simulation {
             return false;
         }
         let interval = self.air.conn_interval();
-        let watch = app.poll_timeout().map(|u| u.saturating_sub(epoch));
+        // The app's next deadline, as `refresh_due` left it at the end of the last step
+        // (the app has not acted since).
+        let watch = self.due_cache.1;
         if watch.is_some_and(|w| t.saturating_add(interval) >= w) {
             return false;
         }
