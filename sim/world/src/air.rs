@@ -875,7 +875,8 @@ impl GattClient for Air {
 }
 
 fn att(op: u8, handle: u16, value: &[u8]) -> Vec<u8> {
-    let mut v = vec![op];
+    let mut v = Vec::with_capacity(3 + value.len());
+    v.push(op);
     v.extend_from_slice(&handle.to_le_bytes());
     v.extend_from_slice(value);
     v

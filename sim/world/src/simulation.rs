@@ -399,11 +399,12 @@ impl Simulation {
     pub(crate) fn settle(&mut self) {
         self.refresh_due();
         let mut core = self.core.borrow_mut();
-        // Taken whole, so the journal keeps no capacity between steps (memory per pair).
+        // Drained, keeping a little room for the next step (memory per pair).
         if !core.timeline.entries.is_empty() {
-            for e in std::mem::take(&mut core.timeline.entries) {
+            for e in core.timeline.entries.drain(..) {
                 self.timeline.push_entry(e);
             }
+            crate::series::keep_little(&mut core.timeline.entries);
         }
         self.timeline.dropped += std::mem::take(&mut core.timeline.dropped);
         self.series.append(&mut core.series);
