@@ -135,12 +135,9 @@ fn check_table<P>(
     xy: impl Fn(&P) -> (f64, f64),
     allow_zero_y: bool,
 ) -> Result<(), String> {
-    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+    let [first, .., last] = points else {
         return Err("at least two points are needed".into());
     };
-    if points.len() < 2 {
-        return Err("at least two points are needed".into());
-    }
     if xy(first).0 != 0.0 || xy(last).0 != 100.0 {
         return Err("the table must start at soc_percent 0 and end at soc_percent 100".into());
     }
@@ -153,7 +150,7 @@ fn check_table<P>(
         if y < 0.0 || (!allow_zero_y && y == 0.0) {
             return Err(format!("point {i} has a value out of range ({y})"));
         }
-        if i > 0 && x <= prev_x {
+        if x <= prev_x {
             return Err(format!(
                 "soc_percent must increase strictly (point {i}: {x})"
             ));

@@ -19,13 +19,14 @@ use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use phone::config::Contact;
+
 use crate::rng::{derive_seed, Component, Stream};
 use crate::sched::{Micros, SECOND};
 use crate::simulation::{generated_contact, Setup, Simulation};
 use crate::trace::{Record, TraceFormat, TraceReader};
 use crate::tracegen::{to_jsonl, Activity};
 use crate::SimError;
-use phone::config::Contact;
 
 /// What one wearer's run produced.
 #[derive(Clone, Debug, Default)]

@@ -95,24 +95,13 @@ pub struct Series {
     pub detector: Option<DetectorLog>,
 }
 
-/// Entries a journal keeps room for between steps: enough for a step's usual few
-/// without allocating again, little for thousands of worlds kept side by side.
-pub(crate) const JOURNAL_ROOM: usize = 4;
-
-/// Give back a drained journal's room beyond [`JOURNAL_ROOM`].
-pub(crate) fn keep_little<T>(journal: &mut Vec<T>) {
-    if journal.capacity() > JOURNAL_ROOM {
-        journal.shrink_to(JOURNAL_ROOM);
-    }
-}
-
 impl Series {
     /// Move `other`'s entries to the end of this series.
     pub(crate) fn append(&mut self, other: &mut Series) {
         fn take<T>(to: &mut Vec<T>, from: &mut Vec<T>) {
             if !from.is_empty() {
                 to.append(from);
-                keep_little(from);
+                crate::shared::keep_little(from);
             }
         }
         take(&mut self.link, &mut other.link);

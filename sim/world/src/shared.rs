@@ -55,6 +55,18 @@ pub(crate) struct Shared {
     pub vibrations: Vec<(Micros, VibrationPattern)>,
 }
 
+/// Entries a journal keeps room for between steps: enough for a step's usual few
+/// without allocating again, little for thousands of worlds kept side by side.
+const JOURNAL_ROOM: usize = 4;
+
+/// Give back a drained journal's room beyond [`JOURNAL_ROOM`] (the timeline's and
+/// the series' parts of [`Shared`], at the end of every step).
+pub(crate) fn keep_little<T>(journal: &mut Vec<T>) {
+    if journal.capacity() > JOURNAL_ROOM {
+        journal.shrink_to(JOURNAL_ROOM);
+    }
+}
+
 /// The handle every part holds.
 pub(crate) type Core = Rc<RefCell<Shared>>;
 

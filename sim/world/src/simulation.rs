@@ -9,6 +9,7 @@
 //! through its host loop ([`phone::host::drain`]) on its two ports, the air's central
 //! and the platform. Every observable happening is appended to the [`Timeline`].
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -323,10 +324,10 @@ impl Simulation {
     }
 
     /// The app's durable state (from the running app, or from storage while it restarts).
-    pub fn durable(&self) -> std::borrow::Cow<'_, Durable> {
+    pub fn durable(&self) -> Cow<'_, Durable> {
         match &self.phone.app {
-            Some(p) => std::borrow::Cow::Borrowed(p.durable()),
-            None => std::borrow::Cow::Owned(phone::store::load(self.platform.slots()).durable),
+            Some(p) => Cow::Borrowed(p.durable()),
+            None => Cow::Owned(phone::store::load(self.platform.slots()).durable),
         }
     }
 
@@ -404,7 +405,7 @@ impl Simulation {
             for e in core.timeline.entries.drain(..) {
                 self.timeline.push_entry(e);
             }
-            crate::series::keep_little(&mut core.timeline.entries);
+            crate::shared::keep_little(&mut core.timeline.entries);
         }
         self.timeline.dropped += std::mem::take(&mut core.timeline.dropped);
         self.series.append(&mut core.series);
