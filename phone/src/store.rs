@@ -275,13 +275,8 @@ impl Durable {
                 record::seal(record::MAGIC, generation, &mut out);
                 out
             }
-            Err(_) => {
-                // Never seen (see `to_payload`); the older format still reads.
-                let mut out = vec![0; record::HEADER];
-                out.extend_from_slice(&self.to_json());
-                record::seal(record::MAGIC_V3, generation, &mut out);
-                out
-            }
+            // Never seen (see `to_payload`); the older format still reads.
+            Err(_) => record::encode_v3(generation, &self.to_json()),
         }
     }
 
@@ -366,8 +361,9 @@ pub mod record {
         head[16..HEADER].copy_from_slice(&sum.to_le_bytes());
     }
 
-    /// A record in the `PHS3` format (a JSON payload), as an older app wrote it
-    /// (tests check that such stores are still read).
+    /// A record in the `PHS3` format (a JSON payload), as an older app wrote it (tests
+    /// check that such stores are still read; the writer's fallback if the binary
+    /// encoder ever refused a state).
     pub fn encode_v3(generation: u64, json: &[u8]) -> Vec<u8> {
         let mut out = vec![0; HEADER];
         out.extend_from_slice(json);
