@@ -376,6 +376,11 @@ impl Button {
         self.core.link.is_connected()
     }
 
+    /// Whether the bonded phone is connected and has opened its session.
+    pub fn session_ready(&self) -> bool {
+        self.core.link.is_ready()
+    }
+
     /// Whether no gesture is in progress.
     pub fn gestures_idle(&self) -> bool {
         self.core.gestures.is_idle()

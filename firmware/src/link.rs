@@ -120,6 +120,12 @@ impl Link {
         matches!(self, Link::Connected { .. })
     }
 
+    /// Whether a central is connected and its session is open (the phone authenticated
+    /// and set the clock): events may go.
+    pub fn is_ready(&self) -> bool {
+        matches!(self, Link::Connected { ready: true, .. })
+    }
+
     /// On a connection: mark it ready (or not) and forget what was in flight.
     pub fn set_ready(&mut self, is_ready: bool) {
         if let Link::Connected { ready, inflight } = self {
