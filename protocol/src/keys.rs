@@ -7,7 +7,7 @@
 //!
 //! | label | key | use |
 //! |---|---|---|
-//! | `event` | 32 bytes | ChaCha20-Poly1305 of event frames, button → phone |
+//! | `event` | 16 bytes | AES-128-CCM of event frames, button → phone |
 //! | `command` | 32 bytes | HMAC-SHA256 of commands (phone → button) and of session offers |
 //! | `irk` | 16 bytes | identity resolving key of the button's private addresses |
 
@@ -43,7 +43,7 @@ impl core::fmt::Debug for Irk {
 /// The per-purpose keys of one bond.
 #[derive(Clone)]
 pub struct Keys {
-    pub(crate) event: [u8; 32],
+    pub(crate) event: [u8; 16],
     pub(crate) command: [u8; 32],
     /// HMAC-SHA256 keyed with `command`, its key blocks already hashed: every command
     /// tag and offer starts from a copy (two compressions fewer each).
@@ -79,7 +79,7 @@ impl BondKey {
     /// The per-purpose keys of this bond.
     pub fn keys(&self) -> Keys {
         let hk = Hkdf::<Sha256>::new(Some(SALT), &self.0);
-        let mut event = [0u8; 32];
+        let mut event = [0u8; 16];
         let mut command = [0u8; 32];
         let mut irk = [0u8; 16];
         // The output lengths are far below HKDF-SHA256's limit (255 × 32 bytes).
@@ -161,8 +161,8 @@ mod tests {
     #[test]
     fn keys_differ_per_purpose_and_per_bond() {
         let k = BondKey([1; 16]).keys();
-        assert_ne!(k.event, k.command);
-        assert_ne!(&k.event[..16], &k.irk.0[..]);
+        assert_ne!(k.event[..], k.command[..16]);
+        assert_ne!(k.event, k.irk.0);
         assert_ne!(BondKey([2; 16]).keys(), k);
         assert_eq!(BondKey([1; 16]).keys(), k);
         assert_eq!(format!("{k:?}"), "Keys(..)");

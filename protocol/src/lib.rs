@@ -14,7 +14,7 @@
 //! buffer (`encode_into(&mut [u8]) -> Result<usize, ProtocolError>`, each with a
 //! `MAX_LEN` or a `MAX_…_LEN` that always fits) and decodes from `&[u8]`; the variable
 //! parts (a frame's payload, a sealed body) are inline [`Bytes`] of fixed capacity;
-//! signing, verifying, sealing and opening work on the stack (ChaCha20-Poly1305 in
+//! signing, verifying, sealing and opening work on the stack (AES-128-CCM in
 //! place). The `std` feature adds only conveniences for the host: `encode()` returning
 //! a `Vec` (the same code on a sink that cannot fail), `EventFrame::plaintext`, and the
 //! text parsers `Uuid::parse` and `Address::parse` (their errors carry the text).

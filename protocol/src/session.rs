@@ -10,15 +10,18 @@
 //!   key over both nonces, the session id, a counter that strictly increases within the
 //!   session, and the command. The button refuses any other write, and a command of an
 //!   earlier session (other nonces) or with a counter it has seen (replay);
-//! - every event frame is [`Session::seal`]ed: ChaCha20-Poly1305 under the event key,
-//!   nonce = session id ‖ frame index ‖ 0 (unique: the id is never reused and the index
-//!   only grows within a session), associated data = version, index, both nonces and the
+//! - every event frame is [`Session::seal`]ed: AES-128-CCM (16-byte tag, 13-byte
+//!   nonce: the cipher of BLE's own link layer, in hardware on the usual button SoCs)
+//!   under the event key, nonce = session id ‖ frame index ‖ 0 (unique: the id is never
+//!   reused and the index only grows within a session), associated data = version, index, both nonces and the
 //!   id. The kind, flags, sequence number, time and payload are all encrypted. A frame
 //!   captured in an earlier session does not open in a later one, whatever the phone
 //!   remembers (an app reinstall or a restored backup cannot make it acceptable again).
 
-use chacha20poly1305::aead::AeadInPlace;
-use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce, Tag};
+use aes::Aes128Enc;
+use ccm::aead::{AeadInPlace, KeyInit};
+use ccm::consts::{U13, U16};
+use ccm::Ccm;
 
 use crate::event::{EventFrame, MAX_PLAINTEXT_LEN};
 use crate::keys::{ct_eq, Keys};
@@ -29,8 +32,14 @@ use crate::{Command, ProtocolError};
 pub const NONCE_LEN: usize = 8;
 /// Length of the truncated HMAC of commands and offers.
 pub const TAG_LEN: usize = 8;
-/// Length of the Poly1305 tag of sealed frames.
+/// Length of the CCM tag of sealed frames.
 pub const SEALED_TAG_LEN: usize = 16;
+
+/// Length of the CCM nonce (id ‖ index ‖ 0).
+const AEAD_NONCE_LEN: usize = 13;
+
+/// AES-128-CCM with a 16-byte tag and a 13-byte nonce.
+type EventCipher = Ccm<Aes128Enc, U16, U13>;
 
 /// Both halves of a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,8 +126,8 @@ impl Session {
 
     /// The AEAD nonce (id ‖ index ‖ 0) and associated data (version, type, index, both
     /// nonces, id) of frame `index`.
-    fn aead_parts(&self, index: u32) -> ([u8; 12], [u8; AAD_LEN]) {
-        let mut nonce = [0u8; 12];
+    fn aead_parts(&self, index: u32) -> ([u8; AEAD_NONCE_LEN], [u8; AAD_LEN]) {
+        let mut nonce = [0u8; AEAD_NONCE_LEN];
         let mut aad = [0u8; AAD_LEN];
         let (id, index) = (self.id.to_le_bytes(), index.to_le_bytes());
         let nonce_parts: [&[u8]; 2] = [&id, &index];
@@ -146,9 +155,9 @@ impl Session {
         let mut body = SealedBody::new();
         frame.write(&mut body)?;
         let (nonce, aad) = self.aead_parts(index);
-        let cipher = ChaCha20Poly1305::new(Key::from_slice(&keys.event));
+        let cipher = EventCipher::new(&keys.event.into());
         let tag = cipher
-            .encrypt_in_place_detached(Nonce::from_slice(&nonce), &aad, body.as_mut_slice())
+            .encrypt_in_place_detached(&nonce.into(), &aad, body.as_mut_slice())
             .map_err(|_| ProtocolError::TooLong {
                 max: MAX_PLAINTEXT_LEN,
                 got: body.len(),
@@ -179,9 +188,12 @@ impl Session {
         })?;
         plain.copy_from_slice(ct);
         let (nonce, aad) = self.aead_parts(index);
-        let cipher = ChaCha20Poly1305::new(Key::from_slice(&keys.event));
+        let cipher = EventCipher::new(&keys.event.into());
+        let Ok(tag) = <&[u8; SEALED_TAG_LEN]>::try_from(tag) else {
+            return Ok(None);
+        };
         if cipher
-            .decrypt_in_place_detached(Nonce::from_slice(&nonce), &aad, plain, Tag::from_slice(tag))
+            .decrypt_in_place_detached(&nonce.into(), &aad, plain, &(*tag).into())
             .is_err()
         {
             return Ok(None);

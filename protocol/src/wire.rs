@@ -34,7 +34,7 @@ pub const WIRE_VERSION: u8 = 2;
 /// Longest command a `Signed` message carries.
 pub const MAX_COMMAND_LEN: usize = 32;
 
-/// The longest sealed body: a full plaintext and the Poly1305 tag.
+/// The longest sealed body: a full plaintext and the CCM tag.
 pub const MAX_SEALED_LEN: usize = MAX_PLAINTEXT_LEN + SEALED_TAG_LEN;
 
 /// The shortest sealed body: an empty payload's plaintext and the tag.
@@ -95,7 +95,7 @@ pub enum ToPhone {
     Sealed {
         /// The frame's index within the session (the AEAD nonce).
         index: u32,
-        /// Ciphertext followed by the 16-byte Poly1305 tag
+        /// Ciphertext followed by the 16-byte CCM tag
         /// ([`MIN_SEALED_LEN`]`..=`[`MAX_SEALED_LEN`] bytes).
         body: SealedBody,
     },
