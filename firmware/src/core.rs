@@ -381,7 +381,7 @@ mod tests {
         assert_eq!(core.seal(&hb), None, "no bond, no session: nothing sealed");
         core.keys = Some(keys.clone());
         assert_eq!(core.seal(&hb), None, "no session yet");
-        let s = SessionState::open(&keys, 4, [2; 8]);
+        let s = SessionState::open(&keys, 4, [2; 8]).0;
         core.session = Some(s);
         for want in 0..2 {
             let Some(Ok(ToPhone::Sealed { index, body })) = core.seal(&hb) else {

@@ -4,7 +4,7 @@
 //! counter strictly increases within the session; every sealed frame takes a new index.
 
 use protocol::keys::Keys;
-use protocol::{Command, Session};
+use protocol::{Command, Session, ToPhone};
 
 /// Length of a session nonce.
 pub const NONCE_LEN: usize = 8;
@@ -61,15 +61,18 @@ impl SessionState {
         Ok(())
     }
 
-    /// A new session `id` answering `phone_nonce`.
-    pub fn open(keys: &Keys, id: u32, phone_nonce: [u8; NONCE_LEN]) -> Self {
-        Self {
+    /// A new session `id` answering `phone_nonce`, and the offer that opens it
+    /// ([`Session::begin`]).
+    pub fn open(keys: &Keys, id: u32, phone_nonce: [u8; NONCE_LEN]) -> (Self, ToPhone) {
+        let (s, offer) = Session::begin(keys, id, phone_nonce);
+        let state = Self {
             id,
             phone_nonce,
-            button_nonce: protocol::keys::button_nonce(keys, id),
+            button_nonce: s.button_nonce,
             last_counter: None,
             next_index: 0,
-        }
+        };
+        (state, offer)
     }
 
     /// Accept an authenticated command's `counter` if it is new in this session.
@@ -98,7 +101,7 @@ mod tests {
     #[test]
     fn only_commands_signed_in_this_session_with_a_new_counter_pass() {
         let keys = BondKey([7; 16]).keys();
-        let mut s = SessionState::open(&keys, 3, [1; 8]);
+        let mut s = SessionState::open(&keys, 3, [1; 8]).0;
         let ack = Command::Ack { seq: 9 };
         let tag = |s: &SessionState, keys: &Keys, counter: u32| match s.protocol().sign(
             keys,
@@ -120,7 +123,7 @@ mod tests {
             s.accept(&keys, 2, &ack, &forged),
             Err(CommandRefusal::NotSigned)
         );
-        let mut next = SessionState::open(&keys, 4, [1; 8]);
+        let mut next = SessionState::open(&keys, 4, [1; 8]).0;
         let old = tag(&s, &keys, 5);
         assert_eq!(
             next.accept(&keys, 5, &ack, &old),
@@ -137,7 +140,7 @@ mod tests {
     #[test]
     fn counters_only_grow_and_indices_never_repeat() {
         let keys = BondKey([7; 16]).keys();
-        let mut s = SessionState::open(&keys, 3, [1; 8]);
+        let mut s = SessionState::open(&keys, 3, [1; 8]).0;
         assert!(s.accept_counter(5));
         assert!(!s.accept_counter(5));
         assert!(!s.accept_counter(4));

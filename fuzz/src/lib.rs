@@ -191,11 +191,7 @@ pub fn phone_frames(data: &[u8]) {
         },
         _ => None,
     });
-    let session = nonce.map(|phone_nonce| Session {
-        id: 1,
-        phone_nonce,
-        button_nonce: Session::button_nonce(&keys, 1),
-    });
+    let session = nonce.map(|phone_nonce| Session::begin(&keys, 1, phone_nonce));
     let value = |device: &DeviceId, v: Vec<u8>| {
         phone::Input::Gatt(GattEvent::Value {
             device: device.clone(),
@@ -209,12 +205,12 @@ pub fn phone_frames(data: &[u8]) {
         match sel % 5 {
             0 => app.handle(now, value(&dev, bytes.to_vec())),
             1 => {
-                if let Some(s) = session {
-                    app.handle(now, value(&dev, s.offer(&keys).encode()));
+                if let Some((_, offer)) = &session {
+                    app.handle(now, value(&dev, offer.encode()));
                 }
             }
             2 => {
-                let sealed = session.and_then(|s| {
+                let sealed = session.as_ref().and_then(|(s, _)| {
                     let f = EventFrame::from_plaintext(bytes).ok()?;
                     s.seal(&keys, index, &f).ok()
                 });

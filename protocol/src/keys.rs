@@ -98,12 +98,6 @@ impl BondKey {
 }
 
 /// HMAC-SHA256 under `key` over the concatenation of `parts`.
-/// The button's nonce for session `id`: keyed, so nobody without the bond can predict
-/// it, and distinct for every id (allocation-free: the firmware core computes it).
-pub fn button_nonce(keys: &Keys, id: u32) -> [u8; 8] {
-    keys.command_tag(&[b"button nonce", &id.to_le_bytes()])
-}
-
 pub(crate) fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     hmac_from(&keyed(key), parts)
 }

@@ -2,9 +2,9 @@
 //!
 //! A session is opened on each connection: the phone writes [`ToButton::Hello`] with a
 //! fresh 8-byte nonce; the button answers [`ToPhone::Offer`] with a session id it never
-//! reuses (a counter kept in flash), its own nonce
-//! ([`Session::button_nonce`], keyed, so unpredictable without the bond) and a tag that
-//! proves it holds the bond. Then:
+//! reuses (a counter kept in flash), its own nonce and a tag that proves it holds the
+//! bond: one HMAC gives both ([`Session::begin`]; the nonce is keyed, so unpredictable
+//! without the bond). Then:
 //!
 //! - every phone → button command is [`Session::sign`]ed: HMAC-SHA256 under the command
 //!   key over both nonces, the session id, a counter that strictly increases within the
@@ -53,32 +53,27 @@ pub struct Session {
 }
 
 impl Session {
-    /// The button's nonce for session `id`: keyed, so nobody without the bond can predict
-    /// it, and distinct for every id.
-    pub fn button_nonce(keys: &Keys, id: u32) -> [u8; NONCE_LEN] {
-        crate::keys::button_nonce(keys, id)
-    }
-
-    fn offer_tag(&self, keys: &Keys) -> [u8; TAG_LEN] {
-        keys.command_tag(&[
-            b"offer",
-            &self.phone_nonce,
-            &self.id.to_le_bytes(),
-            &self.button_nonce,
-        ])
-    }
-
-    /// The button's offer for this session.
-    pub fn offer(&self, keys: &Keys) -> ToPhone {
-        ToPhone::Offer {
-            session_id: self.id,
-            button_nonce: self.button_nonce,
-            tag: self.offer_tag(keys),
-        }
+    /// The button's side: session `id` answering `phone_nonce`, and its offer. One
+    /// HMAC under the command key over the phone's nonce and the id ([`offer_mac`])
+    /// gives both the button's nonce (unpredictable without the bond, distinct for every
+    /// id) and the offer's tag (proof of the bond, fresh for this `Hello`).
+    pub fn begin(keys: &Keys, id: u32, phone_nonce: [u8; NONCE_LEN]) -> (Session, ToPhone) {
+        let (button_nonce, tag) = offer_mac(keys, phone_nonce, id);
+        let s = Session {
+            id,
+            phone_nonce,
+            button_nonce,
+        };
+        let offer = ToPhone::Offer {
+            session_id: id,
+            button_nonce,
+            tag,
+        };
+        (s, offer)
     }
 
     /// The phone's check of an offer answering its `phone_nonce`: the session, or `None`
-    /// when the tag does not verify (not the bonded button).
+    /// when the nonce and the tag are not the bonded button's (constant-time).
     pub fn accept_offer(
         keys: &Keys,
         phone_nonce: [u8; NONCE_LEN],
@@ -86,12 +81,14 @@ impl Session {
         button_nonce: [u8; NONCE_LEN],
         tag: &[u8],
     ) -> Option<Session> {
-        let s = Session {
+        let (nonce, expected) = offer_mac(keys, phone_nonce, session_id);
+        // Both compared, whatever the first gives (`&`, not `&&`).
+        let ok = ct_eq(&nonce, &button_nonce) & ct_eq(&expected, tag);
+        ok.then_some(Session {
             id: session_id,
             phone_nonce,
             button_nonce,
-        };
-        ct_eq(&s.offer_tag(keys), tag).then_some(s)
+        })
     }
 
     fn command_tag(&self, keys: &Keys, counter: u32, command: &[u8]) -> [u8; TAG_LEN] {
@@ -202,6 +199,23 @@ impl Session {
     }
 }
 
+/// HMAC-SHA256 under the command key over `"offer"`, the phone's nonce and the session
+/// id: its first 8 bytes are the button's nonce, the next 8 the offer's tag.
+fn offer_mac(
+    keys: &Keys,
+    phone_nonce: [u8; NONCE_LEN],
+    id: u32,
+) -> ([u8; NONCE_LEN], [u8; TAG_LEN]) {
+    let mac: [u8; NONCE_LEN + TAG_LEN] =
+        keys.command_tag(&[b"offer", &phone_nonce, &id.to_le_bytes()]);
+    let mut nonce = [0u8; NONCE_LEN];
+    let mut tag = [0u8; TAG_LEN];
+    let (n, t) = mac.split_at(NONCE_LEN);
+    nonce.copy_from_slice(n);
+    tag.copy_from_slice(t);
+    (nonce, tag)
+}
+
 /// Associated data of a sealed frame: version, type, index, both nonces, id.
 const AAD_LEN: usize = 2 + 4 + NONCE_LEN + NONCE_LEN + 4;
 
@@ -220,11 +234,7 @@ mod tests {
     use crate::{BondKey, EventKind, VibrationPattern};
 
     fn session(keys: &Keys, id: u32) -> Session {
-        Session {
-            id,
-            phone_nonce: [id as u8; 8],
-            button_nonce: Session::button_nonce(keys, id),
-        }
+        Session::begin(keys, id, [id as u8; 8]).0
     }
 
     fn frame() -> EventFrame {
@@ -247,12 +257,12 @@ mod tests {
     #[test]
     fn offer_proves_the_bond() {
         let keys = BondKey([1; 16]).keys();
-        let s = session(&keys, 5);
+        let (s, offer) = Session::begin(&keys, 5, [5; 8]);
         let ToPhone::Offer {
             session_id,
             button_nonce,
             tag,
-        } = s.offer(&keys)
+        } = offer
         else {
             panic!("offer")
         };
@@ -270,6 +280,29 @@ mod tests {
             None,
             "an offer answers one phone nonce only"
         );
+        let mut nonce = button_nonce;
+        nonce[0] ^= 1;
+        assert_eq!(
+            Session::accept_offer(&keys, s.phone_nonce, session_id, nonce, &tag),
+            None,
+            "the button's nonce is part of the proof"
+        );
+        assert_eq!(
+            Session::accept_offer(&keys, s.phone_nonce, 6, button_nonce, &tag),
+            None,
+            "and so is the id"
+        );
+        let nonces = [
+            s.button_nonce,
+            Session::begin(&keys, 6, [5; 8]).0.button_nonce,
+            Session::begin(&keys, 5, [6; 8]).0.button_nonce,
+            Session::begin(&other, 5, [5; 8]).0.button_nonce,
+        ];
+        for (i, a) in nonces.iter().enumerate() {
+            for b in nonces.iter().skip(i + 1) {
+                assert_ne!(a, b, "a new nonce for every id, phone nonce and bond");
+            }
+        }
     }
 
     #[test]

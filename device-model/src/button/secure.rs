@@ -66,8 +66,8 @@ impl Button {
         let Some(next) = id.checked_add(1) else {
             return self.refuse("session ids exhausted".into());
         };
-        let s = SessionState::open(keys, id, phone_nonce);
-        let offer = s.protocol().offer(keys).encode();
+        let (s, offer) = SessionState::open(keys, id, phone_nonce);
+        let offer = offer.encode();
         self.core.flash.session_next = next;
         self.core.end_session();
         self.core.session = Some(s);

@@ -48,15 +48,11 @@ impl FakeButton {
         let Some(phone_nonce) = nonce else {
             return cmds;
         };
-        let s = Session {
-            id: self.next_id,
-            phone_nonce,
-            button_nonce: Session::button_nonce(&self.keys, self.next_id),
-        };
+        let (s, offer) = Session::begin(&self.keys, self.next_id, phone_nonce);
         self.next_id += 1;
         self.session = Some(s);
         self.index = 0;
-        app.handle(now, self.value(s.offer(&self.keys).encode()));
+        app.handle(now, self.value(offer.encode()));
         cmds.extend(drain(app));
         cmds
     }

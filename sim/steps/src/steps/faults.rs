@@ -226,11 +226,7 @@ fn inject(
 /// its own making: what an unpaired button or a forger can put on the air.
 fn forged_press(sim: &mut crate::simulation::Simulation, seq: u32) -> Result<Vec<u8>, String> {
     let keys = BondKey(sim.random_key()).keys();
-    let session = Session {
-        id: 1,
-        phone_nonce: [0; 8],
-        button_nonce: Session::button_nonce(&keys, 1),
-    };
+    let (session, _) = Session::begin(&keys, 1, [0; 8]);
     let frame = EventFrame {
         kind: EventKind::Single,
         flags: 1,
