@@ -11,12 +11,13 @@
 //!   session, and the command. The button refuses any other write, and a command of an
 //!   earlier session (other nonces) or with a counter it has seen (replay);
 //! - every event frame is [`Session::seal`]ed: AES-128-CCM (16-byte tag, 13-byte
-//!   nonce: the cipher of BLE's own link layer, in hardware on the usual button SoCs)
-//!   under the event key, nonce = session id ‖ frame index ‖ 0 (unique: the id is never
-//!   reused and the index only grows within a session), associated data = version, index, both nonces and the
-//!   id. The kind, flags, sequence number, time and payload are all encrypted. A frame
-//!   captured in an earlier session does not open in a later one, whatever the phone
-//!   remembers (an app reinstall or a restored backup cannot make it acceptable again).
+//!   nonce; the cipher of BLE's own link layer, and AES is in hardware on the usual
+//!   BLE SoCs) under the event key, nonce = session id ‖ frame index ‖ 0 (unique: the
+//!   id is never reused and the index only grows within a session), associated data =
+//!   version, index, both nonces and the id. The kind, flags, sequence number, time
+//!   and payload are all encrypted. A frame captured in an earlier session does not
+//!   open in a later one, whatever the phone remembers (an app reinstall or a restored
+//!   backup cannot make it acceptable again).
 
 use aes::Aes128Enc;
 use ccm::aead::{AeadInPlace, KeyInit};
