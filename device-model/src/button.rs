@@ -361,13 +361,9 @@ impl Button {
         &self.core.flash
     }
 
-    /// The profile this firmware runs.
-    pub fn profile(&self) -> &DeviceProfile {
-        &self.profile
-    }
-
-    /// The profile this firmware runs, shared (to boot it again without a copy).
-    pub fn shared_profile(&self) -> &Arc<DeviceProfile> {
+    /// The profile this firmware runs, shared (clone the `Arc` to boot it again
+    /// without a copy).
+    pub fn profile(&self) -> &Arc<DeviceProfile> {
         &self.profile
     }
 

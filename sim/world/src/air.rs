@@ -187,7 +187,7 @@ impl Air {
             core,
             radio,
             link,
-            profile: button.shared_profile().clone(),
+            profile: button.profile().clone(),
             button: Some(button),
             off: None,
             addr,

@@ -422,13 +422,7 @@ impl Simulation {
     /// ([`forge_press`]) and sends it to the phone as if from the button, now.
     pub fn attacker_forge_press(&mut self) -> Forgery {
         let utc_ms = self.utc_us() / 1000;
-        let seed = self.seed();
-        let rng = self
-            .air
-            .attacker
-            .rng
-            .get_or_insert_with(|| Box::new(Stream::new(seed, Component::Attacker)));
-        let entropy: [u8; 32] = rng.bytes();
+        let entropy = self.attacker_entropy();
         let last = self.captured_event().map(<[u8]>::to_vec);
         let (how, value) = forge_press(self.sniffed(), last.as_deref(), utc_ms, entropy);
         self.air.attack_note(format!(

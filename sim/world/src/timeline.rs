@@ -91,14 +91,10 @@ pub struct Timeline {
 impl Timeline {
     /// Append an observation (its text is rendered only when asked: [`Entry::text`]).
     pub fn push(&mut self, t_us: Micros, layer: Layer, what: Observed) {
-        if self.muted || (self.cap > 0 && self.entries.len() >= self.cap) {
-            self.dropped += 1;
-            return;
-        }
-        self.entries.push(Entry { t_us, layer, what });
+        self.push_entry(Entry { t_us, layer, what });
     }
 
-    /// Append an entry as it is (its text already rendered).
+    /// Append an entry (dropped, and counted, when muted or full).
     pub fn push_entry(&mut self, e: Entry) {
         if self.muted || (self.cap > 0 && self.entries.len() >= self.cap) {
             self.dropped += 1;
