@@ -254,7 +254,7 @@ impl Core {
             return None;
         };
         let index = sess.take_index()?;
-        Some(sess.protocol().seal(keys, index, frame))
+        Some(sess.session.seal(keys, index, frame))
     }
 
     /// The session (and a pairing under way) ends.
@@ -388,7 +388,7 @@ mod tests {
                 panic!("sealed")
             };
             assert_eq!(index, want, "a new index for every frame");
-            assert_eq!(s.protocol().open(&keys, index, &body), Ok(Some(hb.clone())));
+            assert_eq!(s.session.open(&keys, index, &body), Ok(Some(hb.clone())));
             // Onto the air without a heap: the message fits ToPhone::MAX_LEN.
             let mut air = [0u8; ToPhone::MAX_LEN];
             let n = ToPhone::Sealed { index, body }

@@ -4,20 +4,15 @@
 //! counter strictly increases within the session; every sealed frame takes a new index.
 
 use protocol::keys::Keys;
+use protocol::session::NONCE_LEN;
 use protocol::{Command, Session, ToPhone};
-
-/// Length of a session nonce.
-pub const NONCE_LEN: usize = 8;
 
 /// The session of the current connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionState {
-    /// The session id (never reused: a counter kept in flash).
-    pub id: u32,
-    /// The phone's nonce (from `Hello`).
-    pub phone_nonce: [u8; NONCE_LEN],
-    /// The button's nonce (keyed by the bond: unpredictable without it).
-    pub button_nonce: [u8; NONCE_LEN],
+    /// The id (never reused: a counter kept in flash) and both nonces (the button's
+    /// keyed by the bond: unpredictable without it).
+    pub session: Session,
     /// Highest command counter accepted in this session.
     pub last_counter: Option<u32>,
     /// Index of the next sealed frame.
@@ -35,15 +30,6 @@ pub enum CommandRefusal {
 }
 
 impl SessionState {
-    /// The protocol's view: the id and both nonces.
-    pub fn protocol(&self) -> Session {
-        Session {
-            id: self.id,
-            phone_nonce: self.phone_nonce,
-            button_nonce: self.button_nonce,
-        }
-    }
-
     /// Accept a signed command: authenticated in this session, with a new counter.
     pub fn accept(
         &mut self,
@@ -52,7 +38,7 @@ impl SessionState {
         command: &Command,
         tag: &[u8],
     ) -> Result<(), CommandRefusal> {
-        if !self.protocol().verify(keys, counter, command, tag) {
+        if !self.session.verify(keys, counter, command, tag) {
             return Err(CommandRefusal::NotSigned);
         }
         if !self.accept_counter(counter) {
@@ -64,11 +50,9 @@ impl SessionState {
     /// A new session `id` answering `phone_nonce`, and the offer that opens it
     /// ([`Session::begin`]).
     pub fn open(keys: &Keys, id: u32, phone_nonce: [u8; NONCE_LEN]) -> (Self, ToPhone) {
-        let (s, offer) = Session::begin(keys, id, phone_nonce);
+        let (session, offer) = Session::begin(keys, id, phone_nonce);
         let state = Self {
-            id,
-            phone_nonce,
-            button_nonce: s.button_nonce,
+            session,
             last_counter: None,
             next_index: 0,
         };
@@ -103,7 +87,7 @@ mod tests {
         let keys = BondKey([7; 16]).keys();
         let mut s = SessionState::open(&keys, 3, [1; 8]).0;
         let ack = Command::Ack { seq: 9 };
-        let tag = |s: &SessionState, keys: &Keys, counter: u32| match s.protocol().sign(
+        let tag = |s: &SessionState, keys: &Keys, counter: u32| match s.session.sign(
             keys,
             counter,
             ack.clone(),

@@ -175,10 +175,9 @@ impl Session {
         index: u32,
         body: &[u8],
     ) -> Result<Option<EventFrame>, ProtocolError> {
-        let Some(split) = body.len().checked_sub(SEALED_TAG_LEN) else {
+        let Some((ct, tag)) = body.split_last_chunk::<SEALED_TAG_LEN>() else {
             return Ok(None);
         };
-        let (ct, tag) = body.split_at(split);
         let mut buf = [0u8; MAX_PLAINTEXT_LEN];
         let plain = buf.get_mut(..ct.len()).ok_or(ProtocolError::TooLong {
             max: MAX_SEALED_LEN,
@@ -187,9 +186,6 @@ impl Session {
         plain.copy_from_slice(ct);
         let (nonce, aad) = self.aead_parts(index);
         let cipher = EventCipher::new(&keys.event.into());
-        let Ok(tag) = <&[u8; SEALED_TAG_LEN]>::try_from(tag) else {
-            return Ok(None);
-        };
         if cipher
             .decrypt_in_place_detached(&nonce.into(), &aad, plain, &(*tag).into())
             .is_err()
